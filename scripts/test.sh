@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command of README.md (and of CI): house rules, a warnings-as-errors
+# release build with every test, the same suite under ASan+UBSan, and a short
+# run of every fuzz target when clang's libFuzzer is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=2
+
+echo "== house rules (scripts/checksrc.sh)"
+scripts/checksrc.sh
+
+echo "== release build, -Werror, all tests"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build/release -j"$jobs"
+ctest --test-dir build/release -j"$jobs" --output-on-failure
+
+echo "== ASan + UBSan build, all tests"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHMB_SANITIZE=ON >/dev/null
+ninja -C build/asan -j"$jobs"
+ctest --test-dir build/asan -j"$jobs" --output-on-failure
+
+if command -v clang >/dev/null && [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
+  echo "== fuzz targets, ${HMB_FUZZ_SECONDS:-20} s each"
+  CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHMB_FUZZ=ON -DHMB_WERROR=OFF >/dev/null
+  ninja -C build/fuzz -j"$jobs"
+  for f in build/fuzz/fuzz_*; do
+    name=$(basename "$f")
+    corpus=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/$name/." "$corpus/" 2>/dev/null || true
+    "$f" -max_total_time="${HMB_FUZZ_SECONDS:-20}" -print_final_stats=0 "$corpus" >"build/fuzz/$name.log" 2>&1 ||
+      { tail -40 "build/fuzz/$name.log"; echo "fuzz target $name failed"; exit 1; }
+    echo "$name: $(grep -Eo 'Done [0-9]+ runs' "build/fuzz/$name.log" || echo ok)"
+    rm -rf "$corpus"
+  done
+else
+  echo "== fuzz targets skipped: clang with libclang-rt-14-dev is not installed"
+fi
+echo "all tests passed"

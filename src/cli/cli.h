@@ -1,0 +1,22 @@
+/*
+ * cli.h - the `hmb` command's subcommands (git builtin/ style: cmd_foo()).
+ *
+ * Each takes argc/argv after the subcommand name and returns the process
+ * exit status: 0 success, 1 the input had problems (reported on stderr),
+ * 2 usage or a fatal error.
+ */
+#ifndef HMB_CLI_H
+#define HMB_CLI_H
+
+#include "err.h"
+
+int cmd_plan(int argc, char **argv);
+int cmd_adjudicate(int argc, char **argv);
+int cmd_workdays(int argc, char **argv);
+
+/* Directory holding data/, profiles/ and plans/: $HMB_HOME, else the source tree. */
+const char *cli_home(void);
+/* Print "where: message (code)" for an error to stderr. */
+void cli_print_err(const char *where, const struct hmb_err *err);
+
+#endif /* HMB_CLI_H */

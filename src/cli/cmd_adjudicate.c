@@ -1,0 +1,776 @@
+/*
+ * hmb adjudicate: a year of settlements through the engine, one result per
+ * settlement, person states kept in memory, settlements remembered by
+ * setl_id so that a repeated id is refused and a reversal can take back
+ * exactly what its settlement added.
+ */
+#include "compat.h"
+#include "adjudicate.h"
+#include "buf.h"
+#include "cli.h"
+#include "people.h"
+#include "plan_json.h"
+#include "setl_reader.h"
+
+#define OUT_FLUSH (1u << 20)
+#define MAX_REPORTED_ERRORS 1000 /* bad rows printed; all are counted */
+
+/* ---- a chunked arena: stable pointers, freed at once ---- */
+
+struct arena {
+  char **blocks;
+  size_t nblocks;
+  size_t used; /* in the last block */
+  size_t block;
+};
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+  char *p;
+  n = (n + 7) & ~(size_t)7;
+  if (!a->nblocks || a->used + n > a->block) {
+    char **nb = hmb_reallocarray(a->blocks, a->nblocks + 1, sizeof(char *));
+    size_t sz = n > a->block ? n : a->block;
+    if (!nb)
+      return NULL;
+    a->blocks = nb;
+    a->blocks[a->nblocks] = hmb_malloc(sz);
+    if (!a->blocks[a->nblocks])
+      return NULL;
+    a->nblocks++;
+    a->used = 0;
+  }
+  p = a->blocks[a->nblocks - 1] + a->used;
+  a->used += n;
+  return p;
+}
+
+static void arena_release(struct arena *a)
+{
+  size_t i;
+  for (i = 0; i < a->nblocks; i++)
+    free(a->blocks[i]);
+  free(a->blocks);
+  memset(a, 0, sizeof(*a));
+}
+
+/* ---- hash index: 64-bit hash -> record pointer (open addressing) ---- */
+
+struct hidx {
+  uint64_t *keys; /* 0 = empty */
+  void **vals;
+  size_t cap, n;
+};
+
+static bool hidx_grow(struct hidx *h)
+{
+  size_t ncap = h->cap ? h->cap * 2 : 1024, i;
+  uint64_t *nk = hmb_calloc(ncap, sizeof(uint64_t));
+  void **nv = hmb_calloc(ncap, sizeof(void *));
+  if (!nk || !nv) {
+    free(nk);
+    free(nv);
+    return false;
+  }
+  for (i = 0; i < h->cap; i++)
+    if (h->keys[i]) {
+      size_t j = h->keys[i] & (ncap - 1);
+      while (nk[j])
+        j = (j + 1) & (ncap - 1);
+      nk[j] = h->keys[i];
+      nv[j] = h->vals[i];
+    }
+  free(h->keys);
+  free(h->vals);
+  h->keys = nk;
+  h->vals = nv;
+  h->cap = ncap;
+  return true;
+}
+
+/* Find the slot for key: *found tells whether vals[slot] is a record whose
+ * hash matches (the caller still compares the full id). */
+static size_t hidx_slot(const struct hidx *h, uint64_t key, size_t start, bool *found)
+{
+  size_t j = start;
+  while (h->keys[j]) {
+    if (h->keys[j] == key) {
+      *found = true;
+      return j;
+    }
+    j = (j + 1) & (h->cap - 1);
+  }
+  *found = false;
+  return j;
+}
+
+static void hidx_release(struct hidx *h)
+{
+  free(h->keys);
+  free(h->vals);
+  memset(h, 0, sizeof(*h));
+}
+
+/* ---- records ---- */
+
+struct person_rec {
+  struct person_rec *next_same_hash; /* chain for hash collisions */
+  struct adj_state *st;
+  struct account_rec *acct;
+  uint16_t member;
+  char psn_no[];
+};
+
+struct account_rec {
+  uint16_t n;
+  struct adj_state *m[PLAN_MAX_FAMILY];
+};
+
+struct setl_rec {
+  struct setl_rec *next_same_hash;
+  struct person_rec *person;
+  uint8_t *contrib; /* packed, NULL when nothing was added */
+  uint16_t contrib_len;
+  uint8_t reversed;
+  char setl_id[];
+};
+
+struct run {
+  const struct plan *plan;
+  const struct people *people;
+  struct arena arena;
+  struct hidx persons, setls;
+  struct adj_terms **terms; /* distinct resolved terms */
+  size_t nterms;
+  size_t npersons;
+  struct person_rec **person_list;
+  size_t person_cap;
+  /* summary */
+  unsigned long settled, reversals, rejected, duplicates, out_of_order;
+  hmb_fen eligible, paid;
+  hmb_time last_time;
+};
+
+static uint64_t nonzero_hash(const char *s, size_t n)
+{
+  uint64_t h = hmb_hash64(s, n);
+  return h ? h : 1;
+}
+
+static const struct adj_terms *terms_intern(struct run *run, const struct adj_terms *t)
+{
+  size_t i;
+  struct adj_terms **nt, *copy;
+  for (i = 0; i < run->nterms; i++)
+    if (!memcmp(run->terms[i], t, sizeof(*t)))
+      return run->terms[i];
+  nt = hmb_reallocarray(run->terms, run->nterms + 1, sizeof(*nt));
+  if (!nt)
+    return NULL;
+  run->terms = nt;
+  copy = arena_alloc(&run->arena, sizeof(*copy));
+  if (!copy)
+    return NULL;
+  *copy = *t;
+  run->terms[run->nterms++] = copy;
+  return copy;
+}
+
+static int age_at(hmb_date birth, hmb_date on)
+{
+  return birth < 0 ? -1 : date_age_on(birth, on);
+}
+
+static enum hmb_status make_person(struct run *run, const char *psn_no, size_t len,
+                                   int32_t insutype_hint, struct person_rec **out,
+                                   struct hmb_err *err)
+{
+  const struct plan *p = run->plan;
+  struct adj_person who = {insutype_hint, 0, 0, 0, -1, NULL};
+  struct adj_terms t;
+  const struct adj_terms *ti;
+  const struct people_entry *pe = NULL;
+  struct person_rec *pr;
+  enum hmb_status result;
+
+  if (run->people) {
+    pe = people_find(run->people, psn_no, len);
+    if (!pe)
+      return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
+                         "人员不在参保名单（--people）中");
+    if (pe->insutype)
+      who.insutype = pe->insutype;
+    who.preexisting = pe->preexisting ? 1 : 0;
+    who.loyalty_years = (int16_t)pe->loyalty_years;
+    who.claim_free_years = (int16_t)pe->claim_free_years;
+    who.age = (int16_t)(pe->birth == PEOPLE_BIRTH_UNKNOWN
+                            ? -1
+                            : age_at(pe->birth, p->age_basis_end ? p->cover_end : p->cover_start));
+    who.groups = pe->groups;
+  }
+  result = adj_terms_resolve(p, &who, &t, err);
+  if (result)
+    return result;
+  ti = terms_intern(run, &t);
+  pr = arena_alloc(&run->arena, sizeof(*pr) + len + 1);
+  if (!ti || !pr)
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  pr->st = arena_alloc(&run->arena, adj_state_size(p));
+  if (!pr->st)
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  adj_state_init(p, pr->st, ti);
+  memcpy(pr->psn_no, psn_no, len);
+  pr->psn_no[len] = '\0';
+  pr->next_same_hash = NULL;
+  pr->acct = NULL;
+  pr->member = 0;
+  if (run->npersons == run->person_cap) {
+    size_t ncap = run->person_cap ? run->person_cap * 2 : 4096;
+    struct person_rec **nl = hmb_reallocarray(run->person_list, ncap, sizeof(*nl));
+    if (!nl)
+      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    run->person_list = nl;
+    run->person_cap = ncap;
+  }
+  run->person_list[run->npersons++] = pr;
+  *out = pr;
+  return HMB_OK;
+}
+
+static struct person_rec *person_lookup(struct run *run, const char *psn_no, size_t len,
+                                        uint64_t h, size_t *slot, bool *found)
+{
+  struct person_rec *pr;
+  *slot = hidx_slot(&run->persons, h, h & (run->persons.cap - 1), found);
+  if (!*found)
+    return NULL;
+  for (pr = run->persons.vals[*slot]; pr; pr = pr->next_same_hash)
+    if (!strncmp(pr->psn_no, psn_no, len) && !pr->psn_no[len])
+      return pr;
+  return NULL;
+}
+
+static enum hmb_status person_insert(struct run *run, struct person_rec *pr, struct hmb_err *err)
+{
+  size_t len = strlen(pr->psn_no), slot;
+  uint64_t h = nonzero_hash(pr->psn_no, len);
+  bool found;
+  if ((run->persons.n + 1) * 2 > run->persons.cap && !hidx_grow(&run->persons))
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  slot = hidx_slot(&run->persons, h, h & (run->persons.cap - 1), &found);
+  if (found) {
+    pr->next_same_hash = run->persons.vals[slot];
+  } else {
+    run->persons.keys[slot] = h;
+    run->persons.n++;
+  }
+  run->persons.vals[slot] = pr;
+  return HMB_OK;
+}
+
+/* The person and their account (a family when the plan shares amounts). */
+static enum hmb_status get_person(struct run *run, const struct settlement *s,
+                                  struct person_rec **out, struct hmb_err *err)
+{
+  size_t len = strlen(s->psn_no), slot, i;
+  uint64_t h = nonzero_hash(s->psn_no, len);
+  bool found;
+  struct person_rec *pr;
+  struct account_rec *acct;
+  enum hmb_status result;
+
+  *out = NULL;
+  if (run->persons.cap) {
+    pr = person_lookup(run, s->psn_no, len, h, &slot, &found);
+    if (pr) {
+      *out = pr;
+      return HMB_OK;
+    }
+  }
+  acct = arena_alloc(&run->arena, sizeof(*acct));
+  if (!acct)
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  acct->n = 0;
+  if (run->plan->has_family_scope && run->people) {
+    const struct people_entry *pe = people_find(run->people, s->psn_no, len);
+    const struct people_entry *fam = NULL;
+    size_t nfam = 0;
+    if (pe && pe->family >= 0)
+      people_family_members(run->people, pe->family, &fam, &nfam);
+    if (nfam > PLAN_MAX_FAMILY)
+      return hmb_err_set(err, HMB_TOO_LARGE, "family.too_large", "family_id",
+                         "家庭成员超过 %d 人", PLAN_MAX_FAMILY);
+    for (i = 0; i < nfam; i++) {
+      struct person_rec *m;
+      result = make_person(run, fam[i].psn_no, strlen(fam[i].psn_no), s->insutype, &m, err);
+      if (!result)
+        result = person_insert(run, m, err);
+      if (result)
+        return result;
+      m->acct = acct;
+      m->member = acct->n;
+      acct->m[acct->n++] = m->st;
+      if (!strcmp(m->psn_no, s->psn_no))
+        *out = m;
+    }
+    if (nfam) {
+      if (!*out)
+        BUG("person %s missing from its own family", s->psn_no);
+      return HMB_OK;
+    }
+  }
+  result = make_person(run, s->psn_no, len, s->insutype, &pr, err);
+  if (!result)
+    result = person_insert(run, pr, err);
+  if (result)
+    return result;
+  pr->acct = acct;
+  pr->member = 0;
+  acct->m[0] = pr->st;
+  acct->n = 1;
+  *out = pr;
+  return HMB_OK;
+}
+
+static struct setl_rec *setl_find(struct run *run, const char *id, size_t len, uint64_t h,
+                                  size_t *slot, bool *hash_found)
+{
+  struct setl_rec *r;
+  *slot = hidx_slot(&run->setls, h, h & (run->setls.cap - 1), hash_found);
+  if (!*hash_found)
+    return NULL;
+  for (r = run->setls.vals[*slot]; r; r = r->next_same_hash)
+    if (!strncmp(r->setl_id, id, len) && !r->setl_id[len])
+      return r;
+  return NULL;
+}
+
+/* ---- output ---- */
+
+struct out {
+  FILE *f;
+  struct buf b;
+  bool jsonl;
+  bool explain;
+};
+
+static enum hmb_status out_flush(struct out *o, struct hmb_err *err)
+{
+  if (o->b.len && fwrite(o->b.ptr, 1, o->b.len, o->f) != o->b.len)
+    return hmb_err_set(err, HMB_IO, "out.write", "--out", "写入结果失败：%s", strerror(errno));
+  buf_reset(&o->b);
+  return HMB_OK;
+}
+
+static void out_header(struct out *o, const struct plan *p)
+{
+  int r;
+  if (o->jsonl)
+    return;
+  buf_addstr(&o->b, "setl_id,psn_no,status,eligible,payout");
+  for (r = 0; r < p->nresp; r++) {
+    buf_addch(&o->b, ',');
+    buf_addstr(&o->b, p->resp[r].id);
+  }
+  if (o->explain)
+    buf_addstr(&o->b, ",explanation");
+  buf_addch(&o->b, '\n');
+}
+
+static void out_result(struct out *o, const struct plan *p, const struct settlement *s,
+                       const char *status, const struct adj_result *res,
+                       const struct adj_state *st, const char *message)
+{
+  struct buf ex = BUF_INIT(1u << 16);
+  int r;
+  if (o->explain && res)
+    adj_explain(p, st, res, &ex);
+  if (o->jsonl) {
+    buf_addstr(&o->b, "{\"setl_id\":");
+    buf_add_json_str(&o->b, s->setl_id, strlen(s->setl_id));
+    buf_addstr(&o->b, ",\"psn_no\":");
+    buf_add_json_str(&o->b, s->psn_no, strlen(s->psn_no));
+    buf_addf(&o->b, ",\"status\":\"%s\"", status);
+    if (res) {
+      buf_addstr(&o->b, ",\"eligible\":\"");
+      buf_add_money(&o->b, res->eligible);
+      buf_addstr(&o->b, "\",\"payout\":\"");
+      buf_add_money(&o->b, res->payout);
+      buf_addstr(&o->b, "\",\"responsibilities\":{");
+      for (r = 0; r < p->nresp; r++) {
+        buf_addf(&o->b, "%s\"%s\":\"", r ? "," : "", p->resp[r].id);
+        buf_add_money(&o->b, res->r[r].payout);
+        buf_addch(&o->b, '"');
+      }
+      buf_addch(&o->b, '}');
+      if (res->family_adjust) {
+        buf_addstr(&o->b, ",\"family_adjust\":\"");
+        buf_add_money(&o->b, res->family_adjust);
+        buf_addch(&o->b, '"');
+      }
+    }
+    if (message) {
+      buf_addstr(&o->b, ",\"message\":");
+      buf_add_json_str(&o->b, message, strlen(message));
+    }
+    if (o->explain && ex.len) {
+      buf_addstr(&o->b, ",\"explanation\":");
+      buf_add_json_str(&o->b, ex.ptr, ex.len);
+    }
+    buf_addstr(&o->b, "}\n");
+  } else {
+    buf_add_csv_field(&o->b, s->setl_id, strlen(s->setl_id));
+    buf_addch(&o->b, ',');
+    buf_add_csv_field(&o->b, s->psn_no, strlen(s->psn_no));
+    buf_addch(&o->b, ',');
+    buf_addstr(&o->b, status);
+    buf_addch(&o->b, ',');
+    if (res) {
+      buf_add_money(&o->b, res->eligible);
+      buf_addch(&o->b, ',');
+      buf_add_money(&o->b, res->payout);
+      for (r = 0; r < p->nresp; r++) {
+        buf_addch(&o->b, ',');
+        buf_add_money(&o->b, res->r[r].payout);
+      }
+    } else {
+      buf_addch(&o->b, ',');
+      for (r = 0; r < p->nresp; r++)
+        buf_addch(&o->b, ',');
+    }
+    if (o->explain) {
+      buf_addch(&o->b, ',');
+      if (ex.len)
+        buf_add_csv_field(&o->b, ex.ptr, ex.len);
+      else if (message)
+        buf_add_csv_field(&o->b, message, strlen(message));
+    }
+    buf_addch(&o->b, '\n');
+  }
+  buf_release(&ex);
+}
+
+/* ---- one row ---- */
+
+static void reject(struct run *run, const char *where, const struct hmb_err *err)
+{
+  run->rejected++;
+  if (run->rejected <= MAX_REPORTED_ERRORS)
+    cli_print_err(where, err);
+  else if (run->rejected == MAX_REPORTED_ERRORS + 1)
+    fprintf(stderr, "hmb: 错误行过多，其余错误只计数不再逐条显示\n");
+}
+
+static enum hmb_status process(struct run *run, struct out *o, struct settlement *s,
+                               struct hmb_err *err)
+{
+  const struct plan *p = run->plan;
+  struct adj_result res;
+  struct person_rec *pr = NULL;
+  struct setl_rec *rec;
+  enum hmb_status result;
+  size_t idlen = strlen(s->setl_id), slot;
+  uint64_t h = nonzero_hash(s->setl_id, idlen);
+  bool hash_found;
+
+  result = settlement_validate(s, err);
+  if (result)
+    return result;
+  if ((run->setls.n + 1) * 2 > run->setls.cap && !hidx_grow(&run->setls))
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  rec = setl_find(run, s->setl_id, idlen, h, &slot, &hash_found);
+
+  if (s->kind == SETL_REVERSAL) {
+    struct adj_contrib c;
+    if (!rec)
+      return hmb_err_set(err, HMB_NOT_FOUND, "reversal.unknown", "setl_id",
+                         "冲销的结算不存在（setl_id 未曾结算）");
+    if (rec->reversed)
+      return hmb_err_set(err, HMB_CONFLICT, "reversal.repeated", "setl_id", "该结算已冲销");
+    if (strcmp(rec->person->psn_no, s->psn_no))
+      return hmb_err_set(err, HMB_INVALID, "reversal.person", "psn_no",
+                         "冲销请求的人员编号与原结算不一致");
+    memset(&c, 0, sizeof(c));
+    if (rec->contrib && !adj_contrib_unpack(p, rec->contrib, rec->contrib_len, &c))
+      BUG("stored contribution of %s does not unpack", rec->setl_id);
+    pr = rec->person;
+    result = adj_reverse(p, pr->acct->m, pr->acct->n, pr->member, &c, 0, &res, err);
+    if (result)
+      return result;
+    rec->reversed = 1;
+    run->reversals++;
+    run->paid += res.payout + res.family_adjust;
+    run->eligible += res.eligible;
+    out_result(o, p, s, "reversal", &res, pr->st, NULL);
+    return HMB_OK;
+  }
+  if (rec)
+    return hmb_err_set(err, HMB_CONFLICT, "setl.duplicate", "setl_id",
+                       "结算ID重复：同一结算只赔付一次");
+  if (s->setl_time < run->last_time)
+    run->out_of_order++;
+  else
+    run->last_time = s->setl_time;
+  result = get_person(run, s, &pr, err);
+  if (result)
+    return result;
+  if (!pr || !pr->acct)
+    BUG("get_person returned no person for %s", s->psn_no);
+  result = adj_settle(p, pr->acct->m, pr->acct->n, pr->member, s, 0, &res, err);
+  if (result)
+    return result;
+  rec = arena_alloc(&run->arena, sizeof(*rec) + idlen + 1);
+  if (!rec)
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  memcpy(rec->setl_id, s->setl_id, idlen + 1);
+  rec->person = pr;
+  rec->reversed = 0;
+  rec->contrib = NULL;
+  rec->contrib_len = 0;
+  {
+    int r;
+    bool any = res.contrib.next > 0;
+    for (r = 0; r < p->nresp && !any; r++)
+      any = res.contrib.acc[r] != 0;
+    if (any) {
+      uint8_t tmp[ADJ_CONTRIB_PACKED_MAX];
+      size_t n = adj_contrib_pack(p, &res.contrib, tmp);
+      rec->contrib = arena_alloc(&run->arena, n);
+      if (!rec->contrib)
+        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+      memcpy(rec->contrib, tmp, n);
+      rec->contrib_len = (uint16_t)n;
+    }
+  }
+  if (hash_found) {
+    rec->next_same_hash = run->setls.vals[slot];
+  } else {
+    rec->next_same_hash = NULL;
+    run->setls.keys[slot] = h;
+    run->setls.n++;
+  }
+  run->setls.vals[slot] = rec;
+  run->settled++;
+  run->paid += res.payout + res.family_adjust;
+  run->eligible += res.eligible;
+  out_result(o, p, s, "ok", &res, pr->st, NULL);
+  return HMB_OK;
+}
+
+static void report_plan(void *ctx, const struct hmb_err *e)
+{
+  cli_print_err(*(const char **)ctx, e);
+}
+
+static void report_people(void *ctx, const struct hmb_err *e)
+{
+  (void)ctx;
+  cli_print_err("", e);
+}
+
+static const char *need_arg(int *i, int argc, char **argv)
+{
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "hmb adjudicate: %s 需要一个参数\n", argv[*i]);
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+int cmd_adjudicate(int argc, char **argv)
+{
+  const char *plan_path = NULL, *setl_path = NULL, *details = NULL, *people_path = NULL;
+  const char *out_path = NULL, *summary_path = NULL, *format = "csv";
+  const char *params[PLAN_MAX_PARAMS * PLAN_MAX_CODES];
+  size_t nparams = 0, pi;
+  struct plan plan;
+  struct people *people = NULL;
+  struct setl_reader *rd = NULL;
+  struct run run;
+  struct out o;
+  struct hmb_err err;
+  struct settlement s;
+  enum hmb_status result;
+  int i, rc = 0;
+  bool eof = false, explain = false;
+  unsigned long people_paid = 0;
+  size_t k;
+  FILE *sum_out;
+  char t1[HMB_MONEY_TEXT_MAX], t2[HMB_MONEY_TEXT_MAX];
+
+  for (i = 0; i < argc; i++) {
+    const char **dst = NULL;
+    if (!strcmp(argv[i], "--plan"))
+      dst = &plan_path;
+    else if (!strcmp(argv[i], "--settlements"))
+      dst = &setl_path;
+    else if (!strcmp(argv[i], "--details"))
+      dst = &details;
+    else if (!strcmp(argv[i], "--people"))
+      dst = &people_path;
+    else if (!strcmp(argv[i], "--out"))
+      dst = &out_path;
+    else if (!strcmp(argv[i], "--format"))
+      dst = &format;
+    else if (!strcmp(argv[i], "--summary-json"))
+      dst = &summary_path;
+    else if (!strcmp(argv[i], "--explain")) {
+      explain = true;
+      continue;
+    } else if (!strcmp(argv[i], "--param")) {
+      const char *v = need_arg(&i, argc, argv);
+      if (!v || nparams == ARRAY_SIZE(params))
+        return 2;
+      params[nparams++] = v;
+      continue;
+    } else {
+      fprintf(stderr, "hmb adjudicate: 未知选项“%s”\n", argv[i]);
+      return 2;
+    }
+    if (!(*dst = need_arg(&i, argc, argv)))
+      return 2;
+  }
+  if (!plan_path || !setl_path) {
+    fprintf(stderr, "用法: hmb adjudicate --plan P --settlements F [--details D] [--people F]\n"
+                    "       [--out F] [--format csv|jsonl] [--summary-json F] [--explain]\n"
+                    "       [--param NAME[.SCHEME]=AMOUNT]\n");
+    return 2;
+  }
+  if (strcmp(format, "csv") && strcmp(format, "jsonl")) {
+    fprintf(stderr, "hmb adjudicate: --format 只能是 csv 或 jsonl\n");
+    return 2;
+  }
+  hmb_err_init(&err);
+  plan_init(&plan);
+  memset(&run, 0, sizeof(run));
+  run.arena.block = 8u << 20;
+  run.last_time = INT64_MIN;
+  memset(&o, 0, sizeof(o));
+  buf_init(&o.b, 64u << 20);
+  o.jsonl = !strcmp(format, "jsonl");
+  o.explain = explain;
+
+  if (plan_load(&plan, plan_path, report_plan, &plan_path, &err)) {
+    fprintf(stderr, "hmb adjudicate: 产品方案无效，未理算\n");
+    rc = 2;
+    goto done;
+  }
+  for (pi = 0; pi < nparams; pi++)
+    if (plan_set_param(&plan, params[pi], &err)) {
+      cli_print_err("hmb adjudicate", &err);
+      rc = 2;
+      goto done;
+    }
+  if (people_path) {
+    result = people_load(&people, people_path, report_people, NULL, &err);
+    if (result) {
+      cli_print_err(people_path, &err);
+      rc = 2;
+      goto done;
+    }
+  }
+  run.plan = &plan;
+  run.people = people;
+  if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
+    cli_print_err("hmb adjudicate", &err);
+    rc = 2;
+    goto done;
+  }
+  o.f = stdout;
+  if (out_path && strcmp(out_path, "-") && !(o.f = fopen(out_path, "w"))) {
+    fprintf(stderr, "hmb adjudicate: 无法写入 %s：%s\n", out_path, strerror(errno));
+    rc = 2;
+    goto done;
+  }
+  out_header(&o, &plan);
+  for (;;) {
+    hmb_err_init(&err);
+    result = setl_reader_next(rd, &s, &eof, &err);
+    if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
+      reject(&run, "", &err);
+      continue;
+    }
+    if (result) {
+      cli_print_err(setl_path, &err);
+      rc = 2;
+      break;
+    }
+    if (eof)
+      break;
+    result = process(&run, &o, &s, &err);
+    if (result == HMB_NOMEM || result == HMB_IO) {
+      cli_print_err(setl_path, &err);
+      rc = 2;
+      break;
+    }
+    if (result) {
+      char where[512];
+      snprintf(where, sizeof(where), "%s:%lu", setl_path, setl_reader_line(rd));
+      reject(&run, where, &err);
+      out_result(&o, &plan, &s, "error", NULL, NULL, err.message);
+    }
+    if (o.b.len >= OUT_FLUSH && out_flush(&o, &err)) {
+      cli_print_err("hmb adjudicate", &err);
+      rc = 2;
+      break;
+    }
+  }
+  if (!rc && (out_flush(&o, &err) || fflush(o.f))) {
+    cli_print_err("hmb adjudicate", &err);
+    rc = 2;
+  }
+  for (k = 0; k < run.npersons; k++) {
+    hmb_fen *paid = adj_paid(&plan, run.person_list[k]->st), sum = 0;
+    int r;
+    for (r = 0; r < plan.nresp; r++)
+      sum += paid[r];
+    people_paid += sum > 0;
+  }
+  {
+    size_t nlines = 0, unmatched = setl_reader_unmatched_details(rd, &nlines);
+    if (unmatched)
+      fprintf(stderr, "hmb adjudicate: %zu 个 setl_id 的费用明细（%zu 行）没有对应的结算\n",
+              unmatched, nlines);
+  }
+  money_format(run.eligible, t1);
+  money_format(run.paid, t2);
+  sum_out = o.f == stdout ? stderr : stdout;
+  fprintf(sum_out,
+          "理算完成：结算 %lu 笔，冲销 %lu 笔，拒绝 %lu 行；可赔付金额 %s 元，赔付 %s 元，获赔 %lu 人"
+          "（参与理算 %zu 人）\n",
+          run.settled, run.reversals, run.rejected, t1, t2, people_paid, run.npersons);
+  if (run.out_of_order)
+    fprintf(sum_out, "注意：%lu 笔结算的时间早于其前一笔（文件未按时间排序）\n", run.out_of_order);
+  if (summary_path) {
+    FILE *f = fopen(summary_path, "w");
+    if (!f) {
+      fprintf(stderr, "hmb adjudicate: 无法写入 %s\n", summary_path);
+      rc = 2;
+    } else {
+      fprintf(f,
+              "{\"plan\":\"%s\",\"settlements\":%lu,\"reversals\":%lu,\"rejected\":%lu,"
+              "\"eligible\":\"%s\",\"paid\":\"%s\",\"people_paid\":%lu,\"people\":%zu,"
+              "\"out_of_order\":%lu}\n",
+              plan.id, run.settled, run.reversals, run.rejected, t1, t2, people_paid,
+              run.npersons, run.out_of_order);
+      fclose(f);
+    }
+  }
+  if (!rc && run.rejected)
+    rc = 1;
+done:
+  if (o.f && o.f != stdout)
+    fclose(o.f);
+  buf_release(&o.b);
+  for (k = 0; k < run.npersons; k++)
+    adj_state_release(run.person_list[k]->st);
+  free(run.person_list);
+  free(run.terms);
+  hidx_release(&run.persons);
+  hidx_release(&run.setls);
+  arena_release(&run.arena);
+  setl_reader_free(rd);
+  people_free(people);
+  plan_release(&plan);
+  return rc;
+}

@@ -1,0 +1,49 @@
+#include "compat.h"
+#include "cli.h"
+
+static const char usage[] =
+    "用法 / usage: hmb <command> [options]\n"
+    "\n"
+    "  plan check FILE [--profile ID|FILE]   校验产品方案（及监管规则）\n"
+    "  adjudicate --plan P --settlements F [--details D] [--people F]\n"
+    "             [--out F] [--format csv|jsonl] [--summary-json F] [--explain]\n"
+    "             [--param NAME[.SCHEME]=AMOUNT]   批量理算一年的结算数据\n"
+    "  workdays add DATE N | count FROM TO   按法定节假日计算工作日\n"
+    "  version\n";
+
+const char *cli_home(void)
+{
+  const char *h = getenv("HMB_HOME");
+  return h && *h ? h : HMB_SOURCE_DIR;
+}
+
+void cli_print_err(const char *where, const struct hmb_err *err)
+{
+  if (err->field[0])
+    fprintf(stderr, "%s%s%s: %s (%s)\n", where ? where : "", where && *where ? ": " : "",
+            err->field, err->message, err->code);
+  else
+    fprintf(stderr, "%s%s%s (%s)\n", where ? where : "", where && *where ? ": " : "",
+            err->message, err->code);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+      !strcmp(argv[1], "-h")) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+    printf("hmb 0.1.0\n");
+    return 0;
+  }
+  if (!strcmp(argv[1], "plan"))
+    return cmd_plan(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "adjudicate"))
+    return cmd_adjudicate(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "workdays"))
+    return cmd_workdays(argc - 2, argv + 2);
+  fprintf(stderr, "hmb: 未知命令“%s”\n\n%s", argv[1], usage);
+  return 2;
+}

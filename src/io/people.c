@@ -1,0 +1,519 @@
+#include "compat.h"
+#include "people.h"
+
+#include "buf.h"
+#include "setl_reader.h"
+
+/*
+ * Loading keeps entries in file order with their strings as offsets into
+ * one arena (which may move while it grows). At the end the entries are
+ * reordered so that each family's members are contiguous (families in order
+ * of first appearance, then everyone without a family, each in file order),
+ * the offsets become pointers, and the psn_no index is built on the final
+ * array.
+ */
+
+#define NO_OFF SIZE_MAX
+#define ARENA_LIMIT ((size_t)1 << 40)
+
+enum pcol {
+  PC_PSN_NO = 0,
+  PC_CERTNO,
+  PC_INSUTYPE,
+  PC_BRDY,
+  PC_GEND,
+  PC_PREEXISTING,
+  PC_LOYALTY,
+  PC_CLAIM_FREE,
+  PC_GROUPS,
+  PC_FAMILY_ID,
+  PC__COUNT
+};
+
+static const char *const pcol_names[PC__COUNT] = {
+  "psn_no", "certno", "insutype", "brdy", "gend", "preexisting",
+  "loyalty_years", "claim_free_years", "groups", "family_id",
+};
+
+struct pending {
+  size_t groups_off; /* NO_OFF: none */
+  size_t family_off; /* NO_OFF: none */
+};
+
+struct family {
+  uint64_t hash;
+  size_t id_off;
+  uint32_t start, count;
+};
+
+struct people {
+  struct people_entry *e;
+  size_t n, alloc;
+  struct pending *pend;     /* while loading */
+  struct buf arena;
+  uint32_t *slots;          /* entry index + 1 */
+  size_t nslots;
+  struct family *fam;
+  size_t nfam, afam;
+  uint32_t *fslots;         /* family index + 1, while loading */
+  size_t nfslots;
+  size_t skipped;
+};
+
+static size_t pow2_at_least(size_t n)
+{
+  size_t p = 1024;
+  while (p < n)
+    p *= 2;
+  return p;
+}
+
+static const char *arena_str(const struct people *pp, size_t off) { return pp->arena.ptr + off; }
+
+/* ---------------------------------------------------------------- index */
+
+static struct people_entry *find_entry(const struct people *pp, const char *psn_no, size_t len)
+{
+  size_t mask, i;
+  if (!pp->nslots || len >= SETL_ID_MAX)
+    return NULL;
+  mask = pp->nslots - 1;
+  i = (size_t)hmb_hash64(psn_no, len) & mask;
+  for (;;) {
+    uint32_t k = pp->slots[i];
+    struct people_entry *e;
+    if (!k)
+      return NULL;
+    e = &pp->e[k - 1];
+    if (memcmp(e->psn_no, psn_no, len) == 0 && e->psn_no[len] == '\0')
+      return e;
+    i = (i + 1) & mask;
+  }
+}
+
+static void index_put(struct people *pp, size_t idx)
+{
+  const struct people_entry *e = &pp->e[idx];
+  size_t mask = pp->nslots - 1, i = (size_t)hmb_hash64(e->psn_no, strlen(e->psn_no)) & mask;
+  while (pp->slots[i])
+    i = (i + 1) & mask;
+  pp->slots[i] = (uint32_t)idx + 1;
+}
+
+static enum hmb_status index_build(struct people *pp, size_t nslots)
+{
+  size_t i;
+  uint32_t *s = hmb_calloc(nslots, sizeof(*s));
+  if (!s)
+    return HMB_NOMEM;
+  free(pp->slots);
+  pp->slots = s;
+  pp->nslots = nslots;
+  for (i = 0; i < pp->n; i++)
+    index_put(pp, i);
+  return HMB_OK;
+}
+
+static enum hmb_status family_of(struct people *pp, const char *id, size_t len, int32_t *out)
+{
+  uint64_t h = hmb_hash64(id, len);
+  size_t mask, i, f;
+  enum hmb_status result;
+
+  if (pp->nfslots) {
+    mask = pp->nfslots - 1;
+    for (i = (size_t)h & mask; pp->fslots[i]; i = (i + 1) & mask) {
+      const struct family *fm = &pp->fam[pp->fslots[i] - 1];
+      const char *s = arena_str(pp, fm->id_off);
+      if (fm->hash == h && memcmp(s, id, len) == 0 && s[len] == '\0') {
+        *out = (int32_t)(pp->fslots[i] - 1);
+        return HMB_OK;
+      }
+    }
+  }
+  if (pp->nfam >= INT32_MAX - 1)
+    return HMB_TOO_LARGE;
+  if ((pp->nfam + 1) * 2 > pp->nfslots) {
+    size_t ns = pow2_at_least((pp->nfam + 1) * 4);
+    uint32_t *s = hmb_calloc(ns, sizeof(*s));
+    if (!s)
+      return HMB_NOMEM;
+    for (f = 0; f < pp->nfam; f++) {
+      for (i = (size_t)pp->fam[f].hash & (ns - 1); s[i]; i = (i + 1) & (ns - 1))
+        ;
+      s[i] = (uint32_t)f + 1;
+    }
+    free(pp->fslots);
+    pp->fslots = s;
+    pp->nfslots = ns;
+  }
+  if (pp->nfam == pp->afam) {
+    size_t na = pp->afam ? pp->afam * 2 : 64;
+    struct family *nf = hmb_reallocarray(pp->fam, na, sizeof(*nf));
+    if (!nf)
+      return HMB_NOMEM;
+    pp->fam = nf;
+    pp->afam = na;
+  }
+  pp->fam[pp->nfam].hash = h;
+  pp->fam[pp->nfam].id_off = pp->arena.len;
+  pp->fam[pp->nfam].start = pp->fam[pp->nfam].count = 0;
+  result = buf_add(&pp->arena, id, len);
+  if (!result)
+    result = buf_addch(&pp->arena, '\0');
+  if (result)
+    return result;
+  mask = pp->nfslots - 1;
+  for (i = (size_t)h & mask; pp->fslots[i]; i = (i + 1) & mask)
+    ;
+  pp->fslots[i] = (uint32_t)pp->nfam + 1;
+  *out = (int32_t)pp->nfam++;
+  return HMB_OK;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static enum hmb_status parse_small(const struct csvr_field *f, int32_t max, int32_t *out,
+                                   const char *field, struct hmb_err *err)
+{
+  int32_t v = 0;
+  size_t i;
+  if (f->len > 9)
+    return hmb_err_set(err, HMB_INVALID, "int.range", field, "数值超出范围：0 到 %" PRId32, max);
+  for (i = 0; i < f->len; i++) {
+    if (f->p[i] < '0' || f->p[i] > '9')
+      return hmb_err_set(err, HMB_INVALID, "int.syntax", field, "应为非负整数");
+    v = v * 10 + (f->p[i] - '0');
+  }
+  if (v > max)
+    return hmb_err_set(err, HMB_INVALID, "int.range", field, "数值超出范围：0 到 %" PRId32, max);
+  *out = v;
+  return HMB_OK;
+}
+
+static enum hmb_status check_text(const struct csvr_field *f, size_t cap, const char *field,
+                                  struct hmb_err *err)
+{
+  if (cap && f->len >= cap)
+    return hmb_err_set(err, HMB_INVALID, "text.too_long", field, "文本过长：最多 %zu 字节",
+                       cap - 1);
+  if (!setl_text_ok(f->p, f->len))
+    return hmb_err_set(err, HMB_INVALID, "text.invalid", field,
+                       "文本含有非法字符：须为 UTF-8 且不含控制字符");
+  return HMB_OK;
+}
+
+/* Parse one data row into *pe and *pd (strings appended to the arena). */
+static enum hmb_status parse_row(struct people *pp, const size_t *col,
+                                 const struct csvr_field *row, struct people_entry *pe,
+                                 struct pending *pd, struct hmb_err *err)
+{
+  const struct csvr_field none = {"", 0};
+  const struct csvr_field *f[PC__COUNT];
+  enum hmb_status result;
+  int32_t v;
+  size_t i;
+
+  for (i = 0; i < PC__COUNT; i++)
+    f[i] = col[i] == SIZE_MAX ? &none : &row[col[i]];
+  memset(pe, 0, sizeof(*pe));
+  pe->birth = PEOPLE_BIRTH_UNKNOWN;
+  pe->family = -1;
+  pd->groups_off = pd->family_off = NO_OFF;
+
+  if (!f[PC_PSN_NO]->len)
+    return hmb_err_set(err, HMB_INVALID, "field.missing", "psn_no", "缺少必填字段 psn_no");
+  result = check_text(f[PC_PSN_NO], SETL_ID_MAX, "psn_no", err);
+  if (result)
+    return result;
+  if (find_entry(pp, f[PC_PSN_NO]->p, f[PC_PSN_NO]->len))
+    return hmb_err_set(err, HMB_INVALID, "people.duplicate", "psn_no",
+                       "人员编号重复出现：保留第一次出现的行");
+  memcpy(pe->psn_no, f[PC_PSN_NO]->p, f[PC_PSN_NO]->len);
+  pe->psn_no[f[PC_PSN_NO]->len] = '\0';
+
+  if (f[PC_INSUTYPE]->len) {
+    result = parse_small(f[PC_INSUTYPE], 999, &pe->insutype, "insutype", err);
+    if (result)
+      return result;
+  }
+  if (f[PC_BRDY]->len) {
+    result = date_parse(f[PC_BRDY]->p, f[PC_BRDY]->len, &pe->birth, "brdy", err);
+    if (result)
+      return result;
+  }
+  if (f[PC_GEND]->len) {
+    const struct csvr_field *g = f[PC_GEND];
+    if (g->len != 1 || (g->p[0] != '0' && g->p[0] != '1' && g->p[0] != '2' && g->p[0] != '9'))
+      return hmb_err_set(err, HMB_INVALID, "gend.syntax", "gend",
+                         "性别代码应为 0（未知）、1（男）、2（女）或 9（未说明）");
+    pe->gend = (int8_t)(g->p[0] - '0');
+  }
+  if (f[PC_PREEXISTING]->len) {
+    result = parse_small(f[PC_PREEXISTING], 1, &v, "preexisting", err);
+    if (result)
+      return hmb_err_set(err, HMB_INVALID, "preexisting.syntax", "preexisting",
+                         "既往症标志应为 0 或 1");
+    pe->preexisting = (int8_t)v;
+  }
+  if (f[PC_LOYALTY]->len) {
+    result = parse_small(f[PC_LOYALTY], 200, &v, "loyalty_years", err);
+    if (result)
+      return result;
+    pe->loyalty_years = (int16_t)v;
+  }
+  if (f[PC_CLAIM_FREE]->len) {
+    result = parse_small(f[PC_CLAIM_FREE], 200, &v, "claim_free_years", err);
+    if (result)
+      return result;
+    pe->claim_free_years = (int16_t)v;
+  }
+  if (pe->claim_free_years > pe->loyalty_years)
+    return hmb_err_set(err, HMB_INVALID, "claim_free_years.range", "claim_free_years",
+                       "无理赔年数（%d）不能大于连续参保年数（%d）", pe->claim_free_years,
+                       pe->loyalty_years);
+  if (f[PC_GROUPS]->len) {
+    result = check_text(f[PC_GROUPS], 0, "groups", err);
+    if (result)
+      return result;
+  }
+  if (f[PC_FAMILY_ID]->len) {
+    result = check_text(f[PC_FAMILY_ID], SETL_ID_MAX, "family_id", err);
+    if (result)
+      return result;
+  }
+  /* Everything parsed: only now touch the arena and the families. */
+  if (f[PC_GROUPS]->len) {
+    pd->groups_off = pp->arena.len;
+    result = buf_add(&pp->arena, f[PC_GROUPS]->p, f[PC_GROUPS]->len);
+    if (!result)
+      result = buf_addch(&pp->arena, '\0');
+    if (result)
+      return hmb_err_set(err, HMB_NOMEM, "io.nomem", "", "内存不足");
+  }
+  if (f[PC_FAMILY_ID]->len) {
+    result = family_of(pp, f[PC_FAMILY_ID]->p, f[PC_FAMILY_ID]->len, &pe->family);
+    if (result)
+      return hmb_err_set(err, HMB_NOMEM, "io.nomem", "", "内存不足");
+    pd->family_off = pp->fam[pe->family].id_off;
+  }
+  return HMB_OK;
+}
+
+static enum hmb_status append(struct people *pp, const struct people_entry *pe,
+                              const struct pending *pd)
+{
+  if (pp->n >= UINT32_MAX - 1)
+    return HMB_TOO_LARGE;
+  if (pp->n == pp->alloc) {
+    size_t na = pp->alloc ? pp->alloc * 2 : 1024;
+    struct people_entry *ne = hmb_reallocarray(pp->e, na, sizeof(*ne));
+    struct pending *np;
+    if (!ne)
+      return HMB_NOMEM;
+    pp->e = ne;
+    np = hmb_reallocarray(pp->pend, na, sizeof(*np));
+    if (!np)
+      return HMB_NOMEM;
+    pp->pend = np;
+    pp->alloc = na;
+  }
+  if ((pp->n + 1) * 2 > pp->nslots && index_build(pp, pow2_at_least((pp->n + 1) * 4)))
+    return HMB_NOMEM;
+  pp->e[pp->n] = *pe;
+  pp->pend[pp->n] = *pd;
+  index_put(pp, pp->n);
+  pp->n++;
+  return HMB_OK;
+}
+
+/* Reorder by family, turn offsets into pointers, rebuild the index. */
+static enum hmb_status finish(struct people *pp)
+{
+  struct people_entry *ord;
+  size_t i, f, rest = 0;
+  uint32_t run = 0;
+
+  for (i = 0; i < pp->n; i++) {
+    if (pp->e[i].family >= 0)
+      pp->fam[pp->e[i].family].count++;
+  }
+  for (f = 0; f < pp->nfam; f++) {
+    pp->fam[f].start = run;
+    run += pp->fam[f].count;
+    pp->fam[f].count = 0;
+  }
+  ord = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord));
+  if (!ord)
+    return HMB_NOMEM;
+  for (i = 0; i < pp->n; i++) {
+    struct people_entry *e = &pp->e[i];
+    const struct pending *pd = &pp->pend[i];
+    size_t to;
+    if (e->family >= 0) {
+      struct family *fm = &pp->fam[e->family];
+      to = fm->start + fm->count++;
+    } else {
+      to = run + rest++;
+    }
+    e->groups = pd->groups_off == NO_OFF ? "" : arena_str(pp, pd->groups_off);
+    e->family_id = pd->family_off == NO_OFF ? NULL : arena_str(pp, pd->family_off);
+    ord[to] = *e;
+  }
+  free(pp->e);
+  pp->e = ord;
+  pp->alloc = pp->n;
+  free(pp->pend);
+  pp->pend = NULL;
+  free(pp->fslots);
+  pp->fslots = NULL;
+  pp->nfslots = 0;
+  return index_build(pp, pow2_at_least(pp->n * 2 + 1));
+}
+
+static enum hmb_status map_columns(struct csvr *c, size_t *col, struct hmb_err *err)
+{
+  size_t i, k;
+  for (k = 0; k < PC__COUNT; k++)
+    col[k] = SIZE_MAX;
+  for (i = 0; i < csvr_ncols(c); i++) {
+    const char *name = csvr_colname(c, i);
+    for (k = 0; k < PC__COUNT; k++) {
+      if (strcmp(name, pcol_names[k]) != 0)
+        continue;
+      if (col[k] != SIZE_MAX) {
+        hmb_err_set(err, HMB_INVALID, "csv.duplicate_column", name, "表头中 %s 列重复", name);
+        csvr_locate(c, err);
+        return HMB_INVALID;
+      }
+      col[k] = i;
+    }
+  }
+  if (col[PC_PSN_NO] == SIZE_MAX) {
+    hmb_err_set(err, HMB_INVALID, "csv.missing_column", "psn_no", "人员文件缺少必需的列 psn_no");
+    csvr_locate(c, err);
+    return HMB_INVALID;
+  }
+  return HMB_OK;
+}
+
+static enum hmb_status load(struct people **out, struct csvr *c, people_report_fn *report,
+                            void *ctx, struct hmb_err *err)
+{
+  struct people *pp;
+  size_t col[PC__COUNT];
+  struct hmb_err e;
+  enum hmb_status result;
+
+  *out = NULL;
+  result = map_columns(c, col, err);
+  if (result)
+    return result;
+  pp = hmb_calloc(1, sizeof(*pp));
+  if (!pp)
+    return hmb_err_set(err, HMB_NOMEM, "io.nomem", "", "内存不足");
+  buf_init(&pp->arena, ARENA_LIMIT);
+  for (;;) {
+    const struct csvr_field *row;
+    struct people_entry pe;
+    struct pending pd;
+    bool eof;
+
+    hmb_err_init(&e);
+    result = csvr_next(c, &row, &eof, &e);
+    if (!result && eof)
+      break;
+    if (!result) {
+      result = parse_row(pp, col, row, &pe, &pd, &e);
+      if (result && result != HMB_NOMEM)
+        csvr_locate(c, &e);
+    }
+    if (!result) {
+      result = append(pp, &pe, &pd);
+      if (result) {
+        hmb_err_set(&e, result, "io.nomem", "", "内存不足或人员过多");
+        goto fail;
+      }
+      continue;
+    }
+    if (result == HMB_IO || result == HMB_NOMEM || !report)
+      goto fail;
+    report(ctx, &e);
+    pp->skipped++;
+  }
+  result = finish(pp);
+  if (result) {
+    hmb_err_set(err, result, "io.nomem", "", "内存不足");
+    people_free(pp);
+    return result;
+  }
+  *out = pp;
+  return HMB_OK;
+fail:
+  if (err)
+    *err = e;
+  people_free(pp);
+  return result;
+}
+
+enum hmb_status people_load(struct people **out, const char *path, people_report_fn *report,
+                            void *ctx, struct hmb_err *err)
+{
+  struct csvr *c;
+  enum hmb_status result = csvr_open(&c, path, err);
+  *out = NULL;
+  if (result)
+    return result;
+  result = load(out, c, report, ctx, err);
+  csvr_free(c);
+  return result;
+}
+
+enum hmb_status people_load_mem(struct people **out, const char *name, const char *data,
+                                size_t len, people_report_fn *report, void *ctx,
+                                struct hmb_err *err)
+{
+  struct csvr *c;
+  enum hmb_status result = csvr_open_mem(&c, name, data, len, err);
+  *out = NULL;
+  if (result)
+    return result;
+  result = load(out, c, report, ctx, err);
+  csvr_free(c);
+  return result;
+}
+
+const struct people_entry *people_find(const struct people *pp, const char *psn_no, size_t len)
+{
+  return find_entry(pp, psn_no, len);
+}
+
+enum hmb_status people_family_members(const struct people *pp, int32_t family,
+                                      const struct people_entry **members, size_t *n)
+{
+  if (family < 0 || (size_t)family >= pp->nfam) {
+    *members = NULL;
+    *n = 0;
+    return HMB_NOT_FOUND;
+  }
+  *members = pp->e + pp->fam[family].start;
+  *n = pp->fam[family].count;
+  return HMB_OK;
+}
+
+size_t people_count(const struct people *pp) { return pp->n; }
+size_t people_family_count(const struct people *pp) { return pp->nfam; }
+size_t people_skipped(const struct people *pp) { return pp->skipped; }
+
+void people_free(struct people *pp)
+{
+  if (!pp)
+    return;
+  free(pp->e);
+  free(pp->pend);
+  buf_release(&pp->arena);
+  free(pp->slots);
+  free(pp->fam);
+  free(pp->fslots);
+  free(pp);
+}

@@ -1,0 +1,2213 @@
+#include "compat.h"
+#include "setl_reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * Layout of this file: a byte source (a mapped file, a read window over a
+ * pipe, or borrowed memory), the CSV row scanner on top of it, the field
+ * tables shared by both formats, the details store, the JSON-lines scanner,
+ * then the reader itself.
+ *
+ * The hot path is an unquoted CSV row: one memchr for the row end, one for a
+ * quote, then the fields are split in place and each known column is parsed
+ * straight from the row bytes into the settlement. Nothing is allocated or
+ * copied per row except the text fields into their fixed arrays.
+ */
+
+/* Room for one row plus its terminator: every row fits a read window. */
+#define SRC_BUF_SIZE (4u * 1024u * 1024u)
+#define ROW_SPAN ((size_t)SETL_ROW_MAX + 2)
+#define DETAIL_ERRS_KEPT 100
+#define MSZ(T, m) sizeof(((T *)0)->m)
+
+/* ---------------------------------------------------------------- errors */
+
+/*
+ * Rewrite err->field as "PATH:LINE:FIELD" (or "PATH:LINE" when empty). A
+ * path too long for the field buffer is shortened to its last component.
+ */
+static void locate(struct hmb_err *err, const char *path, unsigned long line)
+{
+  char tmp[2 * HMB_ERR_FIELD_MAX + 32];
+  const char *sep;
+  int n;
+  if (!err)
+    return;
+  sep = err->field[0] ? ":" : "";
+  n = snprintf(tmp, sizeof(tmp), "%s:%lu%s%s", path, line, sep, err->field);
+  if (n < 0 || (size_t)n >= HMB_ERR_FIELD_MAX) {
+    const char *base = strrchr(path, '/');
+    snprintf(tmp, sizeof(tmp), "%s:%lu%s%s", base ? base + 1 : path, line, sep, err->field);
+  }
+  hmb_utf8_truncate(tmp, HMB_ERR_FIELD_MAX);
+  memcpy(err->field, tmp, HMB_ERR_FIELD_MAX);
+}
+
+static enum hmb_status nomem(struct hmb_err *err, const char *field)
+{
+  return hmb_err_set(err, HMB_NOMEM, "io.nomem", field, "内存不足");
+}
+
+static const char *errno_text(int e, char *buf, size_t n)
+{
+  /* GNU strerror_r: returns a string that may or may not be buf. */
+  return strerror_r(e, buf, n);
+}
+
+bool setl_text_ok(const char *s, size_t n)
+{
+  const unsigned char *p = (const unsigned char *)s, *e = p + n;
+  while (p < e) {
+    unsigned c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f)
+        return false;
+      p++;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+      if (e - p < 2 || (p[1] & 0xc0) != 0x80)
+        return false;
+      p += 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+      if (e - p < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80)
+        return false;
+      p += 3;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+      if (e - p < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80 ||
+          (p[3] & 0xc0) != 0x80)
+        return false;
+      p += 4;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+static unsigned long count_nl(const char *p, size_t n)
+{
+  unsigned long k = 0;
+  const char *e = p + n;
+  while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+    k++;
+    p++;
+  }
+  return k;
+}
+
+/* ---------------------------------------------------------------- source */
+
+struct src {
+  char *name;         /* owned copy, for messages */
+  int fd;             /* read side of a stream, -1 otherwise */
+  bool close_fd;
+  void *map;          /* mmap of a regular file */
+  size_t map_len;
+  char *buf;          /* read window of a stream */
+  const char *data;   /* the bytes at hand: map, buf or borrowed memory */
+  size_t len;
+  size_t pos;         /* next unread byte */
+  bool at_eof;        /* nothing beyond data[len] */
+  bool failed;        /* a read failed: stay failed */
+  unsigned long line; /* line number of data[pos] */
+};
+
+static void src_init(struct src *s)
+{
+  memset(s, 0, sizeof(*s));
+  s->fd = -1;
+  s->data = "";
+  s->line = 1;
+}
+
+static void src_release(struct src *s)
+{
+  if (s->map)
+    munmap(s->map, s->map_len);
+  if (s->close_fd && s->fd >= 0)
+    close(s->fd);
+  free(s->buf);
+  free(s->name);
+  src_init(s);
+}
+
+static enum hmb_status src_fill(struct src *s, struct hmb_err *err)
+{
+  ssize_t n;
+  char eb[128];
+  if (s->failed)
+    return hmb_err_set(err, HMB_IO, "io.read", s->name, "读取文件失败");
+  if (s->at_eof)
+    return HMB_OK;
+  if (s->pos) {
+    memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+    s->len -= s->pos;
+    s->pos = 0;
+  }
+  if (s->len >= SRC_BUF_SIZE)
+    BUG("read window full");
+  do
+    n = read(s->fd, s->buf + s->len, SRC_BUF_SIZE - s->len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    s->failed = true;
+    return hmb_err_set(err, HMB_IO, "io.read", s->name, "读取文件失败：%s",
+                       errno_text(errno, eb, sizeof(eb)));
+  }
+  if (n == 0)
+    s->at_eof = true;
+  s->len += (size_t)n;
+  return HMB_OK;
+}
+
+/* Skip a UTF-8 byte order mark at the very start. */
+static enum hmb_status src_start(struct src *s, struct hmb_err *err)
+{
+  enum hmb_status result;
+  while (s->len < 3 && !s->at_eof) {
+    result = src_fill(s, err);
+    if (result)
+      return result;
+  }
+  if (s->len >= 3 && memcmp(s->data, "\xEF\xBB\xBF", 3) == 0)
+    s->pos = 3;
+  return HMB_OK;
+}
+
+static enum hmb_status src_open_mem(struct src *s, const char *name, const char *data, size_t len,
+                                    struct hmb_err *err)
+{
+  src_init(s);
+  s->name = hmb_strndup(name, strlen(name));
+  if (!s->name)
+    return nomem(err, name);
+  s->data = len ? data : "";
+  s->len = len;
+  s->at_eof = true;
+  return src_start(s, err);
+}
+
+static enum hmb_status src_open_file(struct src *s, const char *path, struct hmb_err *err)
+{
+  struct stat st;
+  char eb[128];
+  src_init(s);
+  s->name = hmb_strndup(path, strlen(path));
+  if (!s->name)
+    return nomem(err, path);
+  if (strcmp(path, "-") == 0) {
+    s->fd = 0;
+  } else {
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0)
+      return hmb_err_set(err, HMB_IO, "io.open", path, "无法打开文件：%s",
+                         errno_text(errno, eb, sizeof(eb)));
+    s->close_fd = true;
+  }
+  if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && s->fd != 0) {
+    if (st.st_size == 0) {
+      s->at_eof = true;
+      return HMB_OK;
+    }
+    if ((uint64_t)st.st_size <= (uint64_t)SIZE_MAX) {
+      void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, s->fd, 0);
+      if (m != MAP_FAILED) {
+        (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+        s->map = m;
+        s->map_len = (size_t)st.st_size;
+        s->data = m;
+        s->len = s->map_len;
+        s->at_eof = true;
+        close(s->fd);
+        s->fd = -1;
+        s->close_fd = false;
+        return src_start(s, err);
+      }
+    }
+  }
+  s->buf = hmb_malloc(SRC_BUF_SIZE);
+  if (!s->buf)
+    return nomem(err, path);
+  s->data = s->buf;
+  return src_start(s, err);
+}
+
+/*
+ * Move past the end of the physical line that contains data[from] (from >=
+ * pos), counting lines: used to get back in step after a broken row.
+ */
+static enum hmb_status src_skip_line(struct src *s, size_t from, struct hmb_err *err)
+{
+  enum hmb_status result;
+  s->line += count_nl(s->data + s->pos, from - s->pos);
+  s->pos = from;
+  for (;;) {
+    const char *nl = memchr(s->data + s->pos, '\n', s->len - s->pos);
+    if (nl) {
+      s->pos = (size_t)(nl - s->data) + 1;
+      s->line++;
+      return HMB_OK;
+    }
+    s->pos = s->len;
+    if (s->at_eof)
+      return HMB_OK;
+    result = src_fill(s, err);
+    if (result)
+      return result;
+  }
+}
+
+/* ---------------------------------------------------------------- CSV rows */
+
+struct csvr {
+  struct src src;
+  size_t ncols;
+  char *names;             /* the header's names, NUL-separated */
+  size_t *name_off;        /* ncols offsets into names */
+  bool have_header;
+  struct csvr_field *fields; /* SETL_COLS_MAX */
+  size_t nf;                 /* fields of the last row (may exceed SETL_COLS_MAX) */
+  char *scratch;             /* unescaped quoted fields: ROW_SPAN bytes */
+  unsigned long row_line;
+  size_t resync;             /* after a row error: skip the line holding this offset */
+};
+
+enum row_rc { ROW_OK, ROW_BLANK, ROW_MORE, ROW_EOF, ROW_ERR };
+
+#define NO_RESYNC SIZE_MAX
+
+static const char *col_label(const struct csvr *c, size_t col)
+{
+  if (c->have_header && col < c->ncols)
+    return c->names + c->name_off[col];
+  return "";
+}
+
+static enum row_rc field_too_large(struct csvr *c, size_t col, struct hmb_err *err,
+                                   enum hmb_status *st)
+{
+  *st = hmb_err_set(err, HMB_TOO_LARGE, "csv.field_too_large", col_label(c, col),
+                    "字段过长：最多 %u 字节", SETL_FIELD_MAX);
+  return ROW_ERR;
+}
+
+static enum row_rc row_too_large(struct csvr *c, size_t resync, struct hmb_err *err,
+                                 enum hmb_status *st)
+{
+  c->resync = resync;
+  *st = hmb_err_set(err, HMB_TOO_LARGE, "csv.row_too_large", "", "行过长：最多 %u 字节",
+                    SETL_ROW_MAX);
+  return ROW_ERR;
+}
+
+static inline void put_field(struct csvr *c, size_t n, const char *p, size_t len)
+{
+  if (n < SETL_COLS_MAX) {
+    c->fields[n].p = p;
+    c->fields[n].len = len;
+  }
+}
+
+/*
+ * The general RFC 4180 row, from data[pos]: quoted fields may hold commas,
+ * doubled quotes and line breaks. A quote inside an unquoted field is taken
+ * literally. Text after a closing quote other than a separator is an error.
+ */
+static enum row_rc parse_quoted(struct csvr *c, struct hmb_err *err, enum hmb_status *st)
+{
+  struct src *s = &c->src;
+  const char *p = s->data + s->pos, *e = s->data + s->len;
+  const char *lim = (size_t)(e - p) > ROW_SPAN ? p + ROW_SPAN : e;
+  bool cut = lim < e; /* the row limit, not the data, ends the window */
+  const char *q = p, *row_end = NULL, *next = NULL;
+  char *w = c->scratch;
+  unsigned long lines = 0;
+  size_t n = 0, big_col = SIZE_MAX;
+
+  for (;;) {
+    const char *fp;
+    size_t flen;
+    if (q < lim && *q == '"') {
+      const char *seg = ++q;
+      char *wstart = w;
+      bool copied = false;
+      for (;;) {
+        const char *quote = memchr(q, '"', (size_t)(lim - q));
+        if (!quote) {
+          if (cut)
+            return row_too_large(c, (size_t)(lim - s->data), err, st);
+          if (!s->at_eof)
+            return ROW_MORE;
+          c->resync = s->len;
+          *st = hmb_err_set(err, HMB_INVALID, "csv.unterminated_quote", col_label(c, n),
+                            "引号没有闭合：字段从此处起一直到文件末尾");
+          return ROW_ERR;
+        }
+        lines += count_nl(q, (size_t)(quote - q));
+        if (quote + 1 == lim) {
+          if (cut)
+            return row_too_large(c, (size_t)(lim - s->data), err, st);
+          if (!s->at_eof)
+            return ROW_MORE;
+        }
+        if (quote + 1 < lim && quote[1] == '"') {
+          size_t k = (size_t)(quote + 1 - seg);
+          memcpy(w, seg, k);
+          w += k;
+          copied = true;
+          seg = q = quote + 2;
+          continue;
+        }
+        if (copied) {
+          size_t k = (size_t)(quote - seg);
+          memcpy(w, seg, k);
+          w += k;
+          fp = wstart;
+          flen = (size_t)(w - wstart);
+        } else {
+          fp = seg;
+          flen = (size_t)(quote - seg);
+        }
+        q = quote + 1;
+        break;
+      }
+      if (flen > SETL_FIELD_MAX && big_col == SIZE_MAX)
+        big_col = n;
+      put_field(c, n++, fp, flen);
+      if (q == lim) {
+        /* at_eof and not cut: checked above */
+        row_end = next = q;
+      } else if (*q == ',') {
+        q++;
+        continue;
+      } else if (*q == '\n') {
+        row_end = q;
+        next = q + 1;
+        lines++;
+      } else if (*q == '\r' && q + 1 < lim && q[1] == '\n') {
+        row_end = q;
+        next = q + 2;
+        lines++;
+      } else if (*q == '\r' && q + 1 == lim && !cut && s->at_eof) {
+        row_end = q;
+        next = q + 1;
+      } else if (*q == '\r' && q + 1 == lim) {
+        if (cut)
+          return row_too_large(c, (size_t)(lim - s->data), err, st);
+        return ROW_MORE;
+      } else {
+        c->resync = (size_t)(q - s->data);
+        *st = hmb_err_set(err, HMB_INVALID, "csv.after_quote", col_label(c, n - 1),
+                          "引号格式错误：闭合引号后应为逗号或换行");
+        return ROW_ERR;
+      }
+      break;
+    } else {
+      const char *f = q, *fe;
+      while (q < lim && *q != ',' && *q != '\n')
+        q++;
+      if (q == lim) {
+        if (cut)
+          return row_too_large(c, (size_t)(lim - s->data), err, st);
+        if (!s->at_eof)
+          return ROW_MORE;
+      }
+      fe = q;
+      if ((q == lim || *q == '\n') && fe > f && fe[-1] == '\r')
+        fe--;
+      flen = (size_t)(fe - f);
+      if (flen > SETL_FIELD_MAX && big_col == SIZE_MAX)
+        big_col = n;
+      put_field(c, n++, f, flen);
+      if (q < lim && *q == ',') {
+        q++;
+        continue;
+      }
+      row_end = fe;
+      if (q < lim) {
+        next = q + 1;
+        lines++;
+      } else {
+        next = q;
+      }
+      break;
+    }
+  }
+  if ((size_t)(row_end - p) > SETL_ROW_MAX)
+    return row_too_large(c, (size_t)(row_end - s->data), err, st);
+  c->nf = n;
+  s->line += lines;
+  s->pos = (size_t)(next - s->data);
+  if (big_col != SIZE_MAX)
+    return field_too_large(c, big_col, err, st);
+  return ROW_OK;
+}
+
+static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_status *st)
+{
+  struct src *s = &c->src;
+  const char *p, *e, *lim, *nl, *re, *ce, *f;
+  size_t n, big_col = SIZE_MAX;
+
+  c->resync = NO_RESYNC;
+  if (s->pos >= s->len)
+    return s->at_eof ? ROW_EOF : ROW_MORE;
+  p = s->data + s->pos;
+  e = s->data + s->len;
+  lim = (size_t)(e - p) > ROW_SPAN ? p + ROW_SPAN : e;
+  c->row_line = s->line;
+  nl = memchr(p, '\n', (size_t)(lim - p));
+  if (nl) {
+    re = nl;
+  } else {
+    if (lim < e)
+      return row_too_large(c, (size_t)(lim - s->data), err, st);
+    if (!s->at_eof)
+      return ROW_MORE;
+    re = e;
+  }
+  if (memchr(p, '"', (size_t)(re - p)))
+    return parse_quoted(c, err, st);
+
+  ce = re > p && re[-1] == '\r' ? re - 1 : re;
+  s->pos = nl ? (size_t)(nl - s->data) + 1 : s->len;
+  if (nl)
+    s->line++;
+  if (ce == p)
+    return ROW_BLANK;
+  if ((size_t)(ce - p) > SETL_ROW_MAX) {
+    *st = hmb_err_set(err, HMB_TOO_LARGE, "csv.row_too_large", "", "行过长：最多 %u 字节",
+                      SETL_ROW_MAX);
+    return ROW_ERR;
+  }
+  /* The fast path: split on commas in place. */
+  n = 0;
+  f = p;
+  for (;;) {
+    const char *comma = memchr(f, ',', (size_t)(ce - f));
+    const char *fe = comma ? comma : ce;
+    size_t flen = (size_t)(fe - f);
+    if (HMB_UNLIKELY(flen > SETL_FIELD_MAX) && big_col == SIZE_MAX)
+      big_col = n;
+    put_field(c, n++, f, flen);
+    if (!comma)
+      break;
+    f = comma + 1;
+  }
+  c->nf = n;
+  if (big_col != SIZE_MAX)
+    return field_too_large(c, big_col, err, st);
+  return ROW_OK;
+}
+
+/*
+ * Scan rows until one is complete (blank lines skipped), refilling a stream's
+ * window as needed; a row error is returned after getting back in step.
+ */
+static enum hmb_status next_row(struct csvr *c, bool *eof, struct hmb_err *err)
+{
+  enum hmb_status result = HMB_OK;
+  *eof = false;
+  for (;;) {
+    switch (parse_row(c, err, &result)) {
+    case ROW_OK:
+      return HMB_OK;
+    case ROW_BLANK:
+      continue;
+    case ROW_MORE:
+      result = src_fill(&c->src, err);
+      if (result)
+        return result;
+      continue;
+    case ROW_EOF:
+      *eof = true;
+      return HMB_OK;
+    case ROW_ERR:
+      if (c->resync != NO_RESYNC && src_skip_line(&c->src, c->resync, NULL))
+        return hmb_err_set(err, HMB_IO, "io.read", c->src.name, "读取文件失败");
+      csvr_locate(c, err);
+      return result;
+    }
+  }
+}
+
+static void trim_span(const char **p, size_t *n)
+{
+  while (*n && ((*p)[0] == ' ' || (*p)[0] == '\t')) {
+    (*p)++;
+    (*n)--;
+  }
+  while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+    (*n)--;
+}
+
+static enum hmb_status csvr_read_header(struct csvr *c, struct hmb_err *err)
+{
+  enum hmb_status result;
+  bool eof;
+  size_t i, total = 0, off = 0;
+
+  result = next_row(c, &eof, err);
+  if (result)
+    return result;
+  if (eof) {
+    hmb_err_set(err, HMB_INVALID, "csv.empty", "", "文件为空：缺少表头行");
+    locate(err, c->src.name, c->src.line);
+    return HMB_INVALID;
+  }
+  if (c->nf > SETL_COLS_MAX) {
+    hmb_err_set(err, HMB_TOO_LARGE, "csv.columns", "", "表头列数过多：最多 %u 列", SETL_COLS_MAX);
+    csvr_locate(c, err);
+    return HMB_TOO_LARGE;
+  }
+  for (i = 0; i < c->nf; i++)
+    total += c->fields[i].len + 1;
+  c->names = hmb_malloc(total);
+  c->name_off = hmb_calloc(c->nf, sizeof(*c->name_off));
+  if (!c->names || !c->name_off)
+    return nomem(err, c->src.name);
+  for (i = 0; i < c->nf; i++) {
+    const char *p = c->fields[i].p;
+    size_t n = c->fields[i].len;
+    trim_span(&p, &n);
+    if (!setl_text_ok(p, n)) {
+      hmb_err_set(err, HMB_INVALID, "csv.header", "", "表头第 %zu 列的名称不是有效的 UTF-8 文本",
+                  i + 1);
+      csvr_locate(c, err);
+      return HMB_INVALID;
+    }
+    c->name_off[i] = off;
+    memcpy(c->names + off, p, n);
+    c->names[off + n] = '\0';
+    off += n + 1;
+  }
+  c->ncols = c->nf;
+  c->have_header = true;
+  return HMB_OK;
+}
+
+/* Takes over *s (left released) whatever the outcome. */
+static enum hmb_status csvr_from_src(struct csvr **out, struct src *s, struct hmb_err *err)
+{
+  enum hmb_status result;
+  struct csvr *c = hmb_calloc(1, sizeof(*c));
+  *out = NULL;
+  if (!c) {
+    result = nomem(err, s->name);
+    src_release(s);
+    return result;
+  }
+  c->src = *s;
+  src_init(s);
+  c->fields = hmb_calloc(SETL_COLS_MAX, sizeof(*c->fields));
+  c->scratch = hmb_malloc(ROW_SPAN);
+  if (!c->fields || !c->scratch) {
+    result = nomem(err, c->src.name);
+    csvr_free(c);
+    return result;
+  }
+  result = csvr_read_header(c, err);
+  if (result) {
+    csvr_free(c);
+    return result;
+  }
+  *out = c;
+  return HMB_OK;
+}
+
+enum hmb_status csvr_open(struct csvr **out, const char *path, struct hmb_err *err)
+{
+  struct src s;
+  enum hmb_status result = src_open_file(&s, path, err);
+  *out = NULL;
+  if (result) {
+    src_release(&s);
+    return result;
+  }
+  return csvr_from_src(out, &s, err);
+}
+
+enum hmb_status csvr_open_mem(struct csvr **out, const char *name, const char *data, size_t len,
+                              struct hmb_err *err)
+{
+  struct src s;
+  enum hmb_status result = src_open_mem(&s, name, data, len, err);
+  *out = NULL;
+  if (result) {
+    src_release(&s);
+    return result;
+  }
+  return csvr_from_src(out, &s, err);
+}
+
+size_t csvr_ncols(const struct csvr *c) { return c->ncols; }
+
+const char *csvr_colname(const struct csvr *c, size_t i)
+{
+  if (i >= c->ncols)
+    BUG("column %zu of %zu", i, c->ncols);
+  return c->names + c->name_off[i];
+}
+
+enum hmb_status csvr_next(struct csvr *c, const struct csvr_field **fields, bool *eof,
+                          struct hmb_err *err)
+{
+  enum hmb_status result = next_row(c, eof, err);
+  *fields = NULL;
+  if (result || *eof)
+    return result;
+  if (c->nf != c->ncols) {
+    hmb_err_set(err, HMB_INVALID, "csv.columns", "", "列数与表头不符：表头 %zu 列，本行 %zu 列",
+                c->ncols, c->nf);
+    csvr_locate(c, err);
+    return HMB_INVALID;
+  }
+  *fields = c->fields;
+  return HMB_OK;
+}
+
+unsigned long csvr_line(const struct csvr *c) { return c->row_line; }
+
+void csvr_locate(const struct csvr *c, struct hmb_err *err)
+{
+  locate(err, c->src.name, c->row_line);
+}
+
+void csvr_free(struct csvr *c)
+{
+  if (!c)
+    return;
+  src_release(&c->src);
+  free(c->names);
+  free(c->name_off);
+  free(c->fields);
+  free(c->scratch);
+  free(c);
+}
+
+/* ---------------------------------------------------------------- fields */
+
+enum fkind {
+  FK_ID,       /* identifier text */
+  FK_TEXT,     /* other text */
+  FK_CODE,     /* digit-string code into int32 */
+  FK_MONEY,    /* yuan into fen */
+  FK_TIME,     /* datetime */
+  FK_TXN,      /* transaction code into enum setl_kind */
+  FK_OUTFILED, /* 0/1 into int8 */
+  FK_CNT,      /* quantity into 1/10000 units */
+  FK_DETAILS,  /* JSON "details" array */
+  FK_KEY       /* the details file's setl_id */
+};
+
+enum { REQ_NO = 0, REQ_SETTLE, REQ_ALWAYS };
+
+struct fdesc {
+  const char *name;
+  uint8_t len;
+  uint8_t kind;
+  uint8_t req;
+  uint16_t off;
+  uint16_t cap;
+  int32_t max;
+};
+
+#define SDN(n, k, r, m, x)                                                                         \
+  {n, sizeof(n) - 1, k, r, offsetof(struct settlement, m), MSZ(struct settlement, m), x}
+#define SD(m, k, r, x) SDN(#m, k, r, m, x)
+
+enum {
+  F_SETL_ID = 0,
+  F_MDTRT_ID,
+  F_PSN_NO,
+  F_TXN = 12,
+  F_DETAILS = 30,
+  F__COUNT
+};
+
+static const struct fdesc setl_fields[] = {
+  SD(setl_id, FK_ID, REQ_ALWAYS, 0),
+  SD(mdtrt_id, FK_ID, REQ_NO, 0),
+  SD(psn_no, FK_ID, REQ_ALWAYS, 0),
+  SD(insutype, FK_CODE, REQ_NO, 999),
+  SD(med_type, FK_CODE, REQ_SETTLE, 999999),
+  SD(psn_type, FK_CODE, REQ_NO, 99999999),
+  SD(hosp_lv, FK_CODE, REQ_NO, 99),
+  SD(setl_time, FK_TIME, REQ_SETTLE, 0),
+  SD(mdtrtarea_admvs, FK_TEXT, REQ_NO, 0),
+  SD(dise_codg, FK_TEXT, REQ_NO, 0),
+  SDN("hmb_flags", FK_TEXT, REQ_NO, flags, 0),
+  SD(out_filed, FK_OUTFILED, REQ_NO, 0),
+  SDN("txn", FK_TXN, REQ_NO, kind, 0),
+  SD(medfee_sumamt, FK_MONEY, REQ_SETTLE, 0),
+  SD(fulamt_ownpay_amt, FK_MONEY, REQ_SETTLE, 0),
+  SD(overlmt_selfpay, FK_MONEY, REQ_SETTLE, 0),
+  SD(preselfpay_amt, FK_MONEY, REQ_SETTLE, 0),
+  SD(inscp_scp_amt, FK_MONEY, REQ_SETTLE, 0),
+  SD(act_pay_dedc, FK_MONEY, REQ_NO, 0),
+  SD(hifp_pay, FK_MONEY, REQ_NO, 0),
+  SD(hifmi_pay, FK_MONEY, REQ_NO, 0),
+  SD(hifob_pay, FK_MONEY, REQ_NO, 0),
+  SD(maf_pay, FK_MONEY, REQ_NO, 0),
+  SD(cvlserv_pay, FK_MONEY, REQ_NO, 0),
+  SD(hifes_pay, FK_MONEY, REQ_NO, 0),
+  SD(oth_pay, FK_MONEY, REQ_NO, 0),
+  SD(fund_pay_sumamt, FK_MONEY, REQ_SETTLE, 0),
+  SD(psn_part_amt, FK_MONEY, REQ_SETTLE, 0),
+  SD(acct_pay, FK_MONEY, REQ_NO, 0),
+  SD(psn_cash_pay, FK_MONEY, REQ_NO, 0),
+  {"details", 7, FK_DETAILS, REQ_NO, 0, 0, 0},
+};
+
+#define LD(m, k, r)                                                                                \
+  {#m, sizeof(#m) - 1, k, r, offsetof(struct setl_line, m), MSZ(struct setl_line, m), 0}
+
+/* Entry 0 is the join key of the details file; JSON details skip it. */
+static const struct fdesc line_fields[] = {
+  {"setl_id", 7, FK_KEY, REQ_ALWAYS, 0, SETL_ID_MAX, 0},
+  LD(med_list_codg, FK_TEXT, REQ_ALWAYS),
+  LD(chrgitm_lv, FK_TEXT, REQ_NO),
+  LD(med_chrgitm_type, FK_TEXT, REQ_NO),
+  LD(det_item_fee_sumamt, FK_MONEY, REQ_ALWAYS),
+  LD(fulamt_ownpay_amt, FK_MONEY, REQ_NO),
+  LD(overlmt_amt, FK_MONEY, REQ_NO),
+  LD(preselfpay_amt, FK_MONEY, REQ_NO),
+  LD(inscp_scp_amt, FK_MONEY, REQ_NO),
+  {"cnt", 3, FK_CNT, REQ_NO, offsetof(struct setl_line, cnt_e4), 8, 0},
+};
+#define NLINE_FIELDS ARRAY_SIZE(line_fields)
+
+_Static_assert(ARRAY_SIZE(setl_fields) == F__COUNT, "setl_fields and F__COUNT disagree");
+
+static int fd_lookup(const struct fdesc *tab, size_t n, const char *name, size_t len)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (tab[i].len == len && memcmp(tab[i].name, name, len) == 0)
+      return (int)i;
+  return -1;
+}
+
+static enum hmb_status parse_code(const char *t, size_t n, int32_t max, int32_t *out,
+                                  const char *field, struct hmb_err *err)
+{
+  int32_t v = 0;
+  size_t i;
+  if (n > 9)
+    return hmb_err_set(err, HMB_INVALID, "code.range", field, "代码过长：最大为 %" PRId32, max);
+  for (i = 0; i < n; i++) {
+    if (t[i] < '0' || t[i] > '9')
+      return hmb_err_set(err, HMB_INVALID, "code.syntax", field, "代码应为数字，如 310");
+    v = v * 10 + (t[i] - '0');
+  }
+  if (v > max)
+    return hmb_err_set(err, HMB_INVALID, "code.range", field, "代码超出范围：0 到 %" PRId32, max);
+  *out = v;
+  return HMB_OK;
+}
+
+static enum hmb_status parse_txn(const char *t, size_t n, enum setl_kind *out, const char *field,
+                                 struct hmb_err *err)
+{
+  if (n == 4 && (memcmp(t, "2207", 4) == 0 || memcmp(t, "2304", 4) == 0)) {
+    *out = SETL_SETTLE;
+    return HMB_OK;
+  }
+  if (n == 4 && (memcmp(t, "2208", 4) == 0 || memcmp(t, "2305", 4) == 0)) {
+    *out = SETL_REVERSAL;
+    return HMB_OK;
+  }
+  return hmb_err_set(err, HMB_INVALID, "txn.unknown", field,
+                     "交易代码应为 2207 或 2304（结算）、2208 或 2305（冲正）");
+}
+
+enum hmb_status setl_parse_cnt(const char *s, size_t len, int64_t *out_e4, const char *field,
+                               struct hmb_err *err)
+{
+  /* 10^11 units = 10^15 in 1/10000 units: far inside int64. */
+  const int64_t limit = INT64_C(1000000000000000);
+  size_t i = 0, nint = 0, ndec = 0;
+  bool neg = false;
+  int64_t v = 0;
+  if (len == 0)
+    return hmb_err_set(err, HMB_INVALID, "cnt.empty", field, "数量为空");
+  if (s[0] == '-') {
+    neg = true;
+    i = 1;
+  }
+  for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nint++) {
+    v = v * 10 + (s[i] - '0');
+    if (v > limit / 10000)
+      return hmb_err_set(err, HMB_INVALID, "cnt.range", field, "数量超出允许范围");
+  }
+  if (nint == 0)
+    return hmb_err_set(err, HMB_INVALID, "cnt.syntax", field, "数量格式错误：应为数字，如 2.5");
+  if (i < len && s[i] == '.') {
+    for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, ndec++) {
+      if (ndec >= 4)
+        return hmb_err_set(err, HMB_INVALID, "cnt.decimals", field, "数量最多四位小数");
+      v = v * 10 + (s[i] - '0');
+    }
+    if (ndec == 0)
+      return hmb_err_set(err, HMB_INVALID, "cnt.syntax", field,
+                         "数量格式错误：小数点后缺少数字");
+  }
+  if (i != len)
+    return hmb_err_set(err, HMB_INVALID, "cnt.syntax", field,
+                       "数量格式错误：含有非法字符，应为如 2.5 的十进制数");
+  for (; ndec < 4; ndec++)
+    v *= 10;
+  *out_e4 = neg ? -v : v;
+  return HMB_OK;
+}
+
+/* Parse non-empty text t[0..n) as field d of the struct at base. */
+static enum hmb_status store_field(void *base, const struct fdesc *d, const char *t, size_t n,
+                                   struct hmb_err *err)
+{
+  enum hmb_status result;
+  char *dst = (char *)base + d->off;
+  switch ((enum fkind)d->kind) {
+  case FK_ID:
+  case FK_TEXT:
+  case FK_KEY:
+    if (n >= d->cap)
+      return hmb_err_set(err, HMB_INVALID, "text.too_long", d->name, "文本过长：最多 %u 字节",
+                         (unsigned)d->cap - 1);
+    if (!setl_text_ok(t, n))
+      return hmb_err_set(err, HMB_INVALID, "text.invalid", d->name,
+                         "文本含有非法字符：须为 UTF-8 且不含控制字符");
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+    return HMB_OK;
+  case FK_MONEY: {
+    hmb_fen v;
+    result = money_parse(t, n, &v, d->name, err);
+    if (result)
+      return result;
+    memcpy(dst, &v, sizeof(v));
+    return HMB_OK;
+  }
+  case FK_CODE: {
+    int32_t v = 0;
+    result = parse_code(t, n, d->max, &v, d->name, err);
+    if (result)
+      return result;
+    memcpy(dst, &v, sizeof(v));
+    return HMB_OK;
+  }
+  case FK_TIME: {
+    hmb_time v;
+    result = datetime_parse(t, n, &v, d->name, err);
+    if (result)
+      return result;
+    memcpy(dst, &v, sizeof(v));
+    return HMB_OK;
+  }
+  case FK_TXN: {
+    enum setl_kind v = SETL_SETTLE;
+    result = parse_txn(t, n, &v, d->name, err);
+    if (result)
+      return result;
+    memcpy(dst, &v, sizeof(v));
+    return HMB_OK;
+  }
+  case FK_OUTFILED: {
+    int8_t v;
+    if (n != 1 || (t[0] != '0' && t[0] != '1'))
+      return hmb_err_set(err, HMB_INVALID, "out_filed.syntax", d->name,
+                         "异地备案标志应为 0 或 1");
+    v = (int8_t)(t[0] - '0');
+    memcpy(dst, &v, sizeof(v));
+    return HMB_OK;
+  }
+  case FK_CNT: {
+    int64_t v;
+    result = setl_parse_cnt(t, n, &v, d->name, err);
+    if (result)
+      return result;
+    memcpy(dst, &v, sizeof(v));
+    return HMB_OK;
+  }
+  case FK_DETAILS:
+    break;
+  }
+  BUG("field %s of kind %d stored as text", d->name, d->kind);
+}
+
+static enum hmb_status missing(const struct fdesc *d, struct hmb_err *err)
+{
+  return hmb_err_set(err, HMB_INVALID, "field.missing", d->name, "缺少必填字段 %s", d->name);
+}
+
+static void setl_defaults(struct settlement *s)
+{
+  if (!s->mdtrt_id[0])
+    memcpy(s->mdtrt_id, s->setl_id, sizeof(s->mdtrt_id));
+}
+
+/* ---------------------------------------------------------------- details */
+
+struct det_group {
+  uint64_t hash;
+  uint32_t start, count;
+  int32_t err; /* index into gerrs, -1 when the lines are good */
+  bool matched;
+  char id[SETL_ID_MAX];
+};
+
+struct details {
+  char *name;
+  struct setl_line *lines;
+  size_t nlines, alines;
+  uint32_t *gidx;          /* group of each line while loading */
+  struct det_group *groups;
+  size_t ngroups, agroups;
+  uint32_t *slots;         /* open addressing: group index + 1, 0 empty */
+  size_t nslots;           /* power of two */
+  struct hmb_err *gerrs;   /* first error of each bad group */
+  size_t ngerrs, agerrs;
+  struct hmb_err orphans[DETAIL_ERRS_KEPT];
+  size_t norphans;         /* total, may exceed DETAIL_ERRS_KEPT */
+};
+
+static void details_free(struct details *d)
+{
+  if (!d)
+    return;
+  free(d->name);
+  free(d->lines);
+  free(d->gidx);
+  free(d->groups);
+  free(d->slots);
+  free(d->gerrs);
+  free(d);
+}
+
+static struct det_group *det_find(const struct details *d, const char *id, size_t n)
+{
+  uint64_t h;
+  size_t mask, i;
+  if (!d->nslots)
+    return NULL;
+  h = hmb_hash64(id, n);
+  mask = d->nslots - 1;
+  i = (size_t)h & mask;
+  for (;;) {
+    uint32_t g = d->slots[i];
+    if (!g)
+      return NULL;
+    if (d->groups[g - 1].hash == h && strlen(d->groups[g - 1].id) == n &&
+        memcmp(d->groups[g - 1].id, id, n) == 0)
+      return &d->groups[g - 1];
+    i = (i + 1) & mask;
+  }
+}
+
+static enum hmb_status det_rehash(struct details *d, size_t nslots)
+{
+  uint32_t *slots = hmb_calloc(nslots, sizeof(*slots));
+  size_t g;
+  if (!slots)
+    return HMB_NOMEM;
+  for (g = 0; g < d->ngroups; g++) {
+    size_t i = (size_t)d->groups[g].hash & (nslots - 1);
+    while (slots[i])
+      i = (i + 1) & (nslots - 1);
+    slots[i] = (uint32_t)g + 1;
+  }
+  free(d->slots);
+  d->slots = slots;
+  d->nslots = nslots;
+  return HMB_OK;
+}
+
+/* Find or add the group of id (valid text shorter than SETL_ID_MAX). */
+static enum hmb_status det_group_of(struct details *d, const char *id, size_t n, uint32_t *out)
+{
+  struct det_group *g = det_find(d, id, n);
+  size_t i;
+  if (g) {
+    *out = (uint32_t)(g - d->groups);
+    return HMB_OK;
+  }
+  if (d->ngroups >= UINT32_MAX - 1)
+    return HMB_TOO_LARGE;
+  if ((d->ngroups + 1) * 2 > d->nslots &&
+      det_rehash(d, d->nslots ? d->nslots * 2 : 1024) != HMB_OK)
+    return HMB_NOMEM;
+  if (d->ngroups == d->agroups) {
+    size_t na = d->agroups ? d->agroups * 2 : 256;
+    struct det_group *ng = hmb_reallocarray(d->groups, na, sizeof(*ng));
+    if (!ng)
+      return HMB_NOMEM;
+    d->groups = ng;
+    d->agroups = na;
+  }
+  g = &d->groups[d->ngroups];
+  memset(g, 0, sizeof(*g));
+  g->hash = hmb_hash64(id, n);
+  g->err = -1;
+  memcpy(g->id, id, n);
+  g->id[n] = '\0';
+  i = (size_t)g->hash & (d->nslots - 1);
+  while (d->slots[i])
+    i = (i + 1) & (d->nslots - 1);
+  d->slots[i] = (uint32_t)d->ngroups + 1;
+  *out = (uint32_t)d->ngroups++;
+  return HMB_OK;
+}
+
+static void det_orphan(struct details *d, const struct hmb_err *e)
+{
+  if (d->norphans < DETAIL_ERRS_KEPT)
+    d->orphans[d->norphans] = *e;
+  d->norphans++;
+}
+
+static enum hmb_status det_group_error(struct details *d, uint32_t g, const struct hmb_err *e)
+{
+  if (d->groups[g].err >= 0)
+    return HMB_OK;
+  if (d->ngerrs >= INT32_MAX)
+    return HMB_TOO_LARGE;
+  if (d->ngerrs == d->agerrs) {
+    size_t na = d->agerrs ? d->agerrs * 2 : 16;
+    struct hmb_err *ne = hmb_reallocarray(d->gerrs, na, sizeof(*ne));
+    if (!ne)
+      return HMB_NOMEM;
+    d->gerrs = ne;
+    d->agerrs = na;
+  }
+  d->gerrs[d->ngerrs] = *e;
+  d->groups[g].err = (int32_t)d->ngerrs++;
+  return HMB_OK;
+}
+
+static enum hmb_status det_append(struct details *d, const struct setl_line *ln, uint32_t g)
+{
+  if (d->nlines >= UINT32_MAX - 1)
+    return HMB_TOO_LARGE;
+  if (d->nlines == d->alines) {
+    size_t na = d->alines ? d->alines * 2 : 1024;
+    struct setl_line *nl = hmb_reallocarray(d->lines, na, sizeof(*nl));
+    uint32_t *ni;
+    if (!nl)
+      return HMB_NOMEM;
+    d->lines = nl;
+    ni = hmb_reallocarray(d->gidx, na, sizeof(*ni));
+    if (!ni)
+      return HMB_NOMEM;
+    d->gidx = ni;
+    d->alines = na;
+  }
+  d->lines[d->nlines] = *ln;
+  d->gidx[d->nlines++] = g;
+  d->groups[g].count++;
+  return HMB_OK;
+}
+
+/*
+ * Make each group's lines contiguous, in file order, without a second copy
+ * of the lines: compute every line's destination, then follow the cycles of
+ * that permutation swapping in place.
+ */
+static void det_finish(struct details *d)
+{
+  size_t g, i;
+  uint32_t run = 0;
+  for (g = 0; g < d->ngroups; g++) {
+    d->groups[g].start = run;
+    run += d->groups[g].count;
+  }
+  for (i = 0; i < d->nlines; i++)
+    d->gidx[i] = d->groups[d->gidx[i]].start++;
+  for (g = 0; g < d->ngroups; g++)
+    d->groups[g].start -= d->groups[g].count;
+  for (i = 0; i < d->nlines; i++) {
+    while (d->gidx[i] != i) {
+      uint32_t j = d->gidx[i], tj;
+      struct setl_line tl = d->lines[j];
+      d->lines[j] = d->lines[i];
+      d->lines[i] = tl;
+      tj = d->gidx[j];
+      d->gidx[j] = j;
+      d->gidx[i] = tj;
+    }
+  }
+  free(d->gidx);
+  d->gidx = NULL;
+}
+
+/* One row of the details file: a bad row is recorded, never fatal. */
+static enum hmb_status det_row(struct details *d, struct csvr *c, const int8_t *colmap,
+                               size_t idcol, const size_t *fcol, const struct csvr_field *f)
+{
+  const struct csvr_field *id = &f[idcol];
+  struct hmb_err e;
+  struct setl_line ln;
+  uint32_t g;
+  size_t i;
+  enum hmb_status result;
+
+  hmb_err_init(&e);
+  if (id->len == 0 || id->len >= SETL_ID_MAX || !setl_text_ok(id->p, id->len)) {
+    if (id->len == 0)
+      missing(&line_fields[0], &e);
+    else if (id->len >= SETL_ID_MAX)
+      hmb_err_set(&e, HMB_INVALID, "text.too_long", "setl_id", "文本过长：最多 %u 字节",
+                  (unsigned)SETL_ID_MAX - 1);
+    else
+      hmb_err_set(&e, HMB_INVALID, "text.invalid", "setl_id",
+                  "文本含有非法字符：须为 UTF-8 且不含控制字符");
+    csvr_locate(c, &e);
+    det_orphan(d, &e);
+    return HMB_OK;
+  }
+  result = det_group_of(d, id->p, id->len, &g);
+  if (result)
+    return result;
+  memset(&ln, 0, sizeof(ln));
+  for (i = 0; i < csvr_ncols(c); i++) {
+    int k = colmap[i];
+    if (k <= 0 || f[i].len == 0)
+      continue;
+    if (store_field(&ln, &line_fields[k], f[i].p, f[i].len, &e)) {
+      csvr_locate(c, &e);
+      return det_group_error(d, g, &e);
+    }
+  }
+  for (i = 1; i < NLINE_FIELDS; i++) {
+    if (line_fields[i].req == REQ_ALWAYS && f[fcol[i]].len == 0) {
+      missing(&line_fields[i], &e);
+      csvr_locate(c, &e);
+      return det_group_error(d, g, &e);
+    }
+  }
+  return det_append(d, &ln, g);
+}
+
+/* Load the whole details file behind c (header already read). */
+static enum hmb_status details_load(struct details **out, struct csvr *c, struct hmb_err *err)
+{
+  struct details *d;
+  int8_t *colmap = NULL;
+  size_t fcol[NLINE_FIELDS];
+  size_t i, ncols = csvr_ncols(c);
+  enum hmb_status result = HMB_OK;
+
+  *out = NULL;
+  d = hmb_calloc(1, sizeof(*d));
+  colmap = hmb_calloc(ncols, 1);
+  if (!d || !colmap) {
+    result = nomem(err, c->src.name);
+    goto done;
+  }
+  d->name = hmb_strndup(c->src.name, strlen(c->src.name));
+  if (!d->name) {
+    result = nomem(err, c->src.name);
+    goto done;
+  }
+  for (i = 0; i < NLINE_FIELDS; i++)
+    fcol[i] = SIZE_MAX;
+  for (i = 0; i < ncols; i++) {
+    const char *name = csvr_colname(c, i);
+    int k = fd_lookup(line_fields, NLINE_FIELDS, name, strlen(name));
+    colmap[i] = -1;
+    if (k < 0)
+      continue;
+    if (fcol[k] != SIZE_MAX) {
+      result = hmb_err_set(err, HMB_INVALID, "csv.duplicate_column", name, "表头中 %s 列重复",
+                           name);
+      locate(err, c->src.name, csvr_line(c));
+      goto done;
+    }
+    fcol[k] = i;
+    colmap[i] = (int8_t)k;
+  }
+  for (i = 0; i < NLINE_FIELDS; i++) {
+    if (line_fields[i].req == REQ_ALWAYS && fcol[i] == SIZE_MAX) {
+      result = hmb_err_set(err, HMB_INVALID, "csv.missing_column", line_fields[i].name,
+                           "费用明细文件缺少必需的列 %s", line_fields[i].name);
+      locate(err, c->src.name, csvr_line(c));
+      goto done;
+    }
+  }
+  for (;;) {
+    const struct csvr_field *f;
+    struct hmb_err e;
+    bool eof;
+    hmb_err_init(&e);
+    result = csvr_next(c, &f, &eof, &e);
+    if (result == HMB_IO || result == HMB_NOMEM) {
+      if (err)
+        *err = e;
+      goto done;
+    }
+    if (result) {
+      det_orphan(d, &e);
+      continue;
+    }
+    if (eof)
+      break;
+    result = det_row(d, c, colmap, fcol[0], fcol, f);
+    if (result) {
+      if (result == HMB_TOO_LARGE)
+        hmb_err_set(err, result, "details.too_large", d->name, "费用明细文件过大：行数或结算数过多");
+      else
+        nomem(err, d->name);
+      goto done;
+    }
+  }
+  det_finish(d);
+  result = HMB_OK;
+done:
+  free(colmap);
+  if (result)
+    details_free(d);
+  else
+    *out = d;
+  return result;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+struct jctx {
+  const char *s, *p, *e;
+  struct hmb_err *err;
+};
+
+#define JSON_VALUE_MAX 256 /* decoded value of a known key (text fields are shorter) */
+#define JSON_KEY_MAX 256
+#define JSON_UNKNOWN_MAX 256
+#define JSON_UNKNOWN_BYTES 8192
+
+static enum hmb_status jsyntax(struct jctx *j, const char *what)
+{
+  char f[32];
+  snprintf(f, sizeof(f), "@%zu", (size_t)(j->p - j->s) + 1);
+  return hmb_err_set(j->err, HMB_INVALID, "json.syntax", f, "JSON 格式错误：%s", what);
+}
+
+static void jws(struct jctx *j)
+{
+  while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
+    j->p++;
+}
+
+static int hexval(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static bool hex4(const char *p, const char *e, uint32_t *out)
+{
+  uint32_t v = 0;
+  int i;
+  if (e - p < 4)
+    return false;
+  for (i = 0; i < 4; i++) {
+    int h = hexval(p[i]);
+    if (h < 0)
+      return false;
+    v = v << 4 | (uint32_t)h;
+  }
+  *out = v;
+  return true;
+}
+
+static size_t utf8_put(uint32_t cp, char *o)
+{
+  if (cp < 0x80) {
+    o[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (char)(0xc0 | cp >> 6);
+    o[1] = (char)(0x80 | (cp & 0x3f));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (char)(0xe0 | cp >> 12);
+    o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+    o[2] = (char)(0x80 | (cp & 0x3f));
+    return 3;
+  }
+  o[0] = (char)(0xf0 | cp >> 18);
+  o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+  o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+  o[3] = (char)(0x80 | (cp & 0x3f));
+  return 4;
+}
+
+/* Length of the valid UTF-8 sequence at p (a non-ASCII lead), 0 if invalid. */
+static size_t utf8_len(const char *p, const char *e)
+{
+  size_t k;
+  unsigned c = (unsigned char)*p;
+  if (c >= 0xc2 && c <= 0xdf)
+    k = 2;
+  else if (c >= 0xe0 && c <= 0xef)
+    k = 3;
+  else if (c >= 0xf0 && c <= 0xf4)
+    k = 4;
+  else
+    return 0;
+  if ((size_t)(e - p) < k)
+    return 0;
+  /* setl_text_ok checks the ranges; the lead is not a control character. */
+  return setl_text_ok(p, k) ? k : 0;
+}
+
+/*
+ * Decode the string at j->p (on its opening quote) into dst[0..cap), NUL
+ * terminated when it fits; *n receives the full decoded length (dst holds
+ * only its first cap - 1 bytes when n >= cap). dst may be NULL.
+ */
+static enum hmb_status jstring(struct jctx *j, char *dst, size_t cap, size_t *n)
+{
+  size_t len = 0;
+  const char *p = j->p + 1, *e = j->e;
+  for (;;) {
+    char tmp[4];
+    const char *src;
+    size_t k;
+    unsigned char c;
+    if (p >= e) {
+      j->p = p;
+      return jsyntax(j, "字符串缺少结束引号");
+    }
+    c = (unsigned char)*p;
+    if (c == '"') {
+      p++;
+      break;
+    }
+    if (c == '\\') {
+      uint32_t cp;
+      if (e - p < 2) {
+        j->p = p;
+        return jsyntax(j, "字符串缺少结束引号");
+      }
+      src = tmp;
+      k = 1;
+      switch (p[1]) {
+      case '"': tmp[0] = '"'; break;
+      case '\\': tmp[0] = '\\'; break;
+      case '/': tmp[0] = '/'; break;
+      case 'b': tmp[0] = '\b'; break;
+      case 'f': tmp[0] = '\f'; break;
+      case 'n': tmp[0] = '\n'; break;
+      case 'r': tmp[0] = '\r'; break;
+      case 't': tmp[0] = '\t'; break;
+      case 'u':
+        if (!hex4(p + 2, e, &cp)) {
+          j->p = p;
+          return jsyntax(j, "\\u 后应为四位十六进制数");
+        }
+        if (cp >= 0xdc00 && cp <= 0xdfff) {
+          j->p = p;
+          return jsyntax(j, "孤立的 UTF-16 低位代理项");
+        }
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          uint32_t lo;
+          if (e - p < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, e, &lo) ||
+              lo < 0xdc00 || lo > 0xdfff) {
+            j->p = p;
+            return jsyntax(j, "UTF-16 高位代理项后缺少低位代理项");
+          }
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+          p += 6;
+        }
+        if (cp == 0) {
+          j->p = p;
+          return jsyntax(j, "字符串中不允许 \\u0000");
+        }
+        k = utf8_put(cp, tmp);
+        p += 4;
+        break;
+      default:
+        j->p = p;
+        return jsyntax(j, "非法的转义序列");
+      }
+      p += 2;
+    } else if (c < 0x20) {
+      j->p = p;
+      return jsyntax(j, "字符串中含有未转义的控制字符");
+    } else if (c < 0x80) {
+      src = p;
+      k = 1;
+      p++;
+    } else {
+      k = utf8_len(p, e);
+      if (!k) {
+        j->p = p;
+        return jsyntax(j, "字符串不是有效的 UTF-8");
+      }
+      src = p;
+      p += k;
+    }
+    if (dst && len + k < cap)
+      memcpy(dst + len, src, k);
+    len += k;
+  }
+  if (dst && len < cap)
+    dst[len] = '\0';
+  *n = len;
+  j->p = p;
+  return HMB_OK;
+}
+
+/* Check a JSON number at j->p; *t, *n receive its text. */
+static enum hmb_status jnumber(struct jctx *j, const char **t, size_t *n)
+{
+  const char *p = j->p, *e = j->e;
+  if (p < e && *p == '-')
+    p++;
+  if (p < e && *p == '0') {
+    p++;
+  } else if (p < e && *p >= '1' && *p <= '9') {
+    while (p < e && *p >= '0' && *p <= '9')
+      p++;
+  } else {
+    j->p = p;
+    return jsyntax(j, "数字格式错误");
+  }
+  if (p < e && *p == '.') {
+    p++;
+    if (p >= e || *p < '0' || *p > '9') {
+      j->p = p;
+      return jsyntax(j, "数字格式错误：小数点后缺少数字");
+    }
+    while (p < e && *p >= '0' && *p <= '9')
+      p++;
+  }
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < e && (*p == '+' || *p == '-'))
+      p++;
+    if (p >= e || *p < '0' || *p > '9') {
+      j->p = p;
+      return jsyntax(j, "数字格式错误：指数缺少数字");
+    }
+    while (p < e && *p >= '0' && *p <= '9')
+      p++;
+  }
+  *t = j->p;
+  *n = (size_t)(p - j->p);
+  j->p = p;
+  return HMB_OK;
+}
+
+static bool jlit(struct jctx *j, const char *lit, size_t n)
+{
+  if ((size_t)(j->e - j->p) >= n && memcmp(j->p, lit, n) == 0) {
+    j->p += n;
+    return true;
+  }
+  return false;
+}
+
+static enum hmb_status wrong_type(struct jctx *j, const struct fdesc *d, const char *want)
+{
+  return hmb_err_set(j->err, HMB_INVALID, "json.type", d->name, "%s 的值类型错误：应为%s",
+                     d->name, want);
+}
+
+static const char *kind_want(enum fkind k)
+{
+  switch (k) {
+  case FK_ID:
+  case FK_TEXT:
+  case FK_KEY:
+  case FK_TIME:
+    return "字符串";
+  case FK_MONEY:
+  case FK_CNT:
+    return "数字或数字字符串";
+  case FK_CODE:
+  case FK_TXN:
+    return "整数或数字字符串";
+  case FK_OUTFILED:
+    return "0 或 1";
+  case FK_DETAILS:
+    return "对象数组";
+  }
+  return "?";
+}
+
+/*
+ * The value of known key d at j->p: stored into base when not null and not
+ * empty; *present tells which.
+ */
+static enum hmb_status jvalue(struct jctx *j, const struct fdesc *d, void *base, bool *present)
+{
+  char v[JSON_VALUE_MAX];
+  const char *t;
+  size_t n;
+  enum hmb_status result;
+  enum fkind k = (enum fkind)d->kind;
+
+  *present = false;
+  if (j->p >= j->e)
+    return jsyntax(j, "缺少值");
+  switch (*j->p) {
+  case '"':
+    result = jstring(j, v, sizeof(v), &n);
+    if (result)
+      return result;
+    if (n == 0)
+      return HMB_OK;
+    if (n >= sizeof(v)) {
+      if (k == FK_ID || k == FK_TEXT || k == FK_KEY)
+        return hmb_err_set(j->err, HMB_INVALID, "text.too_long", d->name,
+                           "文本过长：最多 %u 字节", (unsigned)d->cap - 1);
+      return hmb_err_set(j->err, HMB_INVALID, "json.too_long", d->name, "%s 的值过长",
+                         d->name);
+    }
+    t = v;
+    break;
+  case '-':
+  case '0': case '1': case '2': case '3': case '4':
+  case '5': case '6': case '7': case '8': case '9':
+    if (k != FK_MONEY && k != FK_CNT && k != FK_CODE && k != FK_TXN && k != FK_OUTFILED)
+      return wrong_type(j, d, kind_want(k));
+    result = jnumber(j, &t, &n);
+    if (result)
+      return result;
+    if ((k == FK_MONEY || k == FK_CNT) && (memchr(t, 'e', n) || memchr(t, 'E', n)))
+      return hmb_err_set(j->err, HMB_INVALID, "json.exponent", d->name,
+                         "%s 不能使用科学计数法", d->name);
+    break;
+  case 't':
+  case 'f':
+    if (k != FK_OUTFILED)
+      return wrong_type(j, d, kind_want(k));
+    if (jlit(j, "true", 4))
+      t = "1";
+    else if (jlit(j, "false", 5))
+      t = "0";
+    else
+      return jsyntax(j, "无法识别的值");
+    n = 1;
+    break;
+  case 'n':
+    if (!jlit(j, "null", 4))
+      return jsyntax(j, "无法识别的值");
+    return HMB_OK;
+  case '{':
+  case '[':
+    return wrong_type(j, d, kind_want(k));
+  default:
+    return jsyntax(j, "无法识别的值");
+  }
+  result = store_field(base, d, t, n, j->err);
+  if (result)
+    return result;
+  *present = true;
+  return HMB_OK;
+}
+
+/* Skip the value of an unknown key: any scalar; nesting is refused. */
+static enum hmb_status jskip(struct jctx *j, const char *key)
+{
+  const char *t;
+  size_t n;
+  if (j->p >= j->e)
+    return jsyntax(j, "缺少值");
+  switch (*j->p) {
+  case '"':
+    return jstring(j, NULL, 0, &n);
+  case '-':
+  case '0': case '1': case '2': case '3': case '4':
+  case '5': case '6': case '7': case '8': case '9':
+    return jnumber(j, &t, &n);
+  case 't':
+    return jlit(j, "true", 4) ? HMB_OK : jsyntax(j, "无法识别的值");
+  case 'f':
+    return jlit(j, "false", 5) ? HMB_OK : jsyntax(j, "无法识别的值");
+  case 'n':
+    return jlit(j, "null", 4) ? HMB_OK : jsyntax(j, "无法识别的值");
+  case '{':
+  case '[':
+    return hmb_err_set(j->err, HMB_INVALID, "json.nesting", key,
+                       "不允许嵌套的对象或数组（只有 details 可以是数组）");
+  default:
+    return jsyntax(j, "无法识别的值");
+  }
+}
+
+struct jlines {
+  struct setl_line *lines;
+  size_t max, n;
+  bool seen;
+};
+
+static enum hmb_status jobject(struct jctx *j, const struct fdesc *tab, size_t ntab, void *base,
+                               struct jlines *jl, uint64_t *present);
+
+static enum hmb_status jdetails(struct jctx *j, struct jlines *jl)
+{
+  enum hmb_status result;
+  if (j->p < j->e && *j->p == 'n' && jlit(j, "null", 4))
+    return HMB_OK;
+  if (j->p >= j->e || *j->p != '[')
+    return hmb_err_set(j->err, HMB_INVALID, "json.type", "details",
+                       "details 的值类型错误：应为对象数组");
+  j->p++;
+  jws(j);
+  if (j->p < j->e && *j->p == ']') {
+    j->p++;
+    return HMB_OK;
+  }
+  for (;;) {
+    uint64_t present = 0;
+    size_t i;
+    char where[32];
+    struct setl_line *ln;
+    if (j->p >= j->e || *j->p != '{') {
+      if (j->p < j->e && (*j->p == '"' || *j->p == '[' || *j->p == '-' ||
+                          (*j->p >= '0' && *j->p <= '9') || *j->p == 't' || *j->p == 'f' ||
+                          *j->p == 'n'))
+        return hmb_err_set(j->err, HMB_INVALID, "json.type", "details",
+                           "details 的元素应为对象");
+      return jsyntax(j, "details 中应为对象");
+    }
+    if (jl->n >= jl->max)
+      return hmb_err_set(j->err, HMB_TOO_LARGE, "details.too_many", "details",
+                         "费用明细过多：最多 %zu 行", jl->max);
+    ln = &jl->lines[jl->n];
+    memset(ln, 0, sizeof(*ln));
+    snprintf(where, sizeof(where), "details[%zu]", jl->n);
+    result = jobject(j, line_fields + 1, NLINE_FIELDS - 1, ln, NULL, &present);
+    if (!result) {
+      for (i = 1; i < NLINE_FIELDS; i++) {
+        if (line_fields[i].req == REQ_ALWAYS && !(present & (UINT64_C(1) << (i - 1)))) {
+          result = missing(&line_fields[i], j->err);
+          break;
+        }
+      }
+    }
+    if (result) {
+      if (j->err && j->err->field[0] != '@')
+        hmb_err_prefix(j->err, where);
+      return result;
+    }
+    jl->n++;
+    jws(j);
+    if (j->p < j->e && *j->p == ',') {
+      j->p++;
+      jws(j);
+      continue;
+    }
+    if (j->p < j->e && *j->p == ']') {
+      j->p++;
+      return HMB_OK;
+    }
+    return jsyntax(j, "details 数组中应为逗号或 ]");
+  }
+}
+
+/*
+ * A flat object at j->p ('{'). Known keys of tab are stored into base and
+ * flagged in *present (bit i: key tab[i] had a non-empty value); unknown
+ * keys are checked and skipped; "details" is parsed into jl when given.
+ */
+static enum hmb_status jobject(struct jctx *j, const struct fdesc *tab, size_t ntab, void *base,
+                               struct jlines *jl, uint64_t *present)
+{
+  char key[JSON_KEY_MAX];
+  char unk[JSON_UNKNOWN_BYTES];
+  uint16_t unk_off[JSON_UNKNOWN_MAX], unk_len[JSON_UNKNOWN_MAX];
+  size_t nunk = 0, unk_used = 0;
+  uint64_t seen = 0;
+  enum hmb_status result;
+
+  j->p++; /* '{' */
+  jws(j);
+  if (j->p < j->e && *j->p == '}') {
+    j->p++;
+    return HMB_OK;
+  }
+  for (;;) {
+    size_t n, i;
+    int k;
+    if (j->p >= j->e || *j->p != '"')
+      return jsyntax(j, "应为带引号的键名");
+    result = jstring(j, key, sizeof(key), &n);
+    if (result)
+      return result;
+    if (n >= sizeof(key))
+      return jsyntax(j, "键名过长");
+    jws(j);
+    if (j->p >= j->e || *j->p != ':')
+      return jsyntax(j, "键名后应为冒号");
+    j->p++;
+    jws(j);
+    k = fd_lookup(tab, ntab, key, n);
+    if (k >= 0) {
+      bool here;
+      if (seen & (UINT64_C(1) << k))
+        return hmb_err_set(j->err, HMB_INVALID, "json.duplicate_key", key, "键 %s 重复出现",
+                           key);
+      seen |= UINT64_C(1) << k;
+      if (tab[k].kind == FK_DETAILS) {
+        if (!jl)
+          BUG("details inside details");
+        jl->seen = true;
+        result = jdetails(j, jl);
+      } else {
+        result = jvalue(j, &tab[k], base, &here);
+        if (!result && here)
+          *present |= UINT64_C(1) << k;
+      }
+    } else {
+      for (i = 0; i < nunk; i++)
+        if (unk_len[i] == n && memcmp(unk + unk_off[i], key, n) == 0)
+          return hmb_err_set(j->err, HMB_INVALID, "json.duplicate_key", key,
+                             "键 %s 重复出现", key);
+      if (nunk >= JSON_UNKNOWN_MAX || unk_used + n > sizeof(unk))
+        return hmb_err_set(j->err, HMB_TOO_LARGE, "json.too_many_keys", key,
+                           "对象中的键过多");
+      memcpy(unk + unk_used, key, n);
+      unk_off[nunk] = (uint16_t)unk_used;
+      unk_len[nunk++] = (uint16_t)n;
+      unk_used += n;
+      result = jskip(j, key);
+    }
+    if (result)
+      return result;
+    jws(j);
+    if (j->p < j->e && *j->p == ',') {
+      j->p++;
+      jws(j);
+      continue;
+    }
+    if (j->p < j->e && *j->p == '}') {
+      j->p++;
+      return HMB_OK;
+    }
+    return jsyntax(j, "应为逗号或 }");
+  }
+}
+
+static enum hmb_status json_record(const char *line, size_t len, struct settlement *s,
+                                   struct setl_line *lines, size_t max_lines, bool *has_details,
+                                   struct hmb_err *err)
+{
+  struct jctx j = {line, line, line + len, err};
+  struct jlines jl = {lines, max_lines, 0, false};
+  uint64_t present = 0;
+  enum hmb_status result;
+  size_t i;
+
+  settlement_init(s);
+  s->lines = lines;
+  s->nlines = 0;
+  *has_details = false;
+  jws(&j);
+  if (j.p >= j.e || *j.p != '{')
+    return jsyntax(&j, "每行应为一个 JSON 对象");
+  result = jobject(&j, setl_fields, ARRAY_SIZE(setl_fields), s, &jl, &present);
+  if (result)
+    return result;
+  jws(&j);
+  if (j.p != j.e)
+    return jsyntax(&j, "JSON 对象之后有多余内容");
+  for (i = 0; i < ARRAY_SIZE(setl_fields); i++) {
+    const struct fdesc *d = &setl_fields[i];
+    if ((d->req == REQ_ALWAYS || (d->req == REQ_SETTLE && s->kind == SETL_SETTLE)) &&
+        !(present & (UINT64_C(1) << i)))
+      return missing(d, err);
+  }
+  setl_defaults(s);
+  s->nlines = jl.n;
+  *has_details = jl.seen;
+  return HMB_OK;
+}
+
+enum hmb_status setl_parse_json_line(const char *line, size_t len, struct settlement *s,
+                                     struct setl_line *lines, size_t max_lines,
+                                     struct hmb_err *err)
+{
+  bool has_details;
+  return json_record(line, len, s, lines, max_lines, &has_details, err);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+struct colmap_ent {
+  uint16_t col;
+  uint8_t fid;
+};
+
+struct setl_reader {
+  enum setl_format fmt;
+  struct csvr *csv;               /* CSV */
+  struct colmap_ent *map;         /* known columns but txn, in column order */
+  size_t nmap;
+  size_t fcol[F__COUNT];          /* column of each field, SIZE_MAX when absent */
+  struct src js;                  /* JSON lines */
+  struct setl_line *lines;        /* JSON lines: SETL_MAX_LINES */
+  unsigned long line;
+  struct details *det;
+};
+
+enum setl_format setl_reader_format(const struct setl_reader *r) { return r->fmt; }
+
+unsigned long setl_reader_line(const struct setl_reader *r)
+{
+  return r->fmt == SETL_FMT_CSV ? csvr_line(r->csv) : r->line;
+}
+
+void setl_reader_free(struct setl_reader *r)
+{
+  if (!r)
+    return;
+  csvr_free(r->csv);
+  free(r->map);
+  src_release(&r->js);
+  free(r->lines);
+  details_free(r->det);
+  free(r);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static enum setl_format sniff(const struct src *s)
+{
+  size_t i;
+  for (i = s->pos; i < s->len; i++) {
+    char c = s->data[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+      continue;
+    return c == '{' ? SETL_FMT_JSONL : SETL_FMT_CSV;
+  }
+  return SETL_FMT_CSV;
+}
+
+static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
+{
+  struct csvr *c = r->csv;
+  size_t i, ncols = csvr_ncols(c);
+  ASSERT(setl_fields[F_TXN].kind == FK_TXN && setl_fields[F_DETAILS].kind == FK_DETAILS &&
+         setl_fields[F_SETL_ID].kind == FK_ID && setl_fields[F_PSN_NO].kind == FK_ID);
+  for (i = 0; i < F__COUNT; i++)
+    r->fcol[i] = SIZE_MAX;
+  r->map = hmb_calloc(ncols, sizeof(*r->map));
+  if (!r->map)
+    return nomem(err, c->src.name);
+  for (i = 0; i < ncols; i++) {
+    const char *name = csvr_colname(c, i);
+    int k = fd_lookup(setl_fields, ARRAY_SIZE(setl_fields), name, strlen(name));
+    if (k < 0 || k == F_DETAILS)
+      continue;
+    if (r->fcol[k] != SIZE_MAX) {
+      hmb_err_set(err, HMB_INVALID, "csv.duplicate_column", name, "表头中 %s 列重复", name);
+      csvr_locate(c, err);
+      return HMB_INVALID;
+    }
+    r->fcol[k] = i;
+    if (k != F_TXN) {
+      r->map[r->nmap].col = (uint16_t)i;
+      r->map[r->nmap++].fid = (uint8_t)k;
+    }
+  }
+  for (i = 0; i < F__COUNT; i++) {
+    if (setl_fields[i].req != REQ_NO && r->fcol[i] == SIZE_MAX) {
+      hmb_err_set(err, HMB_INVALID, "csv.missing_column", setl_fields[i].name,
+                  "结算文件缺少必需的列 %s", setl_fields[i].name);
+      csvr_locate(c, err);
+      return HMB_INVALID;
+    }
+  }
+  return HMB_OK;
+}
+
+/* Takes over *s. */
+static enum hmb_status reader_setup(struct setl_reader **out, struct src *s,
+                                    enum setl_format fmt, const char *ext_name,
+                                    struct csvr *dc, struct hmb_err *err)
+{
+  struct setl_reader *r = hmb_calloc(1, sizeof(*r));
+  enum hmb_status result = HMB_OK;
+
+  *out = NULL;
+  if (!r) {
+    result = nomem(err, s->name);
+    src_release(s);
+    return result;
+  }
+  src_init(&r->js);
+  if (fmt == SETL_FMT_AUTO && ext_name) {
+    if (ends_with(ext_name, ".csv"))
+      fmt = SETL_FMT_CSV;
+    else if (ends_with(ext_name, ".jsonl") || ends_with(ext_name, ".ndjson") ||
+             ends_with(ext_name, ".json"))
+      fmt = SETL_FMT_JSONL;
+  }
+  if (fmt == SETL_FMT_AUTO)
+    fmt = sniff(s);
+  r->fmt = fmt;
+  if (fmt == SETL_FMT_CSV) {
+    result = csvr_from_src(&r->csv, s, err);
+    if (!result)
+      result = map_header(r, err);
+  } else {
+    r->js = *s;
+    src_init(s);
+    r->lines = hmb_calloc(SETL_MAX_LINES, sizeof(*r->lines));
+    if (!r->lines)
+      result = nomem(err, r->js.name);
+  }
+  if (!result && dc)
+    result = details_load(&r->det, dc, err);
+  if (result) {
+    setl_reader_free(r);
+    return result;
+  }
+  *out = r;
+  return HMB_OK;
+}
+
+enum hmb_status setl_reader_open(struct setl_reader **out, const char *path, enum setl_format fmt,
+                                 const char *details_path, struct hmb_err *err)
+{
+  struct src s;
+  struct csvr *dc = NULL;
+  enum hmb_status result;
+
+  *out = NULL;
+  if (details_path) {
+    result = csvr_open(&dc, details_path, err);
+    if (result)
+      return result;
+  }
+  result = src_open_file(&s, path, err);
+  if (result) {
+    src_release(&s);
+    csvr_free(dc);
+    return result;
+  }
+  result = reader_setup(out, &s, fmt, strcmp(path, "-") ? path : NULL, dc, err);
+  csvr_free(dc);
+  return result;
+}
+
+enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name, const char *data,
+                                     size_t len, enum setl_format fmt, const char *details_name,
+                                     const char *details, size_t details_len,
+                                     struct hmb_err *err)
+{
+  struct src s;
+  struct csvr *dc = NULL;
+  enum hmb_status result;
+
+  *out = NULL;
+  if (details) {
+    result = csvr_open_mem(&dc, details_name ? details_name : "details", details, details_len,
+                           err);
+    if (result)
+      return result;
+  }
+  result = src_open_mem(&s, name, data, len, err);
+  if (result) {
+    src_release(&s);
+    csvr_free(dc);
+    return result;
+  }
+  result = reader_setup(out, &s, fmt, NULL, dc, err);
+  csvr_free(dc);
+  return result;
+}
+
+static enum hmb_status attach_details(struct setl_reader *r, struct settlement *s,
+                                      const char *where, unsigned long line, struct hmb_err *err)
+{
+  struct det_group *g;
+  if (!r->det || s->kind != SETL_SETTLE)
+    return HMB_OK;
+  g = det_find(r->det, s->setl_id, strlen(s->setl_id));
+  if (!g)
+    return HMB_OK;
+  g->matched = true;
+  if (g->err >= 0) {
+    const struct hmb_err *e = &r->det->gerrs[g->err];
+    return hmb_err_set(err, e->status, e->code, e->field, "费用明细有误：%s", e->message);
+  }
+  if (g->count > SETL_MAX_LINES) {
+    hmb_err_set(err, HMB_TOO_LARGE, "details.too_many", "details",
+                "费用明细过多：%" PRIu32 " 行，最多 %u 行", g->count,
+                (unsigned)SETL_MAX_LINES);
+    locate(err, where, line);
+    return HMB_TOO_LARGE;
+  }
+  s->lines = r->det->lines + g->start;
+  s->nlines = g->count;
+  return HMB_OK;
+}
+
+static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, bool *eof,
+                                struct hmb_err *err)
+{
+  const struct csvr_field *f;
+  enum hmb_status result = csvr_next(r->csv, &f, eof, err);
+  size_t i;
+
+  if (result || *eof)
+    return result;
+  settlement_init(s);
+  if (r->fcol[F_TXN] != SIZE_MAX && f[r->fcol[F_TXN]].len) {
+    const struct csvr_field *t = &f[r->fcol[F_TXN]];
+    result = store_field(s, &setl_fields[F_TXN], t->p, t->len, err);
+    if (result)
+      goto bad;
+  }
+  for (i = 0; i < r->nmap; i++) {
+    const struct csvr_field *v = &f[r->map[i].col];
+    if (!v->len)
+      continue;
+    result = store_field(s, &setl_fields[r->map[i].fid], v->p, v->len, err);
+    if (result)
+      goto bad;
+  }
+  for (i = 0; i < F__COUNT; i++) {
+    const struct fdesc *d = &setl_fields[i];
+    if (d->req == REQ_NO || (d->req == REQ_SETTLE && s->kind != SETL_SETTLE))
+      continue;
+    if (!f[r->fcol[i]].len) {
+      result = missing(d, err);
+      goto bad;
+    }
+  }
+  setl_defaults(s);
+  return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), err);
+bad:
+  csvr_locate(r->csv, err);
+  return result;
+}
+
+static enum hmb_status next_jsonl(struct setl_reader *r, struct settlement *s, bool *eof,
+                                  struct hmb_err *err)
+{
+  struct src *js = &r->js;
+  enum hmb_status result;
+  *eof = false;
+  for (;;) {
+    const char *p, *e, *lim, *nl, *end, *q;
+    bool has_details;
+    if (js->pos >= js->len) {
+      if (js->at_eof) {
+        *eof = true;
+        return HMB_OK;
+      }
+      result = src_fill(js, err);
+      if (result)
+        return result;
+      continue;
+    }
+    p = js->data + js->pos;
+    e = js->data + js->len;
+    lim = (size_t)(e - p) > ROW_SPAN ? p + ROW_SPAN : e;
+    nl = memchr(p, '\n', (size_t)(lim - p));
+    if (!nl) {
+      if (lim < e) {
+        r->line = js->line;
+        if (src_skip_line(js, (size_t)(lim - js->data), NULL))
+          return hmb_err_set(err, HMB_IO, "io.read", js->name, "读取文件失败");
+        hmb_err_set(err, HMB_TOO_LARGE, "json.line_too_large", "", "行过长：最多 %u 字节",
+                    SETL_ROW_MAX);
+        locate(err, js->name, r->line);
+        return HMB_TOO_LARGE;
+      }
+      if (!js->at_eof) {
+        result = src_fill(js, err);
+        if (result)
+          return result;
+        continue;
+      }
+      end = e;
+    } else {
+      end = nl;
+    }
+    r->line = js->line;
+    js->pos = nl ? (size_t)(nl - js->data) + 1 : js->len;
+    if (nl)
+      js->line++;
+    for (q = p; q < end && (*q == ' ' || *q == '\t' || *q == '\r'); q++)
+      ;
+    if (q == end)
+      continue;
+    if ((size_t)(end - p) > SETL_ROW_MAX + (end > p && end[-1] == '\r')) {
+      hmb_err_set(err, HMB_TOO_LARGE, "json.line_too_large", "", "行过长：最多 %u 字节",
+                  SETL_ROW_MAX);
+      locate(err, js->name, r->line);
+      return HMB_TOO_LARGE;
+    }
+    result = json_record(p, (size_t)(end - p), s, r->lines, SETL_MAX_LINES, &has_details, err);
+    if (result) {
+      locate(err, js->name, r->line);
+      return result;
+    }
+    if (!has_details)
+      return attach_details(r, s, js->name, r->line, err);
+    if (r->det && s->kind == SETL_SETTLE) {
+      /* The record carries its own lines: the details file's are not used. */
+      struct det_group *g = det_find(r->det, s->setl_id, strlen(s->setl_id));
+      if (g)
+        g->matched = true;
+    }
+    return HMB_OK;
+  }
+}
+
+enum hmb_status setl_reader_next(struct setl_reader *r, struct settlement *s, bool *eof,
+                                 struct hmb_err *err)
+{
+  if (r->fmt == SETL_FMT_CSV)
+    return next_csv(r, s, eof, err);
+  return next_jsonl(r, s, eof, err);
+}
+
+size_t setl_reader_unmatched_details(const struct setl_reader *r, size_t *nlines)
+{
+  size_t g, n = 0, nl = 0;
+  if (r->det) {
+    for (g = 0; g < r->det->ngroups; g++) {
+      if (!r->det->groups[g].matched) {
+        n++;
+        nl += r->det->groups[g].count;
+      }
+    }
+  }
+  if (nlines)
+    *nlines = nl;
+  return n;
+}
+
+size_t setl_reader_detail_errors(const struct setl_reader *r, const struct hmb_err **errs,
+                                 size_t *nstored)
+{
+  size_t total = r->det ? r->det->norphans : 0;
+  if (errs)
+    *errs = r->det ? r->det->orphans : NULL;
+  if (nstored)
+    *nstored = total < DETAIL_ERRS_KEPT ? total : DETAIL_ERRS_KEPT;
+  return total;
+}
