@@ -122,6 +122,9 @@ int main(int argc, char **argv)
     t0 = now();
     for (i = 0; i < n; i++) {
       struct adj_state *st = (struct adj_state *)(states + (size_t)who[i] * ssz);
+      /* a batch knows its next people: fetch their states ahead */
+      if (i + 8 < n)
+        __builtin_prefetch(states + (size_t)who[i + 8] * ssz, 1);
       if (adj_settle(&p, &st, 1, 0, &s[i], 0, &res, &err)) {
         fprintf(stderr, "settle %s: %s\n", s[i].setl_id, err.message);
         return 2;

@@ -551,13 +551,12 @@ static int64_t overlap(int64_t lo, int64_t hi, int64_t a, int64_t b)
  * Evaluate the payout function for every member. acc[i] is member i's
  * cumulative eligible array. Pure: reads the plan and terms only.
  */
-static void evaluate(const struct plan *p, struct adj_state *const *m, size_t n,
-                     const int64_t *const *acc, struct eval *ev)
+/* Deductible borne per member and responsibility: pools consumed in order. */
+static void eval_pools(const struct plan *p, struct adj_state *const *m, size_t n,
+                       const int64_t *const *acc, int64_t (*ded)[PLAN_MAX_RESP])
 {
   size_t i;
-  int k, j, a;
-
-  /* deductible pools, consumed in the stated order */
+  int k, j;
   for (k = 0; k < p->npools; k++) {
     const struct plan_pool *pool = &p->pools[k];
     if (pool->scope == SCOPE_PERSON || n == 1) {
@@ -568,7 +567,7 @@ static void evaluate(const struct plan *p, struct adj_state *const *m, size_t n,
           int64_t d = p->resp[r].kind == RESP_LUMP_SUM ? 0 : (acc[i][r] < rem ? acc[i][r] : rem);
           if (d < 0)
             d = 0;
-          ev->ded[i][r] = d;
+          ded[i][r] = d;
           rem -= d;
         }
       }
@@ -580,11 +579,24 @@ static void evaluate(const struct plan *p, struct adj_state *const *m, size_t n,
           int64_t d = acc[i][r] < rem ? acc[i][r] : rem;
           if (d < 0)
             d = 0;
-          ev->ded[i][r] = d;
+          ded[i][r] = d;
           rem -= d;
         }
     }
   }
+}
+
+/*
+ * Evaluate the payout function for every member. acc[i] is member i's
+ * cumulative eligible array. Pure: reads the plan and terms only.
+ */
+static void evaluate(const struct plan *p, struct adj_state *const *m, size_t n,
+                     const int64_t *const *acc, struct eval *ev)
+{
+  size_t i;
+  int k, j, a;
+
+  eval_pools(p, m, n, acc, ev->ded);
   /* bands on each axis */
   for (a = 0; a < p->naxes; a++) {
     const struct plan_axis *ax = &p->axes[a];
@@ -609,7 +621,11 @@ static void evaluate(const struct plan *p, struct adj_state *const *m, size_t n,
           int64_t ov = overlap(lo, hi, bd->from * BPFEN, bd->to < 0 ? -1 : bd->to * BPFEN);
           raw += (hmb_i128)ov * m[i]->terms->ratio[r][b];
         }
-        ev->gross[i][r] = (hmb_fen)((raw + BP_BPFEN / 2) / BP_BPFEN);
+        /* 64-bit division when the value allows: __divti3 is slow */
+        if (raw <= INT64_MAX - BP_BPFEN)
+          ev->gross[i][r] = (int64_t)(raw + BP_BPFEN / 2) / BP_BPFEN;
+        else
+          ev->gross[i][r] = (hmb_fen)((raw + BP_BPFEN / 2) / BP_BPFEN);
         offset += rp->bands_net ? net : acc[i][r];
       }
     }
@@ -692,7 +708,7 @@ static enum hmb_status finish(const struct plan *p, struct adj_state *const *mem
                               size_t who, const int64_t *acc_new, int sign, unsigned flags,
                               struct adj_result *res, struct hmb_err *err)
 {
-  const int64_t *accs[PLAN_MAX_FAMILY];
+  const int64_t *accs[PLAN_MAX_FAMILY] = {0};
   struct eval ev;
   int64_t elig_sum = 0;
   size_t i;
@@ -748,15 +764,15 @@ static enum hmb_status finish(const struct plan *p, struct adj_state *const *mem
 static void ded_before(const struct plan *p, struct adj_state *const *members, size_t n,
                        size_t who, struct adj_result *res)
 {
-  const int64_t *accs[PLAN_MAX_FAMILY];
-  struct eval ev;
+  const int64_t *accs[PLAN_MAX_FAMILY] = {0};
+  int64_t ded[PLAN_MAX_FAMILY][PLAN_MAX_RESP];
   size_t i;
   int r;
   for (i = 0; i < n; i++)
     accs[i] = adj_acc(members[i]);
-  evaluate(p, members, n, accs, &ev);
+  eval_pools(p, members, n, accs, ded);
   for (r = 0; r < p->nresp; r++)
-    res->r[r].ded_before = ev.ded[who][r];
+    res->r[r].ded_before = ded[who][r];
 }
 
 enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *members, size_t n,

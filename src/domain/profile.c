@@ -617,6 +617,14 @@ static void check_premium_avg_max(struct vctx *vc, const struct plan *p)
   }
   if (top < 0)
     return;
+  if (p->npremium_bands == 1) {
+    /* one premium for every age: it is the average */
+    if (p->premium_bands[0].amount <= rule->amount)
+      return;
+    violation(vc, "premiums.bands[0].amount", "%s统一保费 %s 元高于平均保费上限 %s 元", tier,
+              M(p->premium_bands[0].amount).s, M(rule->amount).s);
+    return;
+  }
   if (all_shares && shares == HMB_BP_ONE) {
     /* avg = weighted / 10000: compare avg * 10000 with amount * 10000 */
     if (weighted <= (hmb_i128)rule->amount * HMB_BP_ONE)

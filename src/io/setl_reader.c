@@ -5,6 +5,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /*
  * Layout of this file: a byte source (a mapped file, a read window over a
@@ -58,9 +61,25 @@ static const char *errno_text(int e, char *buf, size_t n)
   return strerror_r(e, buf, n);
 }
 
+/* No byte of x is below 0x20 or at or above 0x7f (false negatives only). */
+static inline bool ascii_printable8(uint64_t x)
+{
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  uint64_t low = (x - 0x20 * ones) & ~x & highs;
+  uint64_t high = ((x + ones) | x) & highs;
+  return !(low | high);
+}
+
 bool setl_text_ok(const char *s, size_t n)
 {
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
+  while (e - p >= 8) {
+    uint64_t x;
+    memcpy(&x, p, sizeof(x));
+    if (!ascii_printable8(x))
+      break;
+    p += 8;
+  }
   while (p < e) {
     unsigned c = *p;
     if (c < 0x80) {
@@ -450,11 +469,78 @@ static enum row_rc parse_quoted(struct csvr *c, struct hmb_err *err, enum hmb_st
   return ROW_OK;
 }
 
+/*
+ * Split the row at p on commas up to its '\n' (returned; NULL when there
+ * is none before lim, the last field then running to lim). Stops early with
+ * *quoted set when a '"' comes before the row's end: the caller then parses
+ * the row again with parse_quoted(). SSE2 finds commas, line feeds and
+ * quotes sixteen bytes at a time.
+ */
+static const char *scan_plain(struct csvr *c, const char *p, const char *lim, bool *quoted)
+{
+  const char *f = p, *q = p;
+  size_t n = 0;
+#if defined(__SSE2__)
+  const __m128i vc = _mm_set1_epi8(','), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"');
+  while (lim - q >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+    unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
+    unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vn));
+    unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq));
+    if (HMB_UNLIKELY(mn | mq)) {
+      unsigned below = mn ? (mn & (0u - mn)) - 1 : 0xffffu;
+      if (mq & below) {
+        *quoted = true;
+        return NULL;
+      }
+      if (mn) {
+        const char *nl = q + __builtin_ctz(mn);
+        mc &= below;
+        while (mc) {
+          const char *cp = q + __builtin_ctz(mc);
+          put_field(c, n++, f, (size_t)(cp - f));
+          f = cp + 1;
+          mc &= mc - 1;
+        }
+        put_field(c, n++, f, (size_t)(nl - f));
+        c->nf = n;
+        return nl;
+      }
+    }
+    while (mc) {
+      const char *cp = q + __builtin_ctz(mc);
+      put_field(c, n++, f, (size_t)(cp - f));
+      f = cp + 1;
+      mc &= mc - 1;
+    }
+    q += 16;
+  }
+#endif
+  for (; q < lim; q++) {
+    char ch = *q;
+    if (ch == ',') {
+      put_field(c, n++, f, (size_t)(q - f));
+      f = q + 1;
+    } else if (ch == '\n') {
+      put_field(c, n++, f, (size_t)(q - f));
+      c->nf = n;
+      return q;
+    } else if (ch == '"') {
+      *quoted = true;
+      return NULL;
+    }
+  }
+  put_field(c, n++, f, (size_t)(lim - f));
+  c->nf = n;
+  return NULL;
+}
+
 static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_status *st)
 {
   struct src *s = &c->src;
-  const char *p, *e, *lim, *nl, *re, *ce, *f;
-  size_t n, big_col = SIZE_MAX;
+  const char *p, *e, *lim, *nl, *re, *ce;
+  bool quoted = false;
+  size_t i;
 
   c->resync = NO_RESYNC;
   if (s->pos >= s->len)
@@ -463,7 +549,9 @@ static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_statu
   e = s->data + s->len;
   lim = (size_t)(e - p) > ROW_SPAN ? p + ROW_SPAN : e;
   c->row_line = s->line;
-  nl = memchr(p, '\n', (size_t)(lim - p));
+  nl = scan_plain(c, p, lim, &quoted);
+  if (quoted)
+    return parse_quoted(c, err, st);
   if (nl) {
     re = nl;
   } else {
@@ -473,10 +561,12 @@ static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_statu
       return ROW_MORE;
     re = e;
   }
-  if (memchr(p, '"', (size_t)(re - p)))
-    return parse_quoted(c, err, st);
-
-  ce = re > p && re[-1] == '\r' ? re - 1 : re;
+  ce = re;
+  if (ce > p && ce[-1] == '\r') {
+    ce--;
+    if (c->nf <= SETL_COLS_MAX)
+      c->fields[c->nf - 1].len--;
+  }
   s->pos = nl ? (size_t)(nl - s->data) + 1 : s->len;
   if (nl)
     s->line++;
@@ -487,23 +577,11 @@ static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_statu
                       SETL_ROW_MAX);
     return ROW_ERR;
   }
-  /* The fast path: split on commas in place. */
-  n = 0;
-  f = p;
-  for (;;) {
-    const char *comma = memchr(f, ',', (size_t)(ce - f));
-    const char *fe = comma ? comma : ce;
-    size_t flen = (size_t)(fe - f);
-    if (HMB_UNLIKELY(flen > SETL_FIELD_MAX) && big_col == SIZE_MAX)
-      big_col = n;
-    put_field(c, n++, f, flen);
-    if (!comma)
-      break;
-    f = comma + 1;
+  if (HMB_UNLIKELY((size_t)(ce - p) > SETL_FIELD_MAX)) {
+    for (i = 0; i < c->nf && i < SETL_COLS_MAX; i++)
+      if (c->fields[i].len > SETL_FIELD_MAX)
+        return field_too_large(c, i, err, st);
   }
-  c->nf = n;
-  if (big_col != SIZE_MAX)
-    return field_too_large(c, big_col, err, st);
   return ROW_OK;
 }
 
@@ -868,6 +946,41 @@ enum hmb_status setl_parse_cnt(const char *s, size_t len, int64_t *out_e4, const
   return HMB_OK;
 }
 
+/*
+ * The common case of money_parse(): "-?d{1,13}(.d{1,2})?" within the money
+ * limit, parsed exactly. Anything else (including every error) goes to
+ * money_parse(), which accepts the same texts with the same values.
+ */
+static inline bool money_fast(const char *t, size_t n, hmb_fen *out)
+{
+  size_t i = 0, nd = 0;
+  bool neg = false;
+  int64_t v = 0;
+  if (n == 0 || n > 18)
+    return false;
+  if (t[0] == '-') {
+    neg = true;
+    i = 1;
+  }
+  for (; i < n && (unsigned)(t[i] - '0') < 10u; i++, nd++)
+    v = v * 10 + (t[i] - '0');
+  if (nd == 0 || nd > 13)
+    return false;
+  if (i == n)
+    v *= 100;
+  else if (t[i] == '.' && n - i == 2 && (unsigned)(t[i + 1] - '0') < 10u)
+    v = v * 100 + (t[i + 1] - '0') * 10;
+  else if (t[i] == '.' && n - i == 3 && (unsigned)(t[i + 1] - '0') < 10u &&
+           (unsigned)(t[i + 2] - '0') < 10u)
+    v = v * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+  else
+    return false;
+  if (v > HMB_FEN_LIMIT)
+    return false;
+  *out = neg ? -v : v;
+  return true;
+}
+
 /* Parse non-empty text t[0..n) as field d of the struct at base. */
 static enum hmb_status store_field(void *base, const struct fdesc *d, const char *t, size_t n,
                                    struct hmb_err *err)
@@ -888,10 +1001,12 @@ static enum hmb_status store_field(void *base, const struct fdesc *d, const char
     dst[n] = '\0';
     return HMB_OK;
   case FK_MONEY: {
-    hmb_fen v;
-    result = money_parse(t, n, &v, d->name, err);
-    if (result)
-      return result;
+    hmb_fen v = 0;
+    if (!money_fast(t, n, &v)) {
+      result = money_parse(t, n, &v, d->name, err);
+      if (result)
+        return result;
+    }
     memcpy(dst, &v, sizeof(v));
     return HMB_OK;
   }
@@ -904,7 +1019,7 @@ static enum hmb_status store_field(void *base, const struct fdesc *d, const char
     return HMB_OK;
   }
   case FK_TIME: {
-    hmb_time v;
+    hmb_time v = 0;
     result = datetime_parse(t, n, &v, d->name, err);
     if (result)
       return result;
@@ -929,7 +1044,7 @@ static enum hmb_status store_field(void *base, const struct fdesc *d, const char
     return HMB_OK;
   }
   case FK_CNT: {
-    int64_t v;
+    int64_t v = 0;
     result = setl_parse_cnt(t, n, &v, d->name, err);
     if (result)
       return result;
@@ -1858,6 +1973,8 @@ struct setl_reader {
   struct csvr *csv;               /* CSV */
   struct colmap_ent *map;         /* known columns but txn, in column order */
   size_t nmap;
+  struct colmap_ent req[F__COUNT]; /* required columns; fid of REQ_SETTLE ones */
+  size_t nreq;
   size_t fcol[F__COUNT];          /* column of each field, SIZE_MAX when absent */
   struct src js;                  /* JSON lines */
   struct setl_line *lines;        /* JSON lines: SETL_MAX_LINES */
@@ -1930,12 +2047,16 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
     }
   }
   for (i = 0; i < F__COUNT; i++) {
-    if (setl_fields[i].req != REQ_NO && r->fcol[i] == SIZE_MAX) {
+    if (setl_fields[i].req == REQ_NO)
+      continue;
+    if (r->fcol[i] == SIZE_MAX) {
       hmb_err_set(err, HMB_INVALID, "csv.missing_column", setl_fields[i].name,
                   "结算文件缺少必需的列 %s", setl_fields[i].name);
       csvr_locate(c, err);
       return HMB_INVALID;
     }
+    r->req[r->nreq].col = (uint16_t)r->fcol[i];
+    r->req[r->nreq++].fid = (uint8_t)i;
   }
   return HMB_OK;
 }
@@ -2087,11 +2208,9 @@ static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, boo
     if (result)
       goto bad;
   }
-  for (i = 0; i < F__COUNT; i++) {
-    const struct fdesc *d = &setl_fields[i];
-    if (d->req == REQ_NO || (d->req == REQ_SETTLE && s->kind != SETL_SETTLE))
-      continue;
-    if (!f[r->fcol[i]].len) {
+  for (i = 0; i < r->nreq; i++) {
+    const struct fdesc *d = &setl_fields[r->req[i].fid];
+    if (!f[r->req[i].col].len && (d->req == REQ_ALWAYS || s->kind == SETL_SETTLE)) {
       result = missing(d, err);
       goto bad;
     }

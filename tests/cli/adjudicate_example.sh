@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# hmb adjudicate on the shipped example year: exact figures, rejected rows
+# reported with file, line and field, the reversal, JSON-lines output, and the
+# exit status (1: some rows rejected).
+set -u
+hmb=$1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$hmb" adjudicate --plan plans/liaocheng-2024.json \
+  --settlements examples/liaocheng-2024-settlements.csv \
+  --details examples/liaocheng-2024-details.csv --people examples/liaocheng-2024-people.csv \
+  --out "$out/r.csv" --summary-json "$out/s.json" 2>"$out/err" >/dev/null
+rc=$?
+[ $rc -eq 1 ] || fail "exit status $rc, want 1 (rows rejected)"
+grep -q '"settlements":9,"reversals":1,"rejected":2,"eligible":"302800.00","paid":"129800.00","people_paid":5' "$out/s.json" ||
+  fail "summary: $(cat "$out/s.json")"
+grep -q 'liaocheng-2024-settlements.csv:9: setl_id: .*(setl.duplicate)' "$out/err" || fail "duplicate not reported: $(cat "$out/err")"
+grep -q 'liaocheng-2024-settlements.csv:10:medfee_sumamt: .*(money.decimals)' "$out/err" || fail "3 decimals not reported: $(cat "$out/err")"
+grep -q '^S2024000002,P371500000002,ok,62000.00,17000.00,16000.00,1000.00,0.00,0.00$' "$out/r.csv" || fail "S2024000002"
+grep -q '^S2024000003,P371500000003,ok,143000.00,83200.00,3200.00,0.00,80000.00,0.00$' "$out/r.csv" || fail "S2024000003 (CAR-T)"
+grep -q '^S2024000005,P371500000004,ok,12000.00,1600.00,0.00,0.00,0.00,1600.00$' "$out/r.csv" || fail "S2024000005 (special efficacy)"
+grep -q '^S2024000004,P371500000002,reversal,-11000.00,-8100.00,-8000.00,-100.00,0.00,0.00$' "$out/r.csv" || fail "reversal"
+
+"$hmb" adjudicate --plan plans/liaocheng-2024.json \
+  --settlements examples/liaocheng-2024-settlements.csv \
+  --details examples/liaocheng-2024-details.csv --format jsonl --explain --out "$out/r.jsonl" 2>/dev/null >/dev/null
+grep -q '"setl_id":"S2024000002".*"payout":"17000.00".*"explanation":"【基本医疗保险范围内住院自付医疗费用】' "$out/r.jsonl" || fail "jsonl"
+
+"$hmb" plan check plans/liaocheng-2024.json >/dev/null || fail "plan check"
+"$hmb" plan check plans/liaocheng-2024.json --profile yunnan-2023 >/dev/null 2>"$out/p"
+[ $? -eq 1 ] || fail "profile violations should exit 1"
+grep -q 'responsibilities\[1\].ratio: .*(profile.ratio_min)' "$out/p" || fail "profile ratio: $(cat "$out/p")"
+[ "$("$hmb" workdays add 2024-09-30 7)" = 2024-10-15 ] || fail "workdays"
+echo '{"format":"hmb-plan/1","id":"x"}' >"$out/bad.json"
+"$hmb" plan check "$out/bad.json" 2>"$out/b" >/dev/null && fail "bad plan accepted"
+grep -q 'name: .*(plan.missing)' "$out/b" || fail "bad plan message: $(cat "$out/b")"
+echo "1 passed, 0 failed"
