@@ -180,48 +180,52 @@ def settlement_parts(ful, ovl, pre, inscp, fund):
     return [ful, ovl, pre, inscp_self]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--plan", required=True)
-    ap.add_argument("--settlements", required=True)
-    ap.add_argument("--details")
-    ap.add_argument("--out")
-    ap.add_argument("--summary-json")
-    ap.add_argument("--check-input", action="store_true")
-    a = ap.parse_args()
-    t0 = time.monotonic()
-    resps, lists = load_plan(a.plan)
-    nresp = len(resps)
+class NotSorted(Exception):
+    pass
 
-    # Detail lines by setl_id: (mask, ful, ovl, pre, inscp) in fen.
-    details = {}
-    if a.details:
-        with open(a.details, newline="", encoding="utf-8") as f:
-            rd = csv.DictReader(f)
-            for row in rd:
-                ln = (list_mask(row["med_list_codg"], lists),
-                      parse_fen(row["fulamt_ownpay_amt"]), parse_fen(row["overlmt_amt"]),
-                      parse_fen(row["preselfpay_amt"]), parse_fen(row["inscp_scp_amt"]))
-                if a.check_input:
-                    if parse_fen(row["det_item_fee_sumamt"]) != sum(ln[1:]):
-                        die("line of %s: det_item_fee_sumamt != sum of parts" % row["setl_id"])
-                    if min(ln[1:]) < 0:
-                        die("line of %s: negative amount" % row["setl_id"])
-                details.setdefault(row["setl_id"], []).append(ln)
 
-    with open(a.settlements, newline="", encoding="utf-8") as f:
+def year_rows_streaming(path):
+    """The rows of the file as they come; NotSorted when setl_time goes back."""
+    last = ""
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            t = row["setl_time"]
+            if t < last:
+                raise NotSorted()
+            last = t
+            yield row
+
+
+def year_rows_sorted(path):
+    """The year's order: setl_time, then row in the file (a stable sort)."""
+    with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    # Order of the year: setl_time, then row in the file (a stable sort).
-    order = sorted(range(len(rows)), key=lambda i: rows[i]["setl_time"])
+    rows.sort(key=lambda r: r["setl_time"])
+    return rows
 
+
+def run_year(a, resps, details, lists, rows):
+    """Adjudicate the rows in order; write the result rows; return the totals."""
+    out = open(a.out, "w", encoding="utf-8", newline="") if a.out else None
+    try:
+        return adjudicate_rows(a, resps, details, lists, rows, out)
+    finally:
+        if out:
+            out.close()
+
+
+def adjudicate_rows(a, resps, details, lists, rows, out):
+    nresp = len(resps)
+    if out:
+        out.write("setl_id,psn_no,eligible,payout," + ",".join(r["id"] for r in resps) + "\n")
     acc = {}   # psn_no -> [cumulative eligible bpfen per responsibility]
     paid = {}  # psn_no -> total payout fen
-    out_rows = [None] * len(rows)
+    nrows = 0
     tot_eligible = 0
     tot_paid = 0
     n_excess = 0
-    for i in order:
-        row = rows[i]
+    for row in rows:
+        nrows += 1
         g = lambda k: parse_fen(row[k], k)
         medfee, ful, ovl, pre, inscp = (g("medfee_sumamt"), g("fulamt_ownpay_amt"),
                                         g("overlmt_selfpay"), g("preselfpay_amt"),
@@ -295,16 +299,51 @@ def main():
         tot_paid += total
         if total:
             paid[psn] = paid.get(psn, 0) + total
-        out_rows[i] = (row["setl_id"], psn, eligible, total, per)
-
+        if out:
+            out.write("%s,%s,%s,%s,%s\n" % (row["setl_id"], psn, fmt_fen(eligible),
+                                            fmt_fen(total), ",".join(fmt_fen(p) for p in per)))
     people_paid = sum(1 for v in paid.values() if v > 0)
-    if a.out:
-        with open(a.out, "w", encoding="utf-8", newline="") as f:
-            f.write("setl_id,psn_no,eligible,payout," + ",".join(r["id"] for r in resps) + "\n")
-            for (sid, psn, el, tot, per) in out_rows:
-                f.write("%s,%s,%s,%s,%s\n" % (sid, psn, fmt_fen(el), fmt_fen(tot),
-                                              ",".join(fmt_fen(p) for p in per)))
-    summary = {"settlements": len(rows), "eligible": fmt_fen(tot_eligible),
+    return nrows, tot_eligible, tot_paid, people_paid, n_excess
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--plan", required=True)
+    ap.add_argument("--settlements", required=True)
+    ap.add_argument("--details")
+    ap.add_argument("--out")
+    ap.add_argument("--summary-json")
+    ap.add_argument("--check-input", action="store_true")
+    a = ap.parse_args()
+    t0 = time.monotonic()
+    resps, lists = load_plan(a.plan)
+    nresp = len(resps)
+
+    # Detail lines by setl_id: (mask, ful, ovl, pre, inscp) in fen.
+    details = {}
+    if a.details:
+        with open(a.details, newline="", encoding="utf-8") as f:
+            rd = csv.DictReader(f)
+            for row in rd:
+                ln = (list_mask(row["med_list_codg"], lists),
+                      parse_fen(row["fulamt_ownpay_amt"]), parse_fen(row["overlmt_amt"]),
+                      parse_fen(row["preselfpay_amt"]), parse_fen(row["inscp_scp_amt"]))
+                if a.check_input:
+                    if parse_fen(row["det_item_fee_sumamt"]) != sum(ln[1:]):
+                        die("line of %s: det_item_fee_sumamt != sum of parts" % row["setl_id"])
+                    if min(ln[1:]) < 0:
+                        die("line of %s: negative amount" % row["setl_id"])
+                details.setdefault(row["setl_id"], []).append(ln)
+
+    try:
+        res = run_year(a, resps, details, lists, year_rows_streaming(a.settlements))
+    except NotSorted:
+        if a.check_input:
+            die("setl_time goes back in %s: the generator writes rows in time order" % a.settlements)
+        sys.stderr.write("ref_liaocheng: the file is not in time order: sorting it in memory\n")
+        res = run_year(a, resps, details, lists, year_rows_sorted(a.settlements))
+    nrows, tot_eligible, tot_paid, people_paid, n_excess = res
+    summary = {"settlements": nrows, "eligible": fmt_fen(tot_eligible),
                "paid": fmt_fen(tot_paid), "people_paid": people_paid}
     if a.summary_json:
         with open(a.summary_json, "w", encoding="utf-8") as f:
@@ -314,7 +353,7 @@ def main():
         sys.stderr.write("ref_liaocheng: input consistent; %d rows with fund_pay_sumamt > "
                          "inscp_scp_amt\n" % n_excess)
     print("settlements=%d eligible=%s paid=%s people_paid=%d"
-          % (len(rows), summary["eligible"], summary["paid"], people_paid))
+          % (nrows, summary["eligible"], summary["paid"], people_paid))
     sys.stderr.write("ref_liaocheng: %.2f s\n" % (time.monotonic() - t0))
 
 

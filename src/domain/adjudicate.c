@@ -723,7 +723,6 @@ static enum hmb_status finish(const struct plan *p, struct adj_state *const *mem
     const hmb_fen *paid = adj_paid(p, members[who]);
     rr->acc_before = adj_acc(members[who])[r];
     rr->ded_after = ev.ded[who][r];
-    rr->gross_after = ev.gross[who][r];
     rr->paid_before = paid[r];
     rr->paid_after = ev.paid[who][r];
     rr->payout = rr->paid_after - rr->paid_before;
@@ -824,6 +823,24 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
   if (result)
     return result;
   ded_before(p, members, n, who, res);
+  if (!res->contrib.next) {
+    bool changed = false;
+    for (r = 0; r < p->nresp; r++)
+      changed |= res->r[r].eligible != 0;
+    if (!changed) {
+      /* Nothing added: the payout function of every member is unchanged
+       * (it depends only on the amounts), so there is nothing to evaluate
+       * or commit. Most outpatient visits of an inpatient product end here. */
+      const hmb_fen *paid = adj_paid(p, st);
+      for (r = 0; r < p->nresp; r++) {
+        struct adj_resp_result *rr = &res->r[r];
+        rr->acc_before = adj_acc(st)[r];
+        rr->ded_after = rr->ded_before;
+        rr->paid_before = rr->paid_after = paid[r];
+      }
+      return HMB_OK;
+    }
+  }
   return finish(p, members, n, who, acc_new, +1, flags, res, err);
 }
 

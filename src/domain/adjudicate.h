@@ -112,7 +112,6 @@ struct adj_resp_result {
   int64_t acc_before;      /* cumulative eligible, 1/10000 fen */
   int64_t ded_before;      /* deductible borne so far, 1/10000 fen */
   int64_t ded_after;
-  hmb_fen gross_after;     /* before caps */
   hmb_fen paid_before;
   hmb_fen paid_after;
   hmb_fen payout;          /* paid_after - paid_before */

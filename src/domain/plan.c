@@ -543,8 +543,6 @@ enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx,
     p->region_prefix_len -= 2;
   if (!p->nresp)
     problem(&ck, "plan.missing", "responsibilities", "至少需要一项保险责任");
-  for (i = 0; i < p->nresp; i++)
-    check_resp(&ck, i);
 
   for (i = 0; i < p->nresp; i++)
     owner[i] = -1;
@@ -567,6 +565,9 @@ enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx,
     check_members(&ck, "shared_caps", i, p->caps[i].members, p->caps[i].nmembers, owner, true);
   for (i = 0; i < p->nresp; i++)
     p->resp[i].shared_cap = owner[i];
+  /* after shared caps are known: a shared cap is a responsibility's cap */
+  for (i = 0; i < p->nresp; i++)
+    check_resp(&ck, i);
   for (i = 0; i < p->nresp; i++)
     owner[i] = -1;
   for (i = 0; i < p->ngroups; i++) {

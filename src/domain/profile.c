@@ -166,7 +166,7 @@ struct money_text {
 
 static struct money_text M(hmb_fen v)
 {
-  struct money_text t;
+  struct money_text t = {{0}};
   money_format(v, t.s);
   return t;
 }
@@ -177,7 +177,7 @@ struct ratio_text {
 
 static struct ratio_text R(hmb_bp v)
 {
-  struct ratio_text t;
+  struct ratio_text t = {{0}};
   ratio_format(v, t.s);
   return t;
 }

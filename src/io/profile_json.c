@@ -68,8 +68,8 @@ static enum hmb_status get_id(json_t *obj, const char *key, const char *path, ch
   char *s = NULL;
   char kp[PATH_LEN];
   enum hmb_status result = get_text(obj, key, path, &s, err);
-  if (result)
-    return result;
+  if (result || !s)
+    return result ? result : HMB_NOMEM;
   if (strlen(s) >= size) {
     join(kp, path, key);
     result = hmb_err_set(err, HMB_INVALID, "profile.id_length", kp, "ID 过长（最多 %zu 个字符）",

@@ -387,7 +387,7 @@ static void test_adjudicate__path_rules_and_exclusions(void **state)
             "{\"id\":\"own\",\"name\":\"自费\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
             "\"lines\":{\"except\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\"}],"
             "\"exclusions\":[{\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\","
-            "\"when\":{\"insutype\":[\"410\"]}},{\"id\":\"tonic\",\"name\":\"滋补保健\","
+            "\"when\":{\"flags_any\":[\"work_injury\"]}},{\"id\":\"tonic\",\"name\":\"滋补保健\","
             "\"lines\":[\"tonic\"]}]}");
   person_init(&pp, &p, NULL);
   memset(lines, 0, sizeof(lines));
@@ -417,7 +417,7 @@ static void test_adjudicate__path_rules_and_exclusions(void **state)
   assert_int_equal(settle(&p, &pp, &s, &res), 0); /* third stay: max_visits 2 */
   assert_true(res.r[1].why & WHY_VISIT_LIMIT);
   mk(&s, "F", 21, 0, Y(100), 0, 0, 0);
-  s.insutype = 410;
+  snprintf(s.flags, sizeof(s.flags), "third_party;work_injury");
   assert_int_equal(settle(&p, &pp, &s, &res), 0);
   assert_true(res.exclusions & 1);
   person_release(&pp);

@@ -292,6 +292,138 @@ static void test_profile__yunnan_vs_others(void **state)
   profile_release(&pr);
 }
 
+/*
+ * Every pattern docs/plan-format.md shows, in one plan: the keys the
+ * reference documents parse and pass plan_finish() together.
+ */
+static const char *const doc_patterns_plan[] = {
+    "{\"format\":\"hmb-plan/1\",\"id\":\"doc-patterns\",\"name\":\"文档示例\",\"city\":\"测试市\",",
+    "\"region_code\":\"371000\",\"year\":2024,\"source\":\"docs/plan-format.md\",",
+    "\"coverage\":{\"start\":\"2024-01-01\",\"end\":\"2024-12-31\"},\"term_years\":3,",
+    "\"loss_ratio_target\":\"80%\",\"tier\":\"upgraded\",",
+    "\"enrollment\":{\"window\":{\"start\":\"2023-11-10\",\"end\":\"2023-12-31\"},",
+    " \"eligible\":[\"city_insured\",\"province_workers_students\"],\"veterans_any_time\":true,",
+    " \"newborn_both_parents\":true,\"free_minor_both_parents\":true,",
+    " \"personal_account\":{\"relations\":[\"self\",\"spouse\",\"child\",\"parent\",\"spouse_parent\"],\"scope\":\"province\"}},",
+    "\"premiums\":{\"age_basis\":\"coverage_end\",\"bands\":[",
+    " {\"age_max\":22,\"amount\":\"39\",\"expected_share\":\"30%\"},",
+    " {\"age_min\":23,\"age_max\":59,\"amount\":\"89\",\"expected_share\":\"50%\"},",
+    " {\"age_min\":60,\"amount\":\"139\",\"expected_share\":\"20%\"}],",
+    " \"groups\":[{\"id\":\"medical_assistance\",\"name\":\"医疗救助对象\",\"amount\":\"39\"}]},",
+    "\"lists\":{\"special_drugs\":{\"name\":\"特药\",\"codes\":[\"XL01FF*\"]},",
+    " \"car_t\":{\"name\":\"CAR-T\",\"codes\":[\"XL01XL*\"]},",
+    " \"pet_ct\":{\"name\":\"PET-CT\",\"codes\":[\"250300001*\"]},",
+    " \"implants\":{\"name\":\"植入材料\",\"codes\":[\"C*\"]},",
+    " \"tonic_cosmetic\":{\"name\":\"滋补保健\",\"codes\":[\"XA13*\"]}},",
+    "\"parameters\":{\"major_illness_threshold\":{\"name\":\"大病保险起付线\",\"value\":\"15000\",",
+    " \"by_scheme\":{\"310\":\"20000\",\"390\":\"15000\"}}},",
+    "\"responsibilities\":[",
+    " {\"id\":\"inpatient_local\",\"name\":\"住院（本地）\",\"when\":{\"med_type\":[\"21\"],\"in_region\":true},",
+    "  \"sources\":[{\"component\":\"inscp_selfpay\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "   {\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "   {\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],",
+    "  \"deductible\":{\"pool\":\"inpatient\"},\"band_basis\":\"gross\",\"bands\":[",
+    "   {\"from\":\"13000\",\"to\":\"30000\",\"ratio\":\"10%\"},{\"from\":\"30000\",\"to\":\"50000\",\"ratio\":\"20%\"},",
+    "   {\"from\":\"50000\",\"ratio\":\"50%\"}],",
+    "  \"cap\":\"1000000\",\"stay_limit\":\"300000\",",
+    "  \"item_limits\":[{\"list\":\"pet_ct\",\"max_count\":1},{\"list\":\"implants\",\"per\":\"code\",\"max_amount\":\"50000\"}]},",
+    " {\"id\":\"inpatient_elsewhere\",\"name\":\"住院（异地）\",\"when\":{\"med_type\":[\"21\"],\"in_region\":false},",
+    "  \"sources\":[{\"component\":\"inscp_selfpay\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "   {\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "   {\"component\":\"overlmt_selfpay\",\"weight\":\"60%\",\"when\":{\"in_region\":false}}],",
+    "  \"deductible\":{\"pool\":\"inpatient\"},\"ratio\":\"70%\",\"cap\":\"1000000\"},",
+    " {\"id\":\"out_of_scope\",\"name\":\"住院范围外\",\"when\":{\"med_type\":[\"21\"],\"in_region\":true},",
+    "  \"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "   {\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "   {\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],",
+    "  \"deductible\":{\"pool\":\"inpatient\"},\"band_basis\":\"net\",\"ratio\":\"30%\",\"cap\":\"1000000\"},",
+    " {\"id\":\"outpatient\",\"name\":\"门诊\",\"when\":{\"med_type\":[\"11\"]},",
+    "  \"sources\":[{\"component\":\"psn_part_amt\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}}],",
+    "  \"deductible\":{\"pool\":\"family_outpatient\"},\"ratio\":\"50%\",\"cap\":\"5000\",\"max_visits\":20},",
+    " {\"id\":\"special_drugs\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"in\":[\"special_drugs\"]}}],",
+    "  \"deductible\":{\"param\":\"major_illness_threshold\"},\"ratio\":\"80%\",\"cap\":\"1000000\"},",
+    " {\"id\":\"car_t\",\"name\":\"CAR-T\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"in\":[\"car_t\"]}}],",
+    "  \"deductible\":\"0\",\"ratio\":\"80%\",\"cap\":{\"param\":\"major_illness_threshold\"}},",
+    " {\"id\":\"car_t_allowance\",\"name\":\"CAR-T 治疗津贴\",\"kind\":\"lump_sum\",\"amount\":\"5000\",",
+    "  \"max_times\":1,\"trigger_lines\":[\"car_t\"],\"when\":{\"med_type\":[\"21\"]}},",
+    " {\"id\":\"act_dedc\",\"name\":\"基本医保起付线\",\"when\":{\"med_type\":[\"14\"],\"dise_codg\":[\"C\",\"I21\"],",
+    "  \"insutype\":[\"310\"],\"psn_type\":[\"11\"],\"hosp_lv\":[\"1\"],\"flags_none\":[\"x\"],\"out_filed\":true},",
+    "  \"sources\":[{\"component\":\"act_pay_dedc\",\"lines\":\"all\"}],\"ratio\":\"100%\",\"cap\":\"2000\"}],",
+    "\"deductible_pools\":[",
+    " {\"id\":\"inpatient\",\"amount\":\"13000\",\"scope\":\"person\",\"members\":[\"inpatient_local\",\"inpatient_elsewhere\",\"out_of_scope\"]},",
+    " {\"id\":\"family_outpatient\",\"amount\":\"1000\",\"scope\":\"family\",\"members\":[\"outpatient\"]}],",
+    "\"shared_caps\":[{\"id\":\"drugs\",\"amount\":\"1000000\",\"scope\":\"person\",\"members\":[\"special_drugs\",\"car_t\"]}],",
+    "\"exclusive\":[{\"id\":\"one_of\",\"members\":[\"inpatient_local\",\"inpatient_elsewhere\"]}],",
+    "\"band_axes\":[{\"id\":\"burden\",\"members\":[\"inpatient_local\",\"out_of_scope\"]}],",
+    "\"variants\":[",
+    " {\"when\":{\"preexisting\":true},\"responsibility\":\"inpatient_local\",\"ratio\":\"30%\",\"note\":\"既往症\"},",
+    " {\"when\":{\"preexisting\":true},\"responsibility\":\"out_of_scope\",\"deductible_delta\":\"10000\"},",
+    " {\"when\":{\"preexisting\":true},\"responsibility\":\"car_t\",\"excluded\":true},",
+    " {\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"inpatient_local\",\"ratio_delta\":\"+5%\"},",
+    " {\"when\":{\"claim_free_years_min\":1},\"pool\":\"inpatient\",\"deductible_delta\":\"-1000\"},",
+    " {\"when\":{\"age_min\":80,\"age_max\":150,\"insutype\":[\"390\"],\"groups_any\":[\"medical_assistance\"]},",
+    "  \"responsibility\":\"special_drugs\",\"cap\":\"500000\",\"deductible\":\"0\"}],",
+    "\"exclusions_comment\":\"已经由基本医疗保险统筹基金支付的费用: structural\",",
+    "\"exclusions\":[",
+    " {\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\",\"when\":{\"flags_any\":[\"work_injury\"]}},",
+    " {\"id\":\"third_party\",\"name\":\"应当由第三人负担的\",\"when\":{\"flags_any\":[\"third_party\"]}},",
+    " {\"id\":\"public_health\",\"name\":\"应当由公共卫生负担的\",\"when\":{\"flags_any\":[\"public_health\"]}},",
+    " {\"id\":\"abroad\",\"name\":\"在境外就医的\",\"when\":{\"flags_any\":[\"abroad\"]}},",
+    " {\"id\":\"tonic_cosmetic\",\"name\":\"滋补保健、整形美容等\",\"lines\":[\"tonic_cosmetic\"]},",
+    " {\"id\":\"unfiled\",\"name\":\"未备案异地就医\",\"when\":{\"in_region\":false,\"out_filed\":false},",
+    "  \"responsibilities\":[\"inpatient_elsewhere\"]}]}",
+};
+
+static void test_profile__doc_patterns(void **state)
+{
+  struct plan p;
+  struct hmb_err err;
+  struct seen s = {0};
+  struct profile pr;
+  struct buf text = BUF_INIT(1 << 16);
+  enum hmb_status result;
+  (void)state;
+  hmb_err_init(&err);
+  for (size_t i = 0; i < ARRAY_SIZE(doc_patterns_plan); i++)
+    assert_int_equal(buf_addstr(&text, doc_patterns_plan[i]), HMB_OK);
+  plan_init(&p);
+  result = plan_parse_json(&p, text.ptr, text.len, NULL, print_problem, NULL, &err);
+  if (result)
+    print_message("%s %s %s\n", err.code, err.field, err.message);
+  assert_int_equal(result, HMB_OK);
+  assert_int_equal(p.nresp, 8);
+  assert_int_equal(p.npools, 6); /* 2 explicit + 4 own (special, car_t, lump sum, act_dedc) */
+  assert_true(p.has_family_scope);
+  assert_true(p.has_path_rules);
+  assert_int_equal(p.ncaps, 1);
+  assert_int_equal(p.ngroups, 1);
+  assert_int_equal(p.nvariants, 6);
+  assert_int_equal(p.nexclusions, 6);
+  assert_int_equal(p.age_basis_end, 1);
+  assert_int_equal(p.resp[0].axis, p.resp[2].axis);
+  assert_true(p.resp[2].bands_net);
+  assert_int_equal(p.resp[1].terms[2].weight, 6000);
+  assert_int_equal(p.variants[4].deductible_delta, -100000);
+  assert_int_equal(p.variants[3].ratio_delta, 500);
+
+  /* what Yunnan says about it: explicit pools' paths, parameter deductibles,
+   * bands and variants are all reported where they are written */
+  load_yunnan(&pr);
+  assert_int_equal(profile_check(&pr, &p, collect, &s, NULL), HMB_OK);
+  seen_text(&s, &text);
+  assert_string_equal(text.ptr,
+                      "profile.deductible_max@responsibilities[4].deductible;"
+                      "profile.deductible_max@variants[1];"
+                      "profile.ratio_min@responsibilities[0].bands[0].ratio;"
+                      "profile.ratio_min@responsibilities[0].bands[1].ratio;"
+                      "profile.ratio_min@variants[3]");
+  assert_non_null(strstr(s.v[0].message, "20000.00 元（参数“major_illness_threshold”，险种 310）"));
+  assert_non_null(strstr(s.v[1].message, "调整为 23000.00 元"));
+  buf_release(&text);
+  profile_release(&pr);
+  plan_release(&p);
+}
+
 /* ---- each check on inline plans ---- */
 
 #define HEAD                                                                                       \
@@ -415,9 +547,7 @@ static const struct check_case {
      RESP("b", "fulamt_ownpay_amt", "0", "80%", "1000000") "," RESP("c", "preselfpay_amt", "0", "80%", "400000")
      "],\"exclusive\":[{\"id\":\"g\",\"members\":[\"a\",\"b\"]}]",
      "profile.cap@responsibilities", "1900000.00"},
-    /* NEEDSWORK: plan_finish() rejects a responsibility whose only cap is
-     * a shared one (it checks caps before assigning shared_cap), so the
-     * members here carry own caps above the shared one. */
+    /* members with own caps above the shared one: the shared cap binds */
     {"shared cap below its members' caps", CAPT,
      HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "5000000") ","
      RESP("b", "fulamt_ownpay_amt", "0", "80%", "5000000")
@@ -689,6 +819,7 @@ int main(void)
       cmocka_unit_test(test_profile__yunnan_vs_liaocheng),
       cmocka_unit_test(test_profile__shipped_plans),
       cmocka_unit_test(test_profile__yunnan_vs_others),
+      cmocka_unit_test(test_profile__doc_patterns),
       cmocka_unit_test(test_profile__checks),
       cmocka_unit_test(test_profile__parse_errors),
       cmocka_unit_test(test_profile__long_message),
