@@ -266,9 +266,10 @@ FROM elig e LEFT JOIN pay p ON p.rn = e.rn
   /* the summary: eligible is the sum of the rounded per-settlement amounts;
    * rows outside pay paid nothing */
   const sumPay = resps.map((_, k) => `p${k}`).join(' + ');
+  const sumElig = resps.map((_, k) => `e${k}`).join(' + ');
   const summary = `SELECT
   (SELECT count(*) FROM elig) AS settlements,
-  (SELECT CAST(${money(`coalesce(sum((${eligSum.replaceAll('e.', '')} + 5000) // 10000), 0)`, 36)} AS VARCHAR) FROM elig) AS eligible,
+  (SELECT CAST(${money(`coalesce(sum((${sumElig} + 5000) // 10000), 0)`, 36)} AS VARCHAR) FROM elig) AS eligible,
   (SELECT CAST(${money(`coalesce(sum(${sumPay}), 0)`, 36)} AS VARCHAR) FROM pay) AS paid,
   (SELECT count(*) FROM (SELECT psn_no FROM pay GROUP BY psn_no HAVING sum(${sumPay}) > 0)) AS people_paid`;
   return { stmts, summary };

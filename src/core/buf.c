@@ -68,7 +68,7 @@ enum hmb_status buf_grow(struct buf *b, size_t extra)
   return HMB_OK;
 }
 
-enum hmb_status buf_add(struct buf *b, const void *data, size_t n)
+enum hmb_status buf_add_slow(struct buf *b, const void *data, size_t n)
 {
   enum hmb_status result = buf_grow(b, n);
   if (result)
@@ -79,9 +79,6 @@ enum hmb_status buf_add(struct buf *b, const void *data, size_t n)
   return HMB_OK;
 }
 
-enum hmb_status buf_addstr(struct buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
-
-enum hmb_status buf_addch(struct buf *b, char c) { return buf_add(b, &c, 1); }
 
 enum hmb_status buf_addf(struct buf *b, const char *fmt, ...)
 {

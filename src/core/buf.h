@@ -32,9 +32,34 @@ void buf_release(struct buf *b);
 char *buf_detach(struct buf *b, size_t *len);
 /* Ensure room for `extra` more bytes plus the NUL. */
 enum hmb_status buf_grow(struct buf *b, size_t extra);
-enum hmb_status buf_add(struct buf *b, const void *data, size_t n);
-enum hmb_status buf_addstr(struct buf *b, const char *s);
-enum hmb_status buf_addch(struct buf *b, char c);
+enum hmb_status buf_add_slow(struct buf *b, const void *data, size_t n);
+
+/* Append n bytes; the common case (room left) is inline. */
+static inline enum hmb_status buf_add(struct buf *b, const void *data, size_t n)
+{
+  if (b->len + n < b->alloc) {
+    memcpy(b->ptr + b->len, data, n);
+    b->len += n;
+    b->ptr[b->len] = '\0';
+    return HMB_OK;
+  }
+  return buf_add_slow(b, data, n);
+}
+
+static inline enum hmb_status buf_addstr(struct buf *b, const char *s)
+{
+  return buf_add(b, s, strlen(s));
+}
+
+static inline enum hmb_status buf_addch(struct buf *b, char c)
+{
+  if (b->len + 1 < b->alloc) {
+    b->ptr[b->len++] = c;
+    b->ptr[b->len] = '\0';
+    return HMB_OK;
+  }
+  return buf_add_slow(b, &c, 1);
+}
 enum hmb_status buf_addf(struct buf *b, const char *fmt, ...) HMB_PRINTF(2, 3);
 /* Append fen as "123.45". */
 enum hmb_status buf_add_money(struct buf *b, int64_t fen);

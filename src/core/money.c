@@ -76,10 +76,23 @@ enum hmb_status money_parse_nonneg(const char *s, size_t len, hmb_fen *out, cons
 
 size_t money_format(hmb_fen v, char *buf)
 {
-  uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  int n = snprintf(buf, HMB_MONEY_TEXT_MAX, "%s%" PRIu64 ".%02u", v < 0 ? "-" : "", a / 100,
-                   (unsigned)(a % 100));
-  return n < 0 ? 0 : (size_t)n;
+  /* by hand: this runs for every amount of every result row */
+  uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, yuan = a / 100;
+  char tmp[HMB_MONEY_TEXT_MAX];
+  size_t n = 0, i = 0;
+  do {
+    tmp[n++] = (char)('0' + yuan % 10);
+    yuan /= 10;
+  } while (yuan);
+  if (v < 0)
+    buf[i++] = '-';
+  while (n)
+    buf[i++] = tmp[--n];
+  buf[i++] = '.';
+  buf[i++] = (char)('0' + a % 100 / 10);
+  buf[i++] = (char)('0' + a % 10);
+  buf[i] = '\0';
+  return i;
 }
 
 enum hmb_status ratio_parse(const char *s, size_t len, hmb_bp *out, const char *field,

@@ -291,9 +291,10 @@ struct csvr {
   char *names;             /* the header's names, NUL-separated */
   size_t *name_off;        /* ncols offsets into names */
   bool have_header;
-  struct csvr_field *fields; /* SETL_COLS_MAX */
-  size_t nf;                 /* fields of the last row (may exceed SETL_COLS_MAX) */
-  char *scratch;             /* unescaped quoted fields: ROW_SPAN bytes */
+  struct csvr_field *fields; /* fcap entries */
+  size_t fcap;               /* SETL_COLS_MAX for the header, then its width */
+  size_t nf;                 /* fields of the last row (may exceed fcap) */
+  char *scratch;             /* unescaped quoted fields: ROW_SPAN bytes, made on first use */
   unsigned long row_line;
   size_t resync;             /* after a row error: skip the line holding this offset */
 };
@@ -328,7 +329,7 @@ static enum row_rc row_too_large(struct csvr *c, size_t resync, struct hmb_err *
 
 static inline void put_field(struct csvr *c, size_t n, const char *p, size_t len)
 {
-  if (n < SETL_COLS_MAX) {
+  if (n < c->fcap) {
     c->fields[n].p = p;
     c->fields[n].len = len;
   }
@@ -346,9 +347,18 @@ static enum row_rc parse_quoted(struct csvr *c, struct hmb_err *err, enum hmb_st
   const char *lim = (size_t)(e - p) > ROW_SPAN ? p + ROW_SPAN : e;
   bool cut = lim < e; /* the row limit, not the data, ends the window */
   const char *q = p, *row_end = NULL, *next = NULL;
-  char *w = c->scratch;
+  char *w;
   unsigned long lines = 0;
   size_t n = 0, big_col = SIZE_MAX;
+
+  if (!c->scratch) {
+    c->scratch = hmb_malloc(ROW_SPAN);
+    if (!c->scratch) {
+      *st = nomem(err, "");
+      return ROW_ERR;
+    }
+  }
+  w = c->scratch;
 
   for (;;) {
     const char *fp;
@@ -564,7 +574,7 @@ static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_statu
   ce = re;
   if (ce > p && ce[-1] == '\r') {
     ce--;
-    if (c->nf <= SETL_COLS_MAX)
+    if (c->nf <= c->fcap)
       c->fields[c->nf - 1].len--;
   }
   s->pos = nl ? (size_t)(nl - s->data) + 1 : s->len;
@@ -578,7 +588,7 @@ static enum row_rc parse_row(struct csvr *c, struct hmb_err *err, enum hmb_statu
     return ROW_ERR;
   }
   if (HMB_UNLIKELY((size_t)(ce - p) > SETL_FIELD_MAX)) {
-    for (i = 0; i < c->nf && i < SETL_COLS_MAX; i++)
+    for (i = 0; i < c->nf && i < c->fcap; i++)
       if (c->fields[i].len > SETL_FIELD_MAX)
         return field_too_large(c, i, err, st);
   }
@@ -668,6 +678,14 @@ static enum hmb_status csvr_read_header(struct csvr *c, struct hmb_err *err)
   }
   c->ncols = c->nf;
   c->have_header = true;
+  /* Data rows need room for the header's width only: more is an error. */
+  {
+    struct csvr_field *f = hmb_reallocarray(c->fields, c->ncols ? c->ncols : 1, sizeof(*f));
+    if (f) {
+      c->fields = f;
+      c->fcap = c->ncols ? c->ncols : 1;
+    }
+  }
   return HMB_OK;
 }
 
@@ -684,9 +702,9 @@ static enum hmb_status csvr_from_src(struct csvr **out, struct src *s, struct hm
   }
   c->src = *s;
   src_init(s);
-  c->fields = hmb_calloc(SETL_COLS_MAX, sizeof(*c->fields));
-  c->scratch = hmb_malloc(ROW_SPAN);
-  if (!c->fields || !c->scratch) {
+  c->fields = hmb_reallocarray(NULL, SETL_COLS_MAX, sizeof(*c->fields));
+  c->fcap = SETL_COLS_MAX;
+  if (!c->fields) {
     result = nomem(err, c->src.name);
     csvr_free(c);
     return result;
@@ -1085,12 +1103,14 @@ struct details {
   uint32_t *gidx;          /* group of each line while loading */
   struct det_group *groups;
   size_t ngroups, agroups;
-  uint32_t *slots;         /* open addressing: group index + 1, 0 empty */
+  uint64_t *slots;         /* open addressing: hash tag << 32 | group index + 1; 0 empty */
   size_t nslots;           /* power of two */
   struct hmb_err *gerrs;   /* first error of each bad group */
   size_t ngerrs, agerrs;
   struct hmb_err orphans[DETAIL_ERRS_KEPT];
   size_t norphans;         /* total, may exceed DETAIL_ERRS_KEPT */
+  uint32_t last;           /* group of the previous row: files come grouped */
+  bool have_last;
 };
 
 static void details_free(struct details *d)
@@ -1106,29 +1126,38 @@ static void details_free(struct details *d)
   free(d);
 }
 
-static struct det_group *det_find(const struct details *d, const char *id, size_t n)
+/* Slots keep the hash's high half as a tag: probing reads no group. */
+static inline uint64_t det_slot(uint64_t h, size_t g) { return (h & ~UINT64_C(0xffffffff)) | (g + 1); }
+
+static struct det_group *det_find_h(const struct details *d, const char *id, size_t n, uint64_t h)
 {
-  uint64_t h;
   size_t mask, i;
-  if (!d->nslots)
+  uint64_t tag = h & ~UINT64_C(0xffffffff);
+  if (!d->nslots || n >= SETL_ID_MAX)
     return NULL;
-  h = hmb_hash64(id, n);
   mask = d->nslots - 1;
   i = (size_t)h & mask;
   for (;;) {
-    uint32_t g = d->slots[i];
-    if (!g)
+    uint64_t v = d->slots[i];
+    if (!v)
       return NULL;
-    if (d->groups[g - 1].hash == h && strlen(d->groups[g - 1].id) == n &&
-        memcmp(d->groups[g - 1].id, id, n) == 0)
-      return &d->groups[g - 1];
+    if ((v & ~UINT64_C(0xffffffff)) == tag) {
+      struct det_group *g = &d->groups[(v & 0xffffffffu) - 1];
+      if (memcmp(g->id, id, n) == 0 && g->id[n] == '\0')
+        return g;
+    }
     i = (i + 1) & mask;
   }
 }
 
+static struct det_group *det_find(const struct details *d, const char *id, size_t n)
+{
+  return d->nslots ? det_find_h(d, id, n, hmb_hash64(id, n)) : NULL;
+}
+
 static enum hmb_status det_rehash(struct details *d, size_t nslots)
 {
-  uint32_t *slots = hmb_calloc(nslots, sizeof(*slots));
+  uint64_t *slots = hmb_calloc(nslots, sizeof(*slots));
   size_t g;
   if (!slots)
     return HMB_NOMEM;
@@ -1136,7 +1165,7 @@ static enum hmb_status det_rehash(struct details *d, size_t nslots)
     size_t i = (size_t)d->groups[g].hash & (nslots - 1);
     while (slots[i])
       i = (i + 1) & (nslots - 1);
-    slots[i] = (uint32_t)g + 1;
+    slots[i] = det_slot(d->groups[g].hash, g);
   }
   free(d->slots);
   d->slots = slots;
@@ -1147,10 +1176,19 @@ static enum hmb_status det_rehash(struct details *d, size_t nslots)
 /* Find or add the group of id (valid text shorter than SETL_ID_MAX). */
 static enum hmb_status det_group_of(struct details *d, const char *id, size_t n, uint32_t *out)
 {
-  struct det_group *g = det_find(d, id, n);
+  uint64_t h;
+  struct det_group *g;
   size_t i;
+  if (d->have_last && memcmp(d->groups[d->last].id, id, n) == 0 &&
+      d->groups[d->last].id[n] == '\0') {
+    *out = d->last;
+    return HMB_OK;
+  }
+  h = hmb_hash64(id, n);
+  g = det_find_h(d, id, n, h);
   if (g) {
-    *out = (uint32_t)(g - d->groups);
+    *out = d->last = (uint32_t)(g - d->groups);
+    d->have_last = true;
     return HMB_OK;
   }
   if (d->ngroups >= UINT32_MAX - 1)
@@ -1168,15 +1206,16 @@ static enum hmb_status det_group_of(struct details *d, const char *id, size_t n,
   }
   g = &d->groups[d->ngroups];
   memset(g, 0, sizeof(*g));
-  g->hash = hmb_hash64(id, n);
+  g->hash = h;
   g->err = -1;
   memcpy(g->id, id, n);
   g->id[n] = '\0';
   i = (size_t)g->hash & (d->nslots - 1);
   while (d->slots[i])
     i = (i + 1) & (d->nslots - 1);
-  d->slots[i] = (uint32_t)d->ngroups + 1;
-  *out = (uint32_t)d->ngroups++;
+  d->slots[i] = det_slot(h, d->ngroups);
+  *out = d->last = (uint32_t)d->ngroups++;
+  d->have_last = true;
   return HMB_OK;
 }
 
@@ -2093,7 +2132,7 @@ static enum hmb_status reader_setup(struct setl_reader **out, struct src *s,
   } else {
     r->js = *s;
     src_init(s);
-    r->lines = hmb_calloc(SETL_MAX_LINES, sizeof(*r->lines));
+    r->lines = hmb_reallocarray(NULL, SETL_MAX_LINES, sizeof(*r->lines));
     if (!r->lines)
       result = nomem(err, r->js.name);
   }
