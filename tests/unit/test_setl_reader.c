@@ -283,7 +283,7 @@ static void test_setl_reader__csv_amounts_exact(void **state)
 static void test_setl_reader__csv_field_too_long(void **state)
 {
   size_t big = SETL_FIELD_MAX + 10, n = strlen(H);
-  char *csv = malloc(n + big + 200);
+  char *csv = malloc(n + big + 203);
   struct setl_reader *r;
   struct settlement s;
   (void)state;
