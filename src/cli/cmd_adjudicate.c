@@ -12,6 +12,7 @@
 #include "plan_json.h"
 #include "setl_reader.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #define OUT_FLUSH (1u << 20)
@@ -413,77 +414,103 @@ static void out_header(struct out *o, const struct plan *p)
   buf_addch(&o->b, '\n');
 }
 
-static void out_result(struct out *o, const struct plan *p, const struct settlement *s,
-                       const char *status, const struct adj_result *res,
-                       const struct adj_state *st, const char *message)
+/* What the worker found for one row, formatted later by the main thread. */
+enum row_status { ROW_OK = 0, ROW_REVERSAL, ROW_ERROR };
+struct row_out {
+  uint8_t status;
+  hmb_fen eligible, payout, family_adjust;
+  hmb_fen r[PLAN_MAX_RESP];
+  size_t text_at, text_len; /* explanation or error message in the batch's text */
+};
+
+static const char *const status_names[] = {"ok", "reversal", "error"};
+
+static void format_row(struct out *o, const struct plan *p, const struct settlement *s,
+                       const struct row_out *ro, const char *text)
 {
-  struct buf ex = BUF_INIT(1u << 16);
   int r;
-  if (o->explain && res)
-    adj_explain(p, st, res, &ex);
+  const bool has_res = ro->status != ROW_ERROR;
   if (o->jsonl) {
     buf_addstr(&o->b, "{\"setl_id\":");
     buf_add_json_str(&o->b, s->setl_id, strlen(s->setl_id));
     buf_addstr(&o->b, ",\"psn_no\":");
     buf_add_json_str(&o->b, s->psn_no, strlen(s->psn_no));
-    buf_addf(&o->b, ",\"status\":\"%s\"", status);
-    if (res) {
+    buf_addstr(&o->b, ",\"status\":\"");
+    buf_addstr(&o->b, status_names[ro->status]);
+    buf_addch(&o->b, '"');
+    if (has_res) {
       buf_addstr(&o->b, ",\"eligible\":\"");
-      buf_add_money(&o->b, res->eligible);
+      buf_add_money(&o->b, ro->eligible);
       buf_addstr(&o->b, "\",\"payout\":\"");
-      buf_add_money(&o->b, res->payout);
+      buf_add_money(&o->b, ro->payout);
       buf_addstr(&o->b, "\",\"responsibilities\":{");
       for (r = 0; r < p->nresp; r++) {
-        buf_addf(&o->b, "%s\"%s\":\"", r ? "," : "", p->resp[r].id);
-        buf_add_money(&o->b, res->r[r].payout);
+        buf_addstr(&o->b, r ? ",\"" : "\"");
+        buf_addstr(&o->b, p->resp[r].id);
+        buf_addstr(&o->b, "\":\"");
+        buf_add_money(&o->b, ro->r[r]);
         buf_addch(&o->b, '"');
       }
       buf_addch(&o->b, '}');
-      if (res->family_adjust) {
+      if (ro->family_adjust) {
         buf_addstr(&o->b, ",\"family_adjust\":\"");
-        buf_add_money(&o->b, res->family_adjust);
+        buf_add_money(&o->b, ro->family_adjust);
         buf_addch(&o->b, '"');
       }
-    }
-    if (message) {
-      buf_addstr(&o->b, ",\"message\":");
-      buf_add_json_str(&o->b, message, strlen(message));
-    }
-    if (o->explain && ex.len) {
-      buf_addstr(&o->b, ",\"explanation\":");
-      buf_add_json_str(&o->b, ex.ptr, ex.len);
-    }
-    buf_addstr(&o->b, "}\n");
-  } else {
-    buf_add_csv_field(&o->b, s->setl_id, strlen(s->setl_id));
-    buf_addch(&o->b, ',');
-    buf_add_csv_field(&o->b, s->psn_no, strlen(s->psn_no));
-    buf_addch(&o->b, ',');
-    buf_addstr(&o->b, status);
-    buf_addch(&o->b, ',');
-    if (res) {
-      buf_add_money(&o->b, res->eligible);
-      buf_addch(&o->b, ',');
-      buf_add_money(&o->b, res->payout);
-      for (r = 0; r < p->nresp; r++) {
-        buf_addch(&o->b, ',');
-        buf_add_money(&o->b, res->r[r].payout);
+      if (ro->text_len) {
+        buf_addstr(&o->b, ",\"explanation\":");
+        buf_add_json_str(&o->b, text, ro->text_len);
       }
     } else {
-      buf_addch(&o->b, ',');
-      for (r = 0; r < p->nresp; r++)
-        buf_addch(&o->b, ',');
+      buf_addstr(&o->b, ",\"message\":");
+      buf_add_json_str(&o->b, text, ro->text_len);
     }
-    if (o->explain) {
-      buf_addch(&o->b, ',');
-      if (ex.len)
-        buf_add_csv_field(&o->b, ex.ptr, ex.len);
-      else if (message)
-        buf_add_csv_field(&o->b, message, strlen(message));
-    }
-    buf_addch(&o->b, '\n');
+    buf_addstr(&o->b, "}\n");
+    return;
   }
-  buf_release(&ex);
+  buf_add_csv_field(&o->b, s->setl_id, strlen(s->setl_id));
+  buf_addch(&o->b, ',');
+  buf_add_csv_field(&o->b, s->psn_no, strlen(s->psn_no));
+  buf_addch(&o->b, ',');
+  buf_addstr(&o->b, status_names[ro->status]);
+  buf_addch(&o->b, ',');
+  if (has_res) {
+    buf_add_money(&o->b, ro->eligible);
+    buf_addch(&o->b, ',');
+    buf_add_money(&o->b, ro->payout);
+    for (r = 0; r < p->nresp; r++) {
+      buf_addch(&o->b, ',');
+      buf_add_money(&o->b, ro->r[r]);
+    }
+  } else {
+    buf_addch(&o->b, ',');
+    for (r = 0; r < p->nresp; r++)
+      buf_addch(&o->b, ',');
+  }
+  if (o->explain) {
+    buf_addch(&o->b, ',');
+    if (ro->text_len)
+      buf_add_csv_field(&o->b, text, ro->text_len);
+  }
+  buf_addch(&o->b, '\n');
+}
+
+/* Record res for the main thread; with explain, add the explanation text. */
+static void keep_result(const struct plan *p, struct row_out *ro, enum row_status st,
+                        const struct adj_result *res, const struct adj_state *state,
+                        struct buf *text, bool explain)
+{
+  int r;
+  ro->status = (uint8_t)st;
+  ro->eligible = res->eligible;
+  ro->payout = res->payout;
+  ro->family_adjust = res->family_adjust;
+  for (r = 0; r < p->nresp; r++)
+    ro->r[r] = res->r[r].payout;
+  ro->text_at = text->len;
+  ro->text_len = 0;
+  if (explain && !adj_explain(p, state, res, text))
+    ro->text_len = text->len - ro->text_at;
 }
 
 /* ---- one row ---- */
@@ -497,8 +524,9 @@ static void reject(struct run *run, const char *where, const struct hmb_err *err
     fprintf(stderr, "hmb: 错误行过多，其余错误只计数不再逐条显示\n");
 }
 
-static enum hmb_status process(struct run *run, struct out *o, struct settlement *s,
-                               uint64_t h, uint64_t hp, struct hmb_err *err)
+static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h, uint64_t hp,
+                               struct row_out *ro, struct buf *text, bool explain,
+                               struct hmb_err *err)
 {
   const struct plan *p = run->plan;
   struct adj_result res;
@@ -536,7 +564,7 @@ static enum hmb_status process(struct run *run, struct out *o, struct settlement
     run->reversals++;
     run->paid += res.payout + res.family_adjust;
     run->eligible += res.eligible;
-    out_result(o, p, s, "reversal", &res, pr->st, NULL);
+    keep_result(p, ro, ROW_REVERSAL, &res, pr->st, text, explain);
     return HMB_OK;
   }
   if (rec)
@@ -588,7 +616,7 @@ static enum hmb_status process(struct run *run, struct out *o, struct settlement
   run->settled++;
   run->paid += res.payout + res.family_adjust;
   run->eligible += res.eligible;
-  out_result(o, p, s, "ok", &res, pr->st, NULL);
+  keep_result(p, ro, ROW_OK, &res, pr->st, text, explain);
   return HMB_OK;
 }
 
@@ -598,10 +626,16 @@ static enum hmb_status process(struct run *run, struct out *o, struct settlement
  * processed, so the cache misses of a batch overlap instead of queueing.
  * Rows are still processed one by one in file order.
  */
-#define BATCH 64
+#define BATCH 256
+#define RING 4
+
+enum batch_state { B_EMPTY = 0, B_PARSED, B_DONE };
 
 struct batch {
+  enum batch_state state;
   struct settlement s[BATCH];
+  struct row_out out[BATCH];
+  struct buf text; /* explanations and error messages of the batch */
   unsigned long line[BATCH];
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
   uint64_t hs[BATCH], hp[BATCH];
@@ -660,6 +694,83 @@ static void batch_prefetch(struct run *run, struct batch *b)
   }
 }
 
+/* Worker side: adjudicate every row of a parsed batch in order. */
+static enum hmb_status batch_process(struct run *run, struct batch *b, bool explain,
+                                     const char *path)
+{
+  struct hmb_err err;
+  enum hmb_status result;
+  size_t i;
+  buf_reset(&b->text);
+  if (!hidx_reserve(&run->setls, b->n) || !hidx_reserve(&run->persons, b->n))
+    return HMB_NOMEM;
+  batch_prefetch(run, b);
+  for (i = 0; i < b->n; i++) {
+    hmb_err_init(&err);
+    result = process(run, &b->s[i], b->hs[i], b->hp[i], &b->out[i], &b->text, explain, &err);
+    if (result == HMB_NOMEM || result == HMB_IO) {
+      cli_print_err(path, &err);
+      return result;
+    }
+    if (result) {
+      char where[512];
+      snprintf(where, sizeof(where), "%s:%lu", path, b->line[i]);
+      reject(run, where, &err);
+      b->out[i].status = ROW_ERROR;
+      b->out[i].text_at = b->text.len;
+      buf_addstr(&b->text, err.message);
+      b->out[i].text_len = b->text.len - b->out[i].text_at;
+    }
+  }
+  return HMB_OK;
+}
+
+/*
+ * Two threads share the work of a run: the main thread reads and parses
+ * batches and formats and writes the results of finished ones; the worker
+ * adjudicates batches in order. A ring of RING batches passes between them
+ * under one mutex; each batch is owned by one thread at a time, as its
+ * state says (EMPTY and DONE: main thread; PARSED: worker).
+ */
+struct pipeline {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct batch *ring[RING];
+  size_t submitted;  /* batches handed to the worker */
+  bool no_more;      /* the main thread will submit nothing else */
+  bool failed;       /* the worker stopped on a fatal error */
+  struct run *run;
+  bool explain;
+  const char *path;
+};
+
+static void *worker_main(void *arg)
+{
+  struct pipeline *pl = arg;
+  size_t j;
+  for (j = 0;; j++) {
+    struct batch *b = pl->ring[j % RING];
+    enum hmb_status result;
+    pthread_mutex_lock(&pl->mu);
+    while (!(j < pl->submitted && b->state == B_PARSED) && !(pl->no_more && j >= pl->submitted))
+      pthread_cond_wait(&pl->cv, &pl->mu);
+    if (j >= pl->submitted) {
+      pthread_mutex_unlock(&pl->mu);
+      return NULL;
+    }
+    pthread_mutex_unlock(&pl->mu);
+    result = batch_process(pl->run, b, pl->explain, pl->path);
+    pthread_mutex_lock(&pl->mu);
+    if (result)
+      pl->failed = true;
+    b->state = B_DONE;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+    if (result)
+      return NULL;
+  }
+}
+
 static void report_plan(void *ctx, const struct hmb_err *e)
 {
   cli_print_err(*(const char **)ctx, e);
@@ -693,7 +804,10 @@ int cmd_adjudicate(int argc, char **argv)
   struct out o;
   struct hmb_err err;
   struct settlement s;
-  static struct batch batch; /* large: kept off the stack */
+  struct pipeline pl;
+  pthread_t worker;
+  bool worker_started = false;
+  unsigned long read_rejected = 0;
   enum hmb_status result;
   int i, rc = 0;
   bool eof = false, explain = false;
@@ -746,6 +860,7 @@ int cmd_adjudicate(int argc, char **argv)
   }
   hmb_err_init(&err);
   plan_init(&plan);
+  memset(&pl, 0, sizeof(pl));
   memset(&run, 0, sizeof(run));
   run.arena.block = 8u << 20;
   run.last_time = INT64_MIN;
@@ -787,59 +902,108 @@ int cmd_adjudicate(int argc, char **argv)
     goto done;
   }
   out_header(&o, &plan);
-  while (!eof && !rc) {
-    size_t bi;
-    batch.n = 0;
-    batch.npool = 0;
-    while (batch.n < BATCH) {
-      hmb_err_init(&err);
-      result = setl_reader_next(rd, &s, &eof, &err);
-      if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
-        reject(&run, "", &err);
-        continue;
-      }
-      if (result) {
-        cli_print_err(setl_path, &err);
-        rc = 2;
-        break;
-      }
-      if (eof)
-        break;
-      if (batch_add(&batch, &s, setl_reader_line(rd))) {
-        fprintf(stderr, "hmb adjudicate: 内存不足\n");
-        rc = 2;
-        break;
-      }
-    }
-    if (rc)
-      break;
-    if (!hidx_reserve(&run.setls, batch.n) || !hidx_reserve(&run.persons, batch.n)) {
+  for (k = 0; k < RING; k++) {
+    pl.ring[k] = hmb_calloc(1, sizeof(struct batch));
+    if (!pl.ring[k]) {
       fprintf(stderr, "hmb adjudicate: 内存不足\n");
       rc = 2;
-      break;
+      goto done;
     }
-    batch_prefetch(&run, &batch);
-    for (bi = 0; bi < batch.n; bi++) {
-      struct settlement *x = &batch.s[bi];
-      hmb_err_init(&err);
-      result = process(&run, &o, x, batch.hs[bi], batch.hp[bi], &err);
-      if (result == HMB_NOMEM || result == HMB_IO) {
-        cli_print_err(setl_path, &err);
+    buf_init(&pl.ring[k]->text, 256u << 20);
+  }
+  pthread_mutex_init(&pl.mu, NULL);
+  pthread_cond_init(&pl.cv, NULL);
+  pl.run = &run;
+  pl.explain = explain;
+  pl.path = setl_path;
+  if (pthread_create(&worker, NULL, worker_main, &pl)) {
+    fprintf(stderr, "hmb adjudicate: 无法创建线程\n");
+    rc = 2;
+    goto done;
+  }
+  worker_started = true;
+  {
+    size_t nparsed = 0, nformatted = 0;
+    for (;;) {
+      struct batch *b;
+      pthread_mutex_lock(&pl.mu);
+      /* write out finished batches in order */
+      while (nformatted < nparsed && pl.ring[nformatted % RING]->state == B_DONE) {
+        size_t bi;
+        b = pl.ring[nformatted % RING];
+        pthread_mutex_unlock(&pl.mu);
+        for (bi = 0; bi < b->n; bi++)
+          format_row(&o, &plan, &b->s[bi], &b->out[bi], b->text.ptr + b->out[bi].text_at);
+        if (!rc && o.b.len >= OUT_FLUSH && out_flush(&o, &err)) {
+          cli_print_err("hmb adjudicate", &err);
+          rc = 2;
+        }
+        pthread_mutex_lock(&pl.mu);
+        b->state = B_EMPTY;
+        nformatted++;
+      }
+      if (pl.failed) {
+        /* the worker has stopped: nothing more will be finished */
         rc = 2;
+        pthread_mutex_unlock(&pl.mu);
         break;
       }
-      if (result) {
-        char where[512];
-        snprintf(where, sizeof(where), "%s:%lu", setl_path, batch.line[bi]);
-        reject(&run, where, &err);
-        out_result(&o, &plan, x, "error", NULL, NULL, err.message);
+      if (!eof && !rc && nparsed - nformatted < RING) {
+        b = pl.ring[nparsed % RING];
+        pthread_mutex_unlock(&pl.mu);
+        b->n = 0;
+        b->npool = 0;
+        while (b->n < BATCH) {
+          hmb_err_init(&err);
+          result = setl_reader_next(rd, &s, &eof, &err);
+          if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
+            read_rejected++;
+            if (read_rejected <= MAX_REPORTED_ERRORS)
+              cli_print_err("", &err);
+            continue;
+          }
+          if (result) {
+            cli_print_err(setl_path, &err);
+            rc = 2;
+            break;
+          }
+          if (eof)
+            break;
+          if (batch_add(b, &s, setl_reader_line(rd))) {
+            fprintf(stderr, "hmb adjudicate: 内存不足\n");
+            rc = 2;
+            break;
+          }
+        }
+        pthread_mutex_lock(&pl.mu);
+        if (b->n && !rc) {
+          b->state = B_PARSED;
+          nparsed++;
+          pl.submitted = nparsed;
+          pthread_cond_broadcast(&pl.cv);
+        }
+        pthread_mutex_unlock(&pl.mu);
+        continue;
       }
-    }
-    if (!rc && o.b.len >= OUT_FLUSH && out_flush(&o, &err)) {
-      cli_print_err("hmb adjudicate", &err);
-      rc = 2;
+      if ((eof || rc) && nformatted == nparsed) {
+        pthread_mutex_unlock(&pl.mu);
+        break;
+      }
+      if (eof || rc) {
+        pl.no_more = true;
+        pthread_cond_broadcast(&pl.cv);
+      }
+      pthread_cond_wait(&pl.cv, &pl.mu);
+      pthread_mutex_unlock(&pl.mu);
     }
   }
+  pthread_mutex_lock(&pl.mu);
+  pl.no_more = true;
+  pthread_cond_broadcast(&pl.cv);
+  pthread_mutex_unlock(&pl.mu);
+  pthread_join(worker, NULL);
+  worker_started = false;
+  run.rejected += read_rejected;
   if (!rc && (out_flush(&o, &err) || fflush(o.f))) {
     cli_print_err("hmb adjudicate", &err);
     rc = 2;
@@ -894,9 +1058,24 @@ done:
   hidx_release(&run.persons);
   hidx_release(&run.setls);
   arena_release(&run.arena);
+  if (worker_started) {
+    pthread_mutex_lock(&pl.mu);
+    pl.no_more = true;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    pthread_join(worker, NULL);
+  }
+  if (pl.run) {
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+  }
+  for (k = 0; k < RING; k++)
+    if (pl.ring[k]) {
+      buf_release(&pl.ring[k]->text);
+      free(pl.ring[k]->pool);
+      free(pl.ring[k]);
+    }
   setl_reader_free(rd);
-  free(batch.pool);
-  memset(&batch, 0, sizeof(batch));
   people_free(people);
   plan_release(&plan);
   return rc;

@@ -1111,6 +1111,7 @@ struct details {
   size_t norphans;         /* total, may exceed DETAIL_ERRS_KEPT */
   uint32_t last;           /* group of the previous row: files come grouped */
   bool have_last;
+  size_t cursor;           /* group after the last one a settlement found */
 };
 
 static void details_free(struct details *d)
@@ -2203,9 +2204,13 @@ static enum hmb_status attach_details(struct setl_reader *r, struct settlement *
   struct det_group *g;
   if (!r->det || s->kind != SETL_SETTLE)
     return HMB_OK;
-  g = det_find(r->det, s->setl_id, strlen(s->setl_id));
+  /* Both files usually come in the same order: try the next group first. */
+  g = r->det->cursor < r->det->ngroups ? &r->det->groups[r->det->cursor] : NULL;
+  if (!g || strcmp(g->id, s->setl_id) != 0)
+    g = det_find(r->det, s->setl_id, strlen(s->setl_id));
   if (!g)
     return HMB_OK;
+  r->det->cursor = (size_t)(g - r->det->groups) + 1;
   g->matched = true;
   if (g->err >= 0) {
     const struct hmb_err *e = &r->det->gerrs[g->err];
