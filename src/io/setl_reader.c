@@ -1128,7 +1128,10 @@ static void details_free(struct details *d)
 }
 
 /* Slots keep the hash's high half as a tag: probing reads no group. */
-static inline uint64_t det_slot(uint64_t h, size_t g) { return (h & ~UINT64_C(0xffffffff)) | (g + 1); }
+static inline uint64_t det_slot(uint64_t h, size_t g)
+{
+  return (h & ~UINT64_C(0xffffffff)) | (g + 1);
+}
 
 static struct det_group *det_find_h(const struct details *d, const char *id, size_t n, uint64_t h)
 {

@@ -209,12 +209,36 @@ static void test_people__many_and_families(void **state)
   free(csv);
 }
 
+static void test_people__alloc_failures(void **state)
+{
+  const char *csv = "psn_no,groups,family_id\nP1,a;b,F1\nP2,,F1\nP3,c,\nP1,,\n";
+  unsigned long n;
+  size_t bad = 0;
+  (void)state;
+  for (n = 1; n < 48; n++) {
+    struct people *pp = NULL;
+    struct collected c = {0};
+    struct hmb_err err;
+    hmb_alloc_fail_after(n);
+    if (people_load_mem(&pp, "mem", csv, strlen(csv), collect, &c, &err) == HMB_OK) {
+      assert_non_null(pp);
+      people_free(pp);
+    } else {
+      assert_null(pp);
+      bad++;
+    }
+    hmb_alloc_fail_after(0);
+  }
+  assert_true(bad > 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_people__load_sample),
     cmocka_unit_test(test_people__load_errors),
     cmocka_unit_test(test_people__many_and_families),
+    cmocka_unit_test(test_people__alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,7 +365,8 @@ static void test_setl_reader__csv_header_errors(void **state)
       setl_reader_free(r);
       continue;
     }
-    if (st == HMB_OK || strcmp(err.code, cases[i].code) != 0 || !ends_with(err.field, cases[i].field))
+    if (st == HMB_OK || strcmp(err.code, cases[i].code) != 0 ||
+        !ends_with(err.field, cases[i].field))
       fail_msg("case %zu: want %s at %s, got %s at %s", i, cases[i].code, cases[i].field,
                err.code, err.field);
     assert_null(r);
@@ -515,8 +516,9 @@ static void test_setl_reader__csv_pipe_matches_memory(void **state)
                               "overlmt_selfpay,preselfpay_amt,inscp_scp_amt,fund_pay_sumamt,"
                               "psn_part_amt,memo\r\n");
   for (i = 0; i < rows; i++)
-    p += snprintf(p, 120, "S%zu,P%zu,2024-01-01 00:00:00,21,%zu.%02zu,0,0,0,%zu.%02zu,0,%zu.%02zu,%s\n",
-                  i, i % 977, i, i % 100, i, i % 100, i, i % 100,
+    p += snprintf(p, 120,
+                  "S%zu,P%zu,2024-01-01 00:00:00,21,%zu.%02zu,0,0,0,%zu.%02zu,0,%zu.%02zu,%s\n", i,
+                  i % 977, i, i % 100, i, i % 100, i, i % 100,
                   i % 7 ? "plain" : "\"quoted,\nline\"");
   len = (size_t)(p - csv);
   assert_true(len > 4u * 1024u * 1024u);
@@ -571,7 +573,7 @@ static void test_setl_reader__open_missing_file(void **state)
 
 #define JREQ                                                                                       \
   "\"setl_id\":\"J1\",\"psn_no\":\"P1\",\"setl_time\":\"2024-05-01 09:00:00\",\"med_type\":21,"    \
-  "\"fulamt_ownpay_amt\":0,\"overlmt_selfpay\":0,\"preselfpay_amt\":0,\"fund_pay_sumamt\":0,"       \
+  "\"fulamt_ownpay_amt\":0,\"overlmt_selfpay\":0,\"preselfpay_amt\":0,\"fund_pay_sumamt\":0,"      \
   "\"psn_part_amt\":0"
 
 static void parse_ok(const char *line, struct settlement *s, struct setl_line *lines, size_t max)
@@ -812,6 +814,43 @@ static void test_setl_reader__cnt_parse(void **state)
   }
 }
 
+/* Fail each allocation in turn: every path must clean up (ASan checks leaks). */
+static void test_setl_reader__alloc_failures(void **state)
+{
+  const char *csv = H "S1,P1,2024-01-01,21,1,0,0,0,1,0,1\n"
+                      "\"S2\",\"P\"\"2\",2024-01-01,21,1,0,0,0,1,0,1\n";
+  const char *det = "setl_id,med_list_codg,det_item_fee_sumamt\nS1,A,1\nS2,B,1\nS3,C,1\n";
+  const char *jl =
+      "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1}]}\n";
+  unsigned long n;
+  int fmt;
+  (void)state;
+  for (fmt = 0; fmt < 2; fmt++) {
+    for (n = 1; n < 64; n++) {
+      struct setl_reader *r = NULL;
+      struct hmb_err err;
+      const char *text = fmt ? jl : csv;
+      hmb_alloc_fail_after(n);
+      if (setl_reader_open_mem(&r, "mem", text, strlen(text), fmt ? SETL_FMT_JSONL : SETL_FMT_CSV,
+                               "det", det, strlen(det), &err) == HMB_OK) {
+        for (;;) {
+          struct settlement s;
+          bool eof = false;
+          enum hmb_status st = setl_reader_next(r, &s, &eof, &err);
+          if (eof || st == HMB_NOMEM || st == HMB_IO)
+            break;
+          assert_int_equal(st, HMB_OK);
+        }
+        setl_reader_free(r);
+      } else {
+        assert_null(r);
+        assert_int_equal(err.status, HMB_NOMEM);
+      }
+      hmb_alloc_fail_after(0);
+    }
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -835,6 +874,7 @@ int main(void)
     cmocka_unit_test(test_setl_reader__jsonl_file),
     cmocka_unit_test(test_setl_reader__jsonl_with_details_file),
     cmocka_unit_test(test_setl_reader__cnt_parse),
+    cmocka_unit_test(test_setl_reader__alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
