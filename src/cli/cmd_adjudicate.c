@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #define OUT_FLUSH (1u << 20)
 #define MAX_REPORTED_ERRORS 1000 /* bad rows printed; all are counted */
@@ -75,22 +76,36 @@ struct hidx {
 
 #define HUGE_PAGE (2u << 20)
 
+/* Small tables come from the heap (bytes = 0); large ones are mapped, which
+ * gives zeroed pages without a second pass, and advised onto huge pages. */
 static struct hslot *slots_alloc(size_t n, size_t *bytes)
 {
   size_t sz = n * sizeof(struct hslot);
-  void *p;
+  char *p;
+  uintptr_t a;
   if (sz < HUGE_PAGE) {
     *bytes = 0;
     return hmb_calloc(n, sizeof(struct hslot));
   }
-  sz = (sz + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-  p = aligned_alloc(HUGE_PAGE, sz);
-  if (!p)
+  /* over-map by one huge page so the table can start on a boundary */
+  p = mmap(NULL, sz + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
     return NULL;
-  madvise(p, sz, MADV_HUGEPAGE);
-  memset(p, 0, sz);
+  a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+  if (a > (uintptr_t)p)
+    munmap(p, a - (uintptr_t)p);
+  munmap((char *)a + sz, (uintptr_t)p + HUGE_PAGE - a);
+  madvise((void *)a, sz, MADV_HUGEPAGE);
   *bytes = sz;
-  return p;
+  return (struct hslot *)a;
+}
+
+static void slots_free(struct hslot *s, size_t bytes)
+{
+  if (bytes)
+    munmap(s, bytes);
+  else
+    free(s);
 }
 
 static bool hidx_grow(struct hidx *h)
@@ -106,7 +121,7 @@ static bool hidx_grow(struct hidx *h)
         j = (j + 1) & (ncap - 1);
       ns[j] = h->s[i];
     }
-  free(h->s);
+  slots_free(h->s, h->bytes);
   h->s = ns;
   h->cap = ncap;
   h->bytes = bytes;
@@ -145,7 +160,7 @@ static size_t hidx_slot(const struct hidx *h, uint64_t key, bool *found)
 
 static void hidx_release(struct hidx *h)
 {
-  free(h->s);
+  slots_free(h->s, h->bytes);
   memset(h, 0, sizeof(*h));
 }
 
@@ -154,7 +169,8 @@ static void hidx_release(struct hidx *h)
 struct person_rec {
   struct person_rec *next_same_hash; /* chain for hash collisions */
   struct adj_state *st;
-  struct account_rec *acct;
+  struct adj_state **members; /* the account: &st alone, or a family's array */
+  uint16_t nmembers;
   uint16_t member;
   char psn_no[];
 };
@@ -260,7 +276,8 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
   memcpy(pr->psn_no, psn_no, len);
   pr->psn_no[len] = '\0';
   pr->next_same_hash = NULL;
-  pr->acct = NULL;
+  pr->members = NULL;
+  pr->nmembers = 0;
   pr->member = 0;
   if (run->npersons == run->person_cap) {
     size_t ncap = run->person_cap ? run->person_cap * 2 : 4096;
@@ -313,7 +330,7 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
   size_t len = strlen(s->psn_no), slot, i;
   bool found;
   struct person_rec *pr;
-  struct account_rec *acct;
+  struct account_rec *acct = NULL;
   enum hmb_status result;
 
   *out = NULL;
@@ -324,10 +341,6 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
       return HMB_OK;
     }
   }
-  acct = arena_alloc(&run->arena, sizeof(*acct));
-  if (!acct)
-    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-  acct->n = 0;
   if (run->plan->has_family_scope && run->people) {
     const struct people_entry *pe = people_find(run->people, s->psn_no, len);
     const struct people_entry *fam = NULL;
@@ -337,6 +350,10 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
     if (nfam > PLAN_MAX_FAMILY)
       return hmb_err_set(err, HMB_TOO_LARGE, "family.too_large", "family_id",
                          "家庭成员超过 %d 人", PLAN_MAX_FAMILY);
+    acct = arena_alloc(&run->arena, sizeof(*acct));
+    if (!acct)
+      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    acct->n = 0;
     for (i = 0; i < nfam; i++) {
       struct person_rec *m;
       result = make_person(run, fam[i].psn_no, strlen(fam[i].psn_no), s->insutype, &m, err);
@@ -344,11 +361,18 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
         result = person_insert(run, m, err);
       if (result)
         return result;
-      m->acct = acct;
+      m->members = acct->m;
       m->member = acct->n;
       acct->m[acct->n++] = m->st;
       if (!strcmp(m->psn_no, s->psn_no))
         *out = m;
+    }
+    for (i = 0; i < nfam && acct; i++) {
+      struct person_rec *m = person_lookup(run, fam[i].psn_no, strlen(fam[i].psn_no),
+                                           nonzero_hash(fam[i].psn_no, strlen(fam[i].psn_no)),
+                                           &slot, &found);
+      if (m)
+        m->nmembers = acct->n;
     }
     if (nfam) {
       if (!*out)
@@ -361,10 +385,9 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
     result = person_insert(run, pr, err);
   if (result)
     return result;
-  pr->acct = acct;
+  pr->members = &pr->st;
+  pr->nmembers = 1;
   pr->member = 0;
-  acct->m[0] = pr->st;
-  acct->n = 1;
   *out = pr;
   return HMB_OK;
 }
@@ -536,9 +559,6 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
   size_t idlen = strlen(s->setl_id), slot;
   bool hash_found;
 
-  result = settlement_validate(s, err);
-  if (result)
-    return result;
   if (!hidx_reserve(&run->setls, 1))
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   rec = setl_find(run, s->setl_id, idlen, h, &slot, &hash_found);
@@ -557,7 +577,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
     if (rec->contrib && !adj_contrib_unpack(p, rec->contrib, rec->contrib_len, &c))
       BUG("stored contribution of %s does not unpack", rec->setl_id);
     pr = rec->person;
-    result = adj_reverse(p, pr->acct->m, pr->acct->n, pr->member, &c, 0, &res, err);
+    result = adj_reverse(p, pr->members, pr->nmembers, pr->member, &c, 0, &res, err);
     if (result)
       return result;
     rec->reversed = 1;
@@ -577,9 +597,9 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
   result = get_person(run, s, hp, &pr, err);
   if (result)
     return result;
-  if (!pr || !pr->acct)
+  if (!pr || !pr->members)
     BUG("get_person returned no person for %s", s->psn_no);
-  result = adj_settle(p, pr->acct->m, pr->acct->n, pr->member, s, 0, &res, err);
+  result = adj_settle(p, pr->members, pr->nmembers, pr->member, s, 0, &res, err);
   if (result)
     return result;
   rec = arena_alloc(&run->arena, sizeof(*rec) + idlen + 1);
@@ -638,18 +658,37 @@ struct batch {
   struct buf text; /* explanations and error messages of the batch */
   unsigned long line[BATCH];
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
+  bool invalid[BATCH];    /* settlement_validate() failed: out[i] holds the error */
   uint64_t hs[BATCH], hp[BATCH];
   size_t n;
   struct setl_line *pool; /* copies of the rows' detail lines */
   size_t npool, pool_cap;
 };
 
-/* Copy row s (its lines live in the reader only until its next call). */
-static enum hmb_status batch_add(struct batch *b, const struct settlement *s, unsigned long line)
+/* Keep the row just read into b->s[b->n]: copy its detail lines, which
+ * live in the reader only until its next call. */
+static enum hmb_status batch_add(struct batch *b, unsigned long line, const char *path,
+                                 unsigned long *rejected)
 {
-  struct settlement *d = &b->s[b->n];
-  *d = *s;
+  struct settlement *s = &b->s[b->n];
+  struct hmb_err err;
   b->line[b->n] = line;
+  b->hs[b->n] = nonzero_hash(s->setl_id, strlen(s->setl_id));
+  b->hp[b->n] = nonzero_hash(s->psn_no, strlen(s->psn_no));
+  /* per-row checks that need no state run here, beside the parsing */
+  hmb_err_init(&err);
+  b->invalid[b->n] = settlement_validate(s, &err) != HMB_OK;
+  if (b->invalid[b->n]) {
+    struct row_out *ro = &b->out[b->n];
+    char where[512];
+    snprintf(where, sizeof(where), "%s:%lu", path, line);
+    if (++*rejected <= MAX_REPORTED_ERRORS)
+      cli_print_err(where, &err);
+    ro->status = ROW_ERROR;
+    ro->text_at = b->text.len;
+    buf_addstr(&b->text, err.message);
+    ro->text_len = b->text.len - ro->text_at;
+  }
   if (s->nlines) {
     if (b->npool + s->nlines > b->pool_cap) {
       size_t cap = b->pool_cap ? b->pool_cap : 256;
@@ -670,26 +709,32 @@ static enum hmb_status batch_add(struct batch *b, const struct settlement *s, un
   return HMB_OK;
 }
 
-static void batch_prefetch(struct run *run, struct batch *b)
+/* Point rows at their lines (the pool may have moved while the batch filled). */
+static void batch_fix_lines(struct batch *b)
+{
+  size_t i;
+  for (i = 0; i < b->n; i++)
+    if (b->s[i].nlines)
+      b->s[i].lines = b->pool + b->pool_at[i];
+}
+
+/* Prefetch the table slots of every row, then the person records (and the
+ * states right after them) whose slots have arrived: the misses of a batch
+ * overlap instead of queueing behind each other. */
+static void batch_prefetch(struct run *run, const struct batch *b)
 {
   size_t i;
   for (i = 0; i < b->n; i++) {
-    struct settlement *x = &b->s[i];
-    /* the pool may have moved while the batch filled: point lines now */
-    if (x->nlines)
-      x->lines = b->pool + b->pool_at[i];
-    b->hs[i] = nonzero_hash(x->setl_id, strlen(x->setl_id));
-    b->hp[i] = nonzero_hash(x->psn_no, strlen(x->psn_no));
     hidx_prefetch(&run->setls, b->hs[i]);
     hidx_prefetch(&run->persons, b->hp[i]);
   }
   for (i = 0; i < b->n; i++) {
     const struct hslot *sl = &run->persons.s[b->hp[i] & (run->persons.cap - 1)];
     if (sl->key == b->hp[i] && sl->val) {
-      const struct person_rec *pr = sl->val;
+      const char *pr = sl->val;
       __builtin_prefetch(pr);
-      __builtin_prefetch((const char *)pr + 64);
-      __builtin_prefetch((const char *)pr + 128);
+      __builtin_prefetch(pr + 64);
+      __builtin_prefetch(pr + 128);
     }
   }
 }
@@ -701,11 +746,13 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
   struct hmb_err err;
   enum hmb_status result;
   size_t i;
-  buf_reset(&b->text);
   if (!hidx_reserve(&run->setls, b->n) || !hidx_reserve(&run->persons, b->n))
     return HMB_NOMEM;
+  batch_fix_lines(b);
   batch_prefetch(run, b);
   for (i = 0; i < b->n; i++) {
+    if (b->invalid[i])
+      continue;
     hmb_err_init(&err);
     result = process(run, &b->s[i], b->hs[i], b->hp[i], &b->out[i], &b->text, explain, &err);
     if (result == HMB_NOMEM || result == HMB_IO) {
@@ -803,7 +850,6 @@ int cmd_adjudicate(int argc, char **argv)
   struct run run;
   struct out o;
   struct hmb_err err;
-  struct settlement s;
   struct pipeline pl;
   pthread_t worker;
   bool worker_started = false;
@@ -895,6 +941,19 @@ int cmd_adjudicate(int argc, char **argv)
     rc = 2;
     goto done;
   }
+  {
+    /* Size the settlement index for the whole file now (a CSV row is at
+     * least ~100 bytes): growing a table of tens of millions of slots by
+     * doubling costs more than the probes themselves. */
+    struct stat st;
+    if (!stat(setl_path, &st) && S_ISREG(st.st_mode)) {
+      size_t rows = (size_t)st.st_size / 100, want = 1024;
+      while (want < rows * 2 && want < (size_t)1 << 27)
+        want *= 2;
+      if ((run.setls.s = slots_alloc(want, &run.setls.bytes)))
+        run.setls.cap = want;
+    }
+  }
   o.f = stdout;
   if (out_path && strcmp(out_path, "-") && !(o.f = fopen(out_path, "w"))) {
     fprintf(stderr, "hmb adjudicate: 无法写入 %s：%s\n", out_path, strerror(errno));
@@ -953,9 +1012,10 @@ int cmd_adjudicate(int argc, char **argv)
         pthread_mutex_unlock(&pl.mu);
         b->n = 0;
         b->npool = 0;
+        buf_reset(&b->text);
         while (b->n < BATCH) {
           hmb_err_init(&err);
-          result = setl_reader_next(rd, &s, &eof, &err);
+          result = setl_reader_next(rd, &b->s[b->n], &eof, &err);
           if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
             read_rejected++;
             if (read_rejected <= MAX_REPORTED_ERRORS)
@@ -969,7 +1029,7 @@ int cmd_adjudicate(int argc, char **argv)
           }
           if (eof)
             break;
-          if (batch_add(b, &s, setl_reader_line(rd))) {
+          if (batch_add(b, setl_reader_line(rd), setl_path, &read_rejected)) {
             fprintf(stderr, "hmb adjudicate: 内存不足\n");
             rc = 2;
             break;

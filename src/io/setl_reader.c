@@ -1112,6 +1112,8 @@ struct details {
   uint32_t last;           /* group of the previous row: files come grouped */
   bool have_last;
   size_t cursor;           /* group after the last one a settlement found */
+  uint64_t *bloom;         /* two bits per group: most rows have no details */
+  size_t bloom_mask;       /* bits - 1 */
 };
 
 static void details_free(struct details *d)
@@ -1121,6 +1123,7 @@ static void details_free(struct details *d)
   free(d->name);
   free(d->lines);
   free(d->gidx);
+  free(d->bloom);
   free(d->groups);
   free(d->slots);
   free(d->gerrs);
@@ -2201,16 +2204,48 @@ enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name,
   return result;
 }
 
+/* Build the filter once all detail groups are known (first lookup). */
+static bool bloom_build(struct details *d)
+{
+  size_t bits = 1024, g;
+  while (bits < d->ngroups * 16)
+    bits *= 2;
+  d->bloom = hmb_calloc(bits / 64, sizeof(uint64_t));
+  if (!d->bloom)
+    return false;
+  d->bloom_mask = bits - 1;
+  for (g = 0; g < d->ngroups; g++) {
+    uint64_t h = d->groups[g].hash, a = h & d->bloom_mask, b = (h >> 32) & d->bloom_mask;
+    d->bloom[a / 64] |= UINT64_C(1) << (a % 64);
+    d->bloom[b / 64] |= UINT64_C(1) << (b % 64);
+  }
+  return true;
+}
+
+static bool bloom_maybe(const struct details *d, uint64_t h)
+{
+  uint64_t a = h & d->bloom_mask, b = (h >> 32) & d->bloom_mask;
+  return (d->bloom[a / 64] >> (a % 64) & 1) && (d->bloom[b / 64] >> (b % 64) & 1);
+}
+
 static enum hmb_status attach_details(struct setl_reader *r, struct settlement *s,
                                       const char *where, unsigned long line, struct hmb_err *err)
 {
   struct det_group *g;
-  if (!r->det || s->kind != SETL_SETTLE)
+  size_t idlen;
+  uint64_t h;
+  if (!r->det || s->kind != SETL_SETTLE || !r->det->ngroups)
+    return HMB_OK;
+  if (!r->det->bloom && !bloom_build(r->det))
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "details", "内存不足");
+  idlen = strlen(s->setl_id);
+  h = hmb_hash64(s->setl_id, idlen);
+  if (!bloom_maybe(r->det, h))
     return HMB_OK;
   /* Both files usually come in the same order: try the next group first. */
   g = r->det->cursor < r->det->ngroups ? &r->det->groups[r->det->cursor] : NULL;
   if (!g || strcmp(g->id, s->setl_id) != 0)
-    g = det_find(r->det, s->setl_id, strlen(s->setl_id));
+    g = det_find_h(r->det, s->setl_id, idlen, h);
   if (!g)
     return HMB_OK;
   r->det->cursor = (size_t)(g - r->det->groups) + 1;
