@@ -574,7 +574,7 @@ static void resp_parse(struct pctx *c, json_t *v, const char *path, int idx)
 {
   static const char *const keys[] = {
       "id",   "name",       "note",       "kind",       "when",        "sources",
-      "deductible", "ratio", "bands",     "band_basis", "band_axis",   "cap",
+      "deductible", "ratio", "bands",     "band_basis", "cap",
       "max_visits", "stay_limit", "item_limits", "amount", "max_times", "trigger_lines",
       NULL};
   struct plan_resp *r = &c->p->resp[idx];
