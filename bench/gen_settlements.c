@@ -51,7 +51,7 @@ __extension__ typedef unsigned __int128 u128;
 #define CHECK(cond)                                                                                \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
-      fprintf(stderr, "gen_settlements: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+      fprintf(stderr, "gen_settlements: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);    \
       abort();                                                                                     \
     }                                                                                              \
   } while (0)
@@ -86,7 +86,10 @@ static void rng_seed(struct rng *r, uint64_t seed)
     r->s[i] = splitmix64(&x);
 }
 
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+  return (x << k) | (x >> (64 - k));
+}
 
 static inline uint64_t rng_next(struct rng *r)
 {
@@ -115,7 +118,10 @@ static inline int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
 }
 
 /* true with probability ppm / 10^6. */
-static inline bool rng_ppm(struct rng *r, uint32_t ppm) { return rng_below(r, 1000000) < ppm; }
+static inline bool rng_ppm(struct rng *r, uint32_t ppm)
+{
+  return rng_below(r, 1000000) < ppm;
+}
 
 /*
  * A heavy-tailed amount in fen: the octave e is geometric (climb one more
@@ -133,10 +139,19 @@ static int64_t heavy(struct rng *r, int64_t base, uint32_t q_ppm, int maxe)
 }
 
 /* amount x permille / 1000, truncated (amounts here are far below 2^53). */
-static inline int64_t pm(int64_t amount, int64_t permille) { return amount * permille / 1000; }
+static inline int64_t pm(int64_t amount, int64_t permille)
+{
+  return amount * permille / 1000;
+}
 
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t min64(int64_t a, int64_t b)
+{
+  return a < b ? a : b;
+}
+static inline int64_t max64(int64_t a, int64_t b)
+{
+  return a > b ? a : b;
+}
 
 /* ---- the two lists of plans/liaocheng-2024.json ---------------------- */
 
@@ -153,20 +168,20 @@ struct drug {
 };
 
 static const struct drug special_drugs[] = {
-  {"XL01XL03", 1000000, 1300000, 5}, /* CAR-T: above 1 million yuan */
-  {"XL01XL06", 990000, 1290000, 5},   /* CAR-T */
-  {"XL01FF02", 3000, 25000, 250},     /* PD-1 */
-  {"XL01FF01", 3000, 25000, 250},     /* PD-1 */
-  {"XL01EX", 2000, 30000, 350},       /* kinase inhibitors */
-  {"XL04AC", 1500, 12000, 140},       /* interleukin inhibitors */
+    {"XL01XL03", 1000000, 1300000, 5}, /* CAR-T: above 1 million yuan */
+    {"XL01XL06", 990000, 1290000, 5},  /* CAR-T */
+    {"XL01FF02", 3000, 25000, 250},    /* PD-1 */
+    {"XL01FF01", 3000, 25000, 250},    /* PD-1 */
+    {"XL01EX", 2000, 30000, 350},      /* kinase inhibitors */
+    {"XL04AC", 1500, 12000, 140},      /* interleukin inhibitors */
 };
 
 static const struct drug efficacy_drugs[] = {
-  {"XL01FD", 2000, 40000, 250}, /* HER2 */
-  {"XL01FG", 1500, 20000, 200}, /* VEGF */
-  {"XL01EB", 1000, 15000, 250}, /* EGFR TKI */
-  {"XL01EA", 800, 12000, 150},  /* BCR-ABL TKI */
-  {"XL01FA", 2000, 30000, 150}, /* CD20 */
+    {"XL01FD", 2000, 40000, 250}, /* HER2 */
+    {"XL01FG", 1500, 20000, 200}, /* VEGF */
+    {"XL01EB", 1000, 15000, 250}, /* EGFR TKI */
+    {"XL01EA", 800, 12000, 150},  /* BCR-ABL TKI */
+    {"XL01FA", 2000, 30000, 150}, /* CD20 */
 };
 
 /*
@@ -175,9 +190,9 @@ static const struct drug efficacy_drugs[] = {
  * "#" is replaced by a service item code, "C" by a consumable code.
  */
 static const char *const plain_codes[] = {
-  "XA10BA02", "XJ01DD04", "XC10AA05", "XB01AB05", "XN02BE01", "XL01FF03",
-  "XL01XX",   "XL01XL",   "XL04AB02", "XL01EC",   "XL01FX",   "XR05CB01",
-  "#",        "#",        "#",        "C",        "C",
+    "XA10BA02", "XJ01DD04", "XC10AA05", "XB01AB05", "XN02BE01", "XL01FF03",
+    "XL01XX",   "XL01XL",   "XL04AB02", "XL01EC",   "XL01FX",   "XR05CB01",
+    "#",        "#",        "#",        "C",        "C",
 };
 
 /* ---- settlements ----------------------------------------------------- */
@@ -205,8 +220,8 @@ struct setl {
 struct person {
   int insutype;
   int psn_type;
-  bool low_income;  /* receives medical assistance (maf_pay) */
-  int acct_permille;/* employees: share of what they bear paid from the account */
+  bool low_income;   /* receives medical assistance (maf_pay) */
+  int acct_permille; /* employees: share of what they bear paid from the account */
 };
 
 static uint64_t g_seed;
@@ -470,7 +485,7 @@ struct out {
   size_t len, cap;
 };
 
-#define OUT_BUF (16u << 20)
+#define OUT_BUF  (16u << 20)
 #define OUT_ROOM 4096 /* most one settlement with its lines can write */
 
 static void out_open(struct out *o, const char *path)
@@ -557,8 +572,7 @@ static char *put_time(char *p, uint64_t i, uint64_t n)
   return put_digits(p, sec % 60, 2);
 }
 
-static void write_setl(struct out *os, struct out *od, const struct setl *s, uint64_t i,
-                       uint64_t n)
+static void write_setl(struct out *os, struct out *od, const struct setl *s, uint64_t i, uint64_t n)
 {
   char *p = out_reserve(os);
   char *start = p;
@@ -579,8 +593,8 @@ static void write_setl(struct out *os, struct out *od, const struct setl *s, uin
   p = put_u64(p, (uint64_t)s->med_type);
   *p++ = ',';
   p = put_time(p, i, n);
-  const int64_t amounts[] = {s->medfee, s->ful,   s->ovl,  s->pre,   s->inscp, s->dedc, s->hifp,
-                             s->hifmi,  s->hifob, s->maf,  s->fund,  s->psn_part, s->acct, s->cash};
+  const int64_t amounts[] = {s->medfee, s->ful,   s->ovl, s->pre,  s->inscp,    s->dedc, s->hifp,
+                             s->hifmi,  s->hifob, s->maf, s->fund, s->psn_part, s->acct, s->cash};
   for (size_t k = 0; k < ARRAY_SIZE(amounts); k++) {
     *p++ = ',';
     p = put_money(p, amounts[k]);
@@ -677,8 +691,9 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || end == s || *end != '\0' || s[0] == '-' || v < min || v > max) {
-    fprintf(stderr, "gen_settlements: %s wants an integer in [%" PRIu64 ", %" PRIu64 "], got '%s'\n",
-            opt, min, max, s);
+    fprintf(stderr,
+            "gen_settlements: %s wants an integer in [%" PRIu64 ", %" PRIu64 "], got '%s'\n", opt,
+            min, max, s);
     exit(2);
   }
   return (uint64_t)v;
@@ -800,8 +815,14 @@ int main(int argc, char **argv)
       else if (drug_row)
         s.med_type = u < 400000 ? 41 : u < 750000 ? 14 : 21;
       else
-        s.med_type = u < 78000 ? 21 : u < 80500 ? 22 : u < 82500 ? 23 : u < 84000 ? 24
-                     : u < 86500 ? 52 : u < 286500 ? 14 : u < 536500 ? 41 : 11;
+        s.med_type = u < 78000    ? 21
+                     : u < 80500  ? 22
+                     : u < 82500  ? 23
+                     : u < 84000  ? 24
+                     : u < 86500  ? 52
+                     : u < 286500 ? 14
+                     : u < 536500 ? 41
+                                  : 11;
 
       const struct drug *sd = NULL, *ed = NULL;
       if (drug_row) {
@@ -881,12 +902,12 @@ int main(int argc, char **argv)
   out_close(&od);
   double dt = now_s() - t0;
   fprintf(stderr,
-          "gen_settlements: %" PRIu64 " rows (%" PRIu64 " inpatient, %" PRIu64
-          " interim, %" PRIu64 " in the same second as the person's previous row, %" PRIu64
-          " above 100k yuan, %" PRIu64 " above 1M yuan, %" PRIu64
-          " with funds above the in-scope amount), %" PRIu64 " with detail lines (%" PRIu64
-          " with listed drugs), %" PRIu64 " lines, %" PRIu64 " people; %.2f s, %.0f rows/s\n",
-          count, n_inpatient, n_interim, n_companion, n_over_100k, n_over_1m, n_excess, n_with_lines,
-          n_listed, n_lines, people, dt, (double)count / dt);
+          "gen_settlements: %" PRIu64 " rows (%" PRIu64 " inpatient, %" PRIu64 " interim, %" PRIu64
+          " in the same second as the person's previous row, %" PRIu64 " above 100k yuan, %" PRIu64
+          " above 1M yuan, %" PRIu64 " with funds above the in-scope amount), %" PRIu64
+          " with detail lines (%" PRIu64 " with listed drugs), %" PRIu64 " lines, %" PRIu64
+          " people; %.2f s, %.0f rows/s\n",
+          count, n_inpatient, n_interim, n_companion, n_over_100k, n_over_1m, n_excess,
+          n_with_lines, n_listed, n_lines, people, dt, (double)count / dt);
   return 0;
 }

@@ -6,8 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=2
 
-echo "== house rules (scripts/checksrc.sh)"
+echo "== house rules (scripts/checksrc.sh) and formatting (.clang-format)"
 scripts/checksrc.sh
+if command -v clang-format >/dev/null; then
+  clang-format --dry-run --Werror src/*/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.c
+else
+  echo "clang-format not installed: formatting not checked"
+fi
 
 echo "== release build, -Werror, all tests"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define OUT_FLUSH (1u << 20)
+#define OUT_FLUSH           (1u << 20)
 #define MAX_REPORTED_ERRORS 1000 /* bad rows printed; all are counted */
 
 /* ---- a chunked arena: stable pointers, freed at once ---- */
@@ -310,8 +310,8 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
   return HMB_OK;
 }
 
-static struct person_rec *person_lookup(struct run *run, const char *psn_no, size_t len,
-                                        uint64_t h, size_t *slot, bool *found)
+static struct person_rec *person_lookup(struct run *run, const char *psn_no, size_t len, uint64_t h,
+                                        size_t *slot, bool *found)
 {
   struct person_rec *pr;
   *slot = hidx_slot(&run->persons, h, found);
@@ -366,8 +366,8 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
     if (pe && pe->family >= 0)
       people_family_members(run->people, pe->family, &fam, &nfam);
     if (nfam > PLAN_MAX_FAMILY)
-      return hmb_err_set(err, HMB_TOO_LARGE, "family.too_large", "family_id",
-                         "家庭成员超过 %d 人", PLAN_MAX_FAMILY);
+      return hmb_err_set(err, HMB_TOO_LARGE, "family.too_large", "family_id", "家庭成员超过 %d 人",
+                         PLAN_MAX_FAMILY);
     acct = arena_alloc(&run->arena, sizeof(*acct));
     if (!acct)
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
@@ -386,9 +386,9 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
         *out = m;
     }
     for (i = 0; i < nfam && acct; i++) {
-      struct person_rec *m = person_lookup(run, fam[i].psn_no, strlen(fam[i].psn_no),
-                                           nonzero_hash(fam[i].psn_no, strlen(fam[i].psn_no)),
-                                           &slot, &found);
+      struct person_rec *m =
+          person_lookup(run, fam[i].psn_no, strlen(fam[i].psn_no),
+                        nonzero_hash(fam[i].psn_no, strlen(fam[i].psn_no)), &slot, &found);
       if (m)
         m->nmembers = acct->n;
     }
@@ -665,7 +665,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
  * Rows are still processed one by one in file order.
  */
 #define BATCH 256
-#define RING 4
+#define RING  4
 
 enum batch_state { B_EMPTY = 0, B_PARSED, B_DONE };
 
@@ -676,7 +676,7 @@ struct batch {
   struct buf text; /* explanations and error messages of the batch */
   unsigned long line[BATCH];
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
-  bool invalid[BATCH];    /* settlement_validate() failed: out[i] holds the error */
+  bool invalid[BATCH];   /* settlement_validate() failed: out[i] holds the error */
   uint64_t hs[BATCH], hp[BATCH];
   size_t n;
   struct setl_line *pool; /* copies of the rows' detail lines */
@@ -801,9 +801,9 @@ struct pipeline {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct batch *ring[RING];
-  size_t submitted;  /* batches handed to the worker */
-  bool no_more;      /* the main thread will submit nothing else */
-  bool failed;       /* the worker stopped on a fatal error */
+  size_t submitted; /* batches handed to the worker */
+  bool no_more;     /* the main thread will submit nothing else */
+  bool failed;      /* the worker stopped on a fatal error */
   struct run *run;
   bool explain;
   const char *path;
@@ -1103,10 +1103,11 @@ int cmd_adjudicate(int argc, char **argv)
   money_format(run.eligible, t1);
   money_format(run.paid, t2);
   sum_out = o.f == stdout ? stderr : stdout;
-  fprintf(sum_out,
-          "理算完成：结算 %lu 笔，冲销 %lu 笔，拒绝 %lu 行；可赔付金额 %s 元，赔付 %s 元，获赔 %lu 人"
-          "（参与理算 %zu 人）\n",
-          run.settled, run.reversals, run.rejected, t1, t2, people_paid, run.npersons);
+  fprintf(
+      sum_out,
+      "理算完成：结算 %lu 笔，冲销 %lu 笔，拒绝 %lu 行；可赔付金额 %s 元，赔付 %s 元，获赔 %lu 人"
+      "（参与理算 %zu 人）\n",
+      run.settled, run.reversals, run.rejected, t1, t2, people_paid, run.npersons);
   if (run.out_of_order)
     fprintf(sum_out, "注意：%lu 笔结算的时间早于其前一笔（文件未按时间排序）\n", run.out_of_order);
   if (summary_path) {
@@ -1119,8 +1120,8 @@ int cmd_adjudicate(int argc, char **argv)
               "{\"plan\":\"%s\",\"settlements\":%lu,\"reversals\":%lu,\"rejected\":%lu,"
               "\"eligible\":\"%s\",\"paid\":\"%s\",\"people_paid\":%lu,\"people\":%zu,"
               "\"out_of_order\":%lu}\n",
-              plan.id, run.settled, run.reversals, run.rejected, t1, t2, people_paid,
-              run.npersons, run.out_of_order);
+              plan.id, run.settled, run.reversals, run.rejected, t1, t2, people_paid, run.npersons,
+              run.out_of_order);
       fclose(f);
     }
   }

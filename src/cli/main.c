@@ -23,8 +23,8 @@ void cli_print_err(const char *where, const struct hmb_err *err)
     fprintf(stderr, "%s%s%s: %s (%s)\n", where ? where : "", where && *where ? ": " : "",
             err->field, err->message, err->code);
   else
-    fprintf(stderr, "%s%s%s (%s)\n", where ? where : "", where && *where ? ": " : "",
-            err->message, err->code);
+    fprintf(stderr, "%s%s%s (%s)\n", where ? where : "", where && *where ? ": " : "", err->message,
+            err->code);
 }
 
 int main(int argc, char **argv)

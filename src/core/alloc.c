@@ -3,7 +3,10 @@
 /* Countdown for failure injection; 0 = off. Not thread-safe by design: tests only. */
 static unsigned long fail_countdown;
 
-void hmb_alloc_fail_after(unsigned long n) { fail_countdown = n; }
+void hmb_alloc_fail_after(unsigned long n)
+{
+  fail_countdown = n;
+}
 
 static bool should_fail(void)
 {

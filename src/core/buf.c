@@ -79,7 +79,6 @@ enum hmb_status buf_add_slow(struct buf *b, const void *data, size_t n)
   return HMB_OK;
 }
 
-
 enum hmb_status buf_addf(struct buf *b, const char *fmt, ...)
 {
   va_list ap;

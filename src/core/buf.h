@@ -24,7 +24,10 @@ struct buf {
 };
 
 extern char hmb_buf_empty[];
-#define BUF_INIT(lim) {hmb_buf_empty, 0, 0, (lim)}
+#define BUF_INIT(lim)                                                                              \
+  {                                                                                                \
+    hmb_buf_empty, 0, 0, (lim)                                                                     \
+  }
 
 void buf_init(struct buf *b, size_t limit);
 void buf_release(struct buf *b);

@@ -26,14 +26,14 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #if defined(__GNUC__)
-#define HMB_NORETURN __attribute__((noreturn))
+#define HMB_NORETURN     __attribute__((noreturn))
 #define HMB_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define HMB_LIKELY(x) __builtin_expect(!!(x), 1)
-#define HMB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HMB_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define HMB_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #else
 #define HMB_NORETURN
 #define HMB_PRINTF(f, a)
-#define HMB_LIKELY(x) (x)
+#define HMB_LIKELY(x)   (x)
 #define HMB_UNLIKELY(x) (x)
 #endif
 
@@ -41,8 +41,7 @@
  * BUG() reports a broken internal invariant and aborts. It is never the
  * answer to bad input: input errors are returned as an hmb_status.
  */
-HMB_NORETURN void hmb_bug_fl(const char *file, int line, const char *fmt, ...)
-    HMB_PRINTF(3, 4);
+HMB_NORETURN void hmb_bug_fl(const char *file, int line, const char *fmt, ...) HMB_PRINTF(3, 4);
 #define BUG(...) hmb_bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 
 /* ASSERT() is checked in every build: the engine is cheap enough to afford it. */

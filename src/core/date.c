@@ -1,7 +1,10 @@
 #include "compat.h"
 #include "date.h"
 
-static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool is_leap(int y)
+{
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int days_in_month(int y, int m)
 {
@@ -84,8 +87,8 @@ enum hmb_status date_parse(const char *s, size_t len, hmb_date *out, const char 
   if (!ok)
     return hmb_err_set(err, HMB_INVALID, "date.syntax", field, "日期格式错误：应为 YYYY-MM-DD");
   if (!date_valid(y, m, d))
-    return hmb_err_set(err, HMB_INVALID, "date.invalid", field, "日期不存在：%04d-%02d-%02d", y,
-                       m, d);
+    return hmb_err_set(err, HMB_INVALID, "date.invalid", field, "日期不存在：%04d-%02d-%02d", y, m,
+                       d);
   *out = date_from_ymd(y, m, d);
   return HMB_OK;
 }

@@ -15,7 +15,7 @@
 typedef int32_t hmb_date;
 typedef int64_t hmb_time;
 
-#define HMB_DATE_TEXT_MAX 11     /* "YYYY-MM-DD" + NUL */
+#define HMB_DATE_TEXT_MAX     11 /* "YYYY-MM-DD" + NUL */
 #define HMB_DATETIME_TEXT_MAX 20 /* "YYYY-MM-DD HH:MM:SS" + NUL */
 
 bool date_valid(int y, int m, int d);
@@ -40,7 +40,10 @@ enum hmb_status datetime_parse(const char *s, size_t len, hmb_time *out, const c
                                struct hmb_err *err);
 size_t datetime_format(hmb_time t, char *buf);
 hmb_date time_date(hmb_time t);
-static inline hmb_time date_time(hmb_date d) { return (hmb_time)d * 86400; }
+static inline hmb_time date_time(hmb_date d)
+{
+  return (hmb_time)d * 86400;
+}
 
 /* Completed years of age on `on` for someone born on `birth` (29 Feb birthdays
  * turn over on 1 Mar in common years). Negative when on < birth. */

@@ -74,13 +74,13 @@ void hmb_err_prefix(struct hmb_err *err, const char *prefix)
   if (!err || !prefix || !*prefix)
     return;
   {
-  size_t pl = strnlen(prefix, HMB_ERR_FIELD_MAX), fl = strnlen(err->field, HMB_ERR_FIELD_MAX);
-  memcpy(tmp, prefix, pl);
-  if (fl && err->field[0] != '[')
-    tmp[pl++] = '.';
-  memcpy(tmp + pl, err->field, fl);
-  tmp[pl + fl] = '\0';
-  copy_trunc(err->field, sizeof(err->field), tmp);
+    size_t pl = strnlen(prefix, HMB_ERR_FIELD_MAX), fl = strnlen(err->field, HMB_ERR_FIELD_MAX);
+    memcpy(tmp, prefix, pl);
+    if (fl && err->field[0] != '[')
+      tmp[pl++] = '.';
+    memcpy(tmp + pl, err->field, fl);
+    tmp[pl + fl] = '\0';
+    copy_trunc(err->field, sizeof(err->field), tmp);
   }
 }
 

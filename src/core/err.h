@@ -26,9 +26,9 @@ enum hmb_status {
   HMB_UNSUPPORTED, /* valid but not handled here */
 };
 
-#define HMB_ERR_CODE_MAX 48
+#define HMB_ERR_CODE_MAX  48
 #define HMB_ERR_FIELD_MAX 160
-#define HMB_ERR_MSG_MAX 384
+#define HMB_ERR_MSG_MAX   384
 
 struct hmb_err {
   enum hmb_status status;

@@ -5,9 +5,15 @@
 static const int weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 static const char check_chars[] = "10X98765432";
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
 
-static int two_digits(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+static int two_digits(const char *s)
+{
+  return (s[0] - '0') * 10 + (s[1] - '0');
+}
 
 /* Province-level codes of GB/T 2260, plus 83 (Taiwan residents' permits). */
 static bool valid_province(int p)
@@ -49,8 +55,9 @@ enum hmb_status idno_parse(const char *s, size_t len, struct idno_info *out, con
   m = two_digits(s + 10);
   d = two_digits(s + 12);
   if (!date_valid(y, m, d))
-    return hmb_err_set(err, HMB_INVALID, "idno.birth", field,
-                       "身份证号第 7–14 位不是有效的出生日期（应为 1900 至 2199 年间真实存在的日期）");
+    return hmb_err_set(
+        err, HMB_INVALID, "idno.birth", field,
+        "身份证号第 7–14 位不是有效的出生日期（应为 1900 至 2199 年间真实存在的日期）");
   for (i = 0; i < IDNO_LEN - 1; i++)
     sum += (s[i] - '0') * weights[i];
   want = check_chars[sum % 11];

@@ -15,7 +15,8 @@ static enum hmb_status scan_fixed2(const char *s, size_t len, int64_t limit, int
   int64_t v = 0;
 
   if (len == 0)
-    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.empty", ns), code), field, "%s为空", what);
+    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.empty", ns), code),
+                       field, "%s为空", what);
   if (s[0] == '-') {
     neg = true;
     i = 1;
@@ -23,29 +24,33 @@ static enum hmb_status scan_fixed2(const char *s, size_t len, int64_t limit, int
   for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
     v = v * 10 + (s[i] - '0');
     if (v > limit)
-      return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.range", ns), code), field, "%s超出允许范围", what);
+      return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.range", ns), code),
+                         field, "%s超出允许范围", what);
   }
   if (int_digits == 0)
-    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.syntax", ns), code), field, "%s格式错误：应为数字，如 123.45",
-                       what);
+    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.syntax", ns), code),
+                       field, "%s格式错误：应为数字，如 123.45", what);
   if (i < len && s[i] == '.') {
     i++;
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, dec_digits++) {
       if (dec_digits >= 2)
-        return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.decimals", ns), code), field, "%s最多两位小数", what);
+        return hmb_err_set(err, HMB_INVALID,
+                           (snprintf(code, sizeof(code), "%s.decimals", ns), code), field,
+                           "%s最多两位小数", what);
       v = v * 10 + (s[i] - '0');
     }
     if (dec_digits == 0)
-      return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.syntax", ns), code), field, "%s格式错误：小数点后缺少数字",
-                         what);
+      return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.syntax", ns), code),
+                         field, "%s格式错误：小数点后缺少数字", what);
   }
   if (i != len)
-    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.syntax", ns), code), field,
-                       "%s格式错误：含有非法字符，应为如 123.45 的十进制数", what);
+    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.syntax", ns), code),
+                       field, "%s格式错误：含有非法字符，应为如 123.45 的十进制数", what);
   for (; dec_digits < 2; dec_digits++)
     v *= 10;
   if (v > limit * 100)
-    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.range", ns), code), field, "%s超出允许范围", what);
+    return hmb_err_set(err, HMB_INVALID, (snprintf(code, sizeof(code), "%s.range", ns), code),
+                       field, "%s超出允许范围", what);
   *out = neg ? -v : v;
   return HMB_OK;
 }
@@ -54,7 +59,8 @@ enum hmb_status money_parse(const char *s, size_t len, hmb_fen *out, const char 
                             struct hmb_err *err)
 {
   int64_t v;
-  enum hmb_status result = scan_fixed2(s, len, HMB_FEN_LIMIT / 100, &v, field, err, "金额", "money");
+  enum hmb_status result =
+      scan_fixed2(s, len, HMB_FEN_LIMIT / 100, &v, field, err, "金额", "money");
   if (result)
     return result;
   *out = v;

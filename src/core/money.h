@@ -20,7 +20,7 @@ typedef int32_t hmb_bp;
 /* Hard limit on one amount: 10^14 fen (one trillion yuan). Products with a
  * ratio or a weight then stay far inside int64 and i128. */
 #define HMB_FEN_LIMIT INT64_C(100000000000000)
-#define HMB_BP_ONE 10000
+#define HMB_BP_ONE    10000
 
 /* Longest text money_format() writes, with the terminating NUL. */
 #define HMB_MONEY_TEXT_MAX 24

@@ -14,9 +14,15 @@ static int char_value(char c)
   return p ? (int)(p - charset) : -1;
 }
 
-static char upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c; }
+static char upper(char c)
+{
+  return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
 
 static bool valid_region(const char *r)
 {

@@ -6,7 +6,7 @@
 enum { DAY_NONE = 0, DAY_HOLIDAY = 1, DAY_WORKDAY = 2 };
 
 /* Names a line may carry, alone or joined by "、" (U+3001). */
-static const char *const festivals[] = {"元旦", "春节", "清明节", "劳动节",
+static const char *const festivals[] = {"元旦",   "春节",   "清明节", "劳动节",
                                         "端午节", "中秋节", "国庆节"};
 #define NAME_SEP "\xe3\x80\x81"
 
@@ -14,11 +14,14 @@ static const char *const weekday_names[] = {"一", "二", "三", "四", "五", "
 
 /* Lowest and highest year a calendar may declare: the arrays start in the
  * December before the first year, and date.h stops at 1900..2199. */
-#define YEAR_MIN 1901
-#define YEAR_MAX 2199
+#define YEAR_MIN       1901
+#define YEAR_MAX       2199
 #define YEARS_SPAN_MAX 100
 
-void workday_cal_init(struct workday_cal *cal) { memset(cal, 0, sizeof(*cal)); }
+void workday_cal_init(struct workday_cal *cal)
+{
+  memset(cal, 0, sizeof(*cal));
+}
 
 void workday_cal_release(struct workday_cal *cal)
 {
@@ -95,8 +98,7 @@ static enum hmb_status parse_day(struct parser *p, struct span f, const char *wh
                        "%s日期格式错误：应为 YYYY-MM-DD", what);
   hmb_err_init(&e);
   if (date_parse(f.ptr, f.len, out, NULL, &e))
-    return hmb_err_set(err, HMB_INVALID, "calendar.date", line_field(p), "%s%s", what,
-                       e.message);
+    return hmb_err_set(err, HMB_INVALID, "calendar.date", line_field(p), "%s%s", what, e.message);
   return HMB_OK;
 }
 
@@ -157,8 +159,7 @@ static size_t intern_name(struct parser *p, struct span f)
   return cal->nr_names;
 }
 
-static enum hmb_status parse_years(struct parser *p, struct span *f, size_t nr,
-                                   struct hmb_err *err)
+static enum hmb_status parse_years(struct parser *p, struct span *f, size_t nr, struct hmb_err *err)
 {
   struct workday_cal *cal = p->cal;
   int64_t first, last;
@@ -294,8 +295,7 @@ static enum hmb_status check_years(struct parser *p, struct hmb_err *err)
     if (!any) {
       p->lineno = p->years_line;
       return hmb_err_set(err, HMB_INVALID, "calendar.year_empty", line_field(p),
-                         "声明覆盖 %d 年，但没有该年的节假日：请补全当年国务院办公厅通知的安排",
-                         y);
+                         "声明覆盖 %d 年，但没有该年的节假日：请补全当年国务院办公厅通知的安排", y);
     }
   }
   return HMB_OK;
@@ -417,8 +417,8 @@ enum hmb_status workday_count(const struct workday_cal *cal, hmb_date from, hmb_
     char t1[HMB_DATE_TEXT_MAX], t2[HMB_DATE_TEXT_MAX];
     date_format(from, t1);
     date_format(to, t2);
-    return hmb_err_set(err, HMB_INVALID, "workday.order", NULL, "截止日期 %s 早于起始日期 %s",
-                       t2, t1);
+    return hmb_err_set(err, HMB_INVALID, "workday.order", NULL, "截止日期 %s 早于起始日期 %s", t2,
+                       t1);
   }
   if (to == from) {
     *out = 0;

@@ -7,7 +7,7 @@
  * known. A band's payout is ratio_bp x bpfen, i.e. 1/10^8 fen, rounded to
  * the fen once per responsibility on the year's cumulative amount.
  */
-#define BPFEN INT64_C(10000)
+#define BPFEN    INT64_C(10000)
 #define BP_BPFEN INT64_C(100000000)
 
 struct adj_ext_entry {
@@ -269,11 +269,10 @@ static void work_prepare(const struct plan *p, const struct settlement *s, struc
     x->part[COMP_PRESELFPAY] = l->preselfpay_amt * BPFEN;
     /* The funds' payment is not itemised: a line's share of the in-scope
      * self-pay is in proportion to its in-scope amount. */
-    x->part[COMP_INSCP_SELFPAY] =
-        s->inscp_scp_amt > 0
-            ? (int64_t)((hmb_i128)l->inscp_scp_amt * BPFEN * w->parts.inscp_selfpay /
-                        s->inscp_scp_amt)
-            : 0;
+    x->part[COMP_INSCP_SELFPAY] = s->inscp_scp_amt > 0
+                                      ? (int64_t)((hmb_i128)l->inscp_scp_amt * BPFEN *
+                                                  w->parts.inscp_selfpay / s->inscp_scp_amt)
+                                      : 0;
     w->any_mask |= l->list_mask;
   }
 }
@@ -364,8 +363,8 @@ static int64_t pending(const struct adj_contrib *c, uint8_t kind, uint8_t resp, 
   return v;
 }
 
-static enum hmb_status push_delta(struct adj_contrib *c, uint8_t kind, uint8_t resp,
-                                  uint64_t key, int64_t value, struct hmb_err *err)
+static enum hmb_status push_delta(struct adj_contrib *c, uint8_t kind, uint8_t resp, uint64_t key,
+                                  int64_t value, struct hmb_err *err)
 {
   uint16_t i;
   for (i = 0; i < c->next; i++)
@@ -419,8 +418,8 @@ static enum hmb_status apply_item_limits(const struct plan *p, const struct adj_
         else if (left < units)
           take = (int64_t)((hmb_i128)take * left / units);
         if (left > 0) {
-          result = push_delta(c, EXT_ITEM_COUNT, (uint8_t)ri, key, left < units ? left : units,
-                              err);
+          result =
+              push_delta(c, EXT_ITEM_COUNT, (uint8_t)ri, key, left < units ? left : units, err);
           if (result)
             return result;
         }
@@ -760,8 +759,8 @@ static enum hmb_status finish(const struct plan *p, struct adj_state *const *mem
   return HMB_OK;
 }
 
-static void ded_before(const struct plan *p, struct adj_state *const *members, size_t n,
-                       size_t who, struct adj_result *res)
+static void ded_before(const struct plan *p, struct adj_state *const *members, size_t n, size_t who,
+                       struct adj_result *res)
 {
   const int64_t *accs[PLAN_MAX_FAMILY] = {0};
   int64_t ded[PLAN_MAX_FAMILY][PLAN_MAX_RESP];
@@ -791,8 +790,8 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
   if (s->kind != SETL_SETTLE)
     return hmb_err_set(err, HMB_INVALID, "adj.kind", "txn", "冲销请求应使用冲销接口");
   if (s->nlines > SETL_MAX_LINES)
-    return hmb_err_set(err, HMB_TOO_LARGE, "setl.too_many_lines", "details",
-                       "费用明细超过 %d 条", SETL_MAX_LINES);
+    return hmb_err_set(err, HMB_TOO_LARGE, "setl.too_many_lines", "details", "费用明细超过 %d 条",
+                       SETL_MAX_LINES);
   st = members[who];
   result_init(p, res, SETL_SETTLE);
   if (s->nlines > ARRAY_SIZE(w.lp)) {
@@ -815,8 +814,8 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
     res->contrib.acc[r] = res->r[r].eligible;
     acc_new[r] = adj_acc(st)[r] + res->r[r].eligible;
     if (acc_new[r] > HMB_FEN_LIMIT * BPFEN)
-      result = hmb_err_set(err, HMB_OVERFLOW, "adj.overflow", p->resp[r].id,
-                           "年度累计金额超出允许范围");
+      result =
+          hmb_err_set(err, HMB_OVERFLOW, "adj.overflow", p->resp[r].id, "年度累计金额超出允许范围");
   }
   if (lines != w.lp)
     free(lines);
@@ -867,7 +866,8 @@ enum hmb_status adj_reverse(const struct plan *p, struct adj_state *const *membe
   }
   for (d = 0; d < c->next; d++) {
     if (ext_get(st, c->ext[d].kind, c->ext[d].resp, c->ext[d].key) < c->ext[d].value)
-      return hmb_err_set(err, HMB_CONFLICT, "adj.not_held", "", "该结算的限额使用记录不存在：可能已被冲销");
+      return hmb_err_set(err, HMB_CONFLICT, "adj.not_held", "",
+                         "该结算的限额使用记录不存在：可能已被冲销");
     res->contrib.ext[d] = c->ext[d];
   }
   res->contrib.next = c->next;
@@ -993,10 +993,11 @@ enum hmb_status adj_explain(const struct plan *p, const struct adj_state *st,
   if (!result && !any)
     result = buf_addstr(out, "本次结算不属于本产品保障范围或无个人负担费用，不予赔付。");
   if (!result && res->family_adjust)
-    result = buf_addf(out, "家庭共用额度变动使其他家庭成员赔付调整 %s%" PRId64 ".%02" PRId64 " 元。",
-                      res->family_adjust < 0 ? "-" : "",
-                      (res->family_adjust < 0 ? -res->family_adjust : res->family_adjust) / 100,
-                      (res->family_adjust < 0 ? -res->family_adjust : res->family_adjust) % 100);
+    result =
+        buf_addf(out, "家庭共用额度变动使其他家庭成员赔付调整 %s%" PRId64 ".%02" PRId64 " 元。",
+                 res->family_adjust < 0 ? "-" : "",
+                 (res->family_adjust < 0 ? -res->family_adjust : res->family_adjust) / 100,
+                 (res->family_adjust < 0 ? -res->family_adjust : res->family_adjust) % 100);
   if (!result) {
     result = buf_addstr(out, rev ? "合计冲回" : "合计赔付");
     if (!result)

@@ -28,19 +28,19 @@ struct adj_person {
   int8_t preexisting;    /* 1 when 既往症 status was fixed at enrollment */
   int16_t loyalty_years; /* continuous years enrolled before this year */
   int16_t claim_free_years;
-  int16_t age;           /* at coverage start, -1 unknown */
-  const char *groups;    /* ';'-separated premium/benefit groups, may be NULL */
+  int16_t age;        /* at coverage start, -1 unknown */
+  const char *groups; /* ';'-separated premium/benefit groups, may be NULL */
 };
 
 /* A person's terms after the variants: resolved once per person-year and
  * shared by everyone with the same variant outcome. Plain data. */
 struct adj_terms {
   hmb_fen pool_amount[PLAN_MAX_POOLS];
-  hmb_fen cap[PLAN_MAX_RESP];                 /* -1: none */
+  hmb_fen cap[PLAN_MAX_RESP]; /* -1: none */
   hmb_bp ratio[PLAN_MAX_RESP][PLAN_MAX_BANDS];
   hmb_fen cap_shared[PLAN_MAX_CAPS];
-  uint32_t excluded_mask;                     /* responsibilities not covered */
-  uint32_t variant_mask;                      /* variants that applied */
+  uint32_t excluded_mask; /* responsibilities not covered */
+  uint32_t variant_mask;  /* variants that applied */
   int32_t insutype;
 };
 
@@ -71,7 +71,10 @@ enum hmb_status adj_state_copy(const struct plan *p, struct adj_state *dst,
 /* true when both states hold the same amounts and usage. */
 bool adj_state_equal(const struct plan *p, const struct adj_state *a, const struct adj_state *b);
 
-static inline int64_t *adj_acc(struct adj_state *st) { return st->v; }
+static inline int64_t *adj_acc(struct adj_state *st)
+{
+  return st->v;
+}
 static inline hmb_fen *adj_paid(const struct plan *p, struct adj_state *st)
 {
   return st->v + p->nresp;
@@ -81,8 +84,8 @@ static inline hmb_fen *adj_paid(const struct plan *p, struct adj_state *st)
 #define ADJ_MAX_EXT_DELTAS 64
 enum adj_ext_kind { EXT_VISIT = 1, EXT_STAY, EXT_ITEM_AMOUNT, EXT_ITEM_COUNT, EXT_LUMP };
 struct adj_ext_delta {
-  uint64_t key;  /* hash of mdtrt_id or catalogue code / list */
-  uint8_t kind;  /* enum adj_ext_kind */
+  uint64_t key; /* hash of mdtrt_id or catalogue code / list */
+  uint8_t kind; /* enum adj_ext_kind */
   uint8_t resp;
   int64_t value; /* amount (1/10000 fen) or count (x 10^4) or 1 */
 };
@@ -108,23 +111,23 @@ enum adj_why {
 };
 
 struct adj_resp_result {
-  int64_t eligible;        /* this settlement, 1/10000 fen */
-  int64_t acc_before;      /* cumulative eligible, 1/10000 fen */
-  int64_t ded_before;      /* deductible borne so far, 1/10000 fen */
+  int64_t eligible;   /* this settlement, 1/10000 fen */
+  int64_t acc_before; /* cumulative eligible, 1/10000 fen */
+  int64_t ded_before; /* deductible borne so far, 1/10000 fen */
   int64_t ded_after;
   hmb_fen paid_before;
   hmb_fen paid_after;
-  hmb_fen payout;          /* paid_after - paid_before */
-  uint32_t why;            /* enum adj_why bits */
+  hmb_fen payout; /* paid_after - paid_before */
+  uint32_t why;   /* enum adj_why bits */
 };
 
 struct adj_result {
   enum setl_kind kind;
   int nresp;
-  hmb_fen payout;          /* for the settling member */
-  hmb_fen family_adjust;   /* change of other members' payouts caused by it */
-  hmb_fen eligible;        /* rounded sum of the responsibilities' eligible */
-  uint32_t exclusions;     /* bits of plan.exclusions that applied */
+  hmb_fen payout;        /* for the settling member */
+  hmb_fen family_adjust; /* change of other members' payouts caused by it */
+  hmb_fen eligible;      /* rounded sum of the responsibilities' eligible */
+  uint32_t exclusions;   /* bits of plan.exclusions that applied */
   struct adj_resp_result r[PLAN_MAX_RESP];
   struct adj_contrib contrib;
 };

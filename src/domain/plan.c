@@ -196,8 +196,8 @@ enum hmb_status plan_amount_value(const struct plan *p, const struct plan_amount
     *out = pp->value;
     return HMB_OK;
   }
-  return hmb_err_set(err, HMB_NOT_FOUND, "plan.param_missing", pp->id,
-                     "参数“%s”没有险种 %d 的取值", pp->name ? pp->name : pp->id, (int)insutype);
+  return hmb_err_set(err, HMB_NOT_FOUND, "plan.param_missing", pp->id, "参数“%s”没有险种 %d 的取值",
+                     pp->name ? pp->name : pp->id, (int)insutype);
 }
 
 enum hmb_status plan_premium(const struct plan *p, int age, const char *group, hmb_fen *out,
@@ -302,7 +302,8 @@ static bool flags_contradict(const struct plan_strset *any, const struct plan_st
 /* Can a settlement satisfy both a and b? (Conservative: true when unsure.) */
 static bool conds_compatible(const struct plan_cond *a, const struct plan_cond *b)
 {
-  if (intsets_disjoint(&a->med_type, &b->med_type) || intsets_disjoint(&a->insutype, &b->insutype) ||
+  if (intsets_disjoint(&a->med_type, &b->med_type) ||
+      intsets_disjoint(&a->insutype, &b->insutype) ||
       intsets_disjoint(&a->psn_type, &b->psn_type) || intsets_disjoint(&a->hosp_lv, &b->hosp_lv))
     return false;
   if (a->in_region >= 0 && b->in_region >= 0 && a->in_region != b->in_region)
@@ -403,8 +404,8 @@ static void check_overlap(struct checker *ck)
       }
 }
 
-static void check_members(struct checker *ck, const char *what, int idx, const int *members,
-                          int n, int *owner, bool must_be_single)
+static void check_members(struct checker *ck, const char *what, int idx, const int *members, int n,
+                          int *owner, bool must_be_single)
 {
   char field[128];
   int i;
@@ -415,8 +416,7 @@ static void check_members(struct checker *ck, const char *what, int idx, const i
       continue;
     }
     if (owner[members[i]] >= 0 && must_be_single)
-      problem(ck, "plan.member_twice", field, "责任“%s”出现在多个组中",
-              ck->p->resp[members[i]].id);
+      problem(ck, "plan.member_twice", field, "责任“%s”出现在多个组中", ck->p->resp[members[i]].id);
     owner[members[i]] = idx;
   }
 }
@@ -487,7 +487,8 @@ static void check_resp(struct checker *ck, int i)
     if (t->weight < 0 || t->weight > HMB_BP_ONE)
       problem(ck, "plan.weight", field, "计入比例应在 0%% 到 100%% 之间");
     if (t->comp == COMP_ACT_PAY_DEDC && t->lines != LINES_ALL)
-      problem(ck, "plan.component_lines", field, "act_pay_dedc 只能按整笔结算计算，不能按明细目录筛选");
+      problem(ck, "plan.component_lines", field,
+              "act_pay_dedc 只能按整笔结算计算，不能按明细目录筛选");
     if (t->lines != LINES_ALL && !t->list_mask)
       problem(ck, "plan.lines", field, "明细筛选缺少目录");
   }
@@ -517,8 +518,7 @@ static void check_resp(struct checker *ck, int i)
   }
 }
 
-enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx,
-                            struct hmb_err *err)
+enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx, struct hmb_err *err)
 {
   struct checker ck = {p, report, ctx, err, 0};
   int owner[PLAN_MAX_RESP], i, j;

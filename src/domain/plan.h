@@ -17,22 +17,22 @@
 #include "money.h"
 #include "settlement.h"
 
-#define PLAN_MAX_RESP 16
-#define PLAN_MAX_TERMS 8
-#define PLAN_MAX_BANDS 8
-#define PLAN_MAX_LISTS 32
-#define PLAN_MAX_POOLS 16
-#define PLAN_MAX_CAPS 16
-#define PLAN_MAX_GROUPS 8       /* exclusive groups */
-#define PLAN_MAX_VARIANTS 32
-#define PLAN_MAX_EXCLUSIONS 32
-#define PLAN_MAX_PARAMS 16
-#define PLAN_MAX_CODES 16       /* codes in one condition set */
-#define PLAN_MAX_PREMIUM_BANDS 16
+#define PLAN_MAX_RESP           16
+#define PLAN_MAX_TERMS          8
+#define PLAN_MAX_BANDS          8
+#define PLAN_MAX_LISTS          32
+#define PLAN_MAX_POOLS          16
+#define PLAN_MAX_CAPS           16
+#define PLAN_MAX_GROUPS         8 /* exclusive groups */
+#define PLAN_MAX_VARIANTS       32
+#define PLAN_MAX_EXCLUSIONS     32
+#define PLAN_MAX_PARAMS         16
+#define PLAN_MAX_CODES          16 /* codes in one condition set */
+#define PLAN_MAX_PREMIUM_BANDS  16
 #define PLAN_MAX_PREMIUM_GROUPS 16
-#define PLAN_MAX_ITEM_LIMITS 8  /* per responsibility */
-#define PLAN_ID_MAX 40
-#define PLAN_NONE (-1)
+#define PLAN_MAX_ITEM_LIMITS    8 /* per responsibility */
+#define PLAN_ID_MAX             40
+#define PLAN_NONE               (-1)
 
 /* What a source term takes from a settlement: the parts the person bore. */
 enum plan_component {
@@ -70,12 +70,12 @@ struct plan_cond {
 
 /* A condition on the person for the year (variants). */
 struct plan_pcond {
-  int8_t preexisting;             /* -1 any, 0 no, 1 yes */
-  int16_t loyalty_min;            /* continuous years enrolled before this one, -1 any */
-  int16_t claim_free_min;         /* of which without a claim, -1 any */
-  int16_t age_min, age_max;       /* age at coverage start, -1 any */
+  int8_t preexisting;       /* -1 any, 0 no, 1 yes */
+  int16_t loyalty_min;      /* continuous years enrolled before this one, -1 any */
+  int16_t claim_free_min;   /* of which without a claim, -1 any */
+  int16_t age_min, age_max; /* age at coverage start, -1 any */
   struct plan_intset insutype;
-  struct plan_strset groups_any;  /* e.g. "medical_assistance" */
+  struct plan_strset groups_any; /* e.g. "medical_assistance" */
 };
 
 /* Which detail lines a term counts. */
@@ -83,15 +83,15 @@ enum plan_lines { LINES_ALL = 0, LINES_IN, LINES_EXCEPT };
 
 struct plan_term {
   enum plan_component comp;
-  hmb_bp weight;                  /* 10000 = counted in full */
+  hmb_bp weight; /* 10000 = counted in full */
   enum plan_lines lines;
-  uint32_t list_mask;             /* lists for LINES_IN / LINES_EXCEPT */
+  uint32_t list_mask; /* lists for LINES_IN / LINES_EXCEPT */
   bool has_when;
   struct plan_cond when;
 };
 
 struct plan_band {
-  hmb_fen from, to;               /* [from, to) on the axis; to = -1 open */
+  hmb_fen from, to; /* [from, to) on the axis; to = -1 open */
   hmb_bp ratio;
 };
 
@@ -99,43 +99,43 @@ enum plan_resp_kind { RESP_INDEMNITY = 0, RESP_LUMP_SUM };
 
 /* A yearly limit on the eligible amount of lines of one list. */
 struct plan_item_limit {
-  int list;                       /* index into plan.lists */
-  bool per_code;                  /* per catalogue code, else for the list as a whole */
-  hmb_fen max_amount;             /* eligible amount per year, -1 none */
-  int64_t max_count_e4;           /* units per year x 10^4, -1 none */
+  int list;             /* index into plan.lists */
+  bool per_code;        /* per catalogue code, else for the list as a whole */
+  hmb_fen max_amount;   /* eligible amount per year, -1 none */
+  int64_t max_count_e4; /* units per year x 10^4, -1 none */
 };
 
 /* An amount that may come from an outside parameter per scheme. */
 struct plan_amount {
-  hmb_fen value;                  /* used when param < 0 */
-  int param;                      /* index into plan.params, or -1 */
+  hmb_fen value; /* used when param < 0 */
+  int param;     /* index into plan.params, or -1 */
 };
 
 struct plan_resp {
   char id[PLAN_ID_MAX];
-  char *name;                     /* Chinese name as published */
-  char *note;                     /* optional explanation / source text */
+  char *name; /* Chinese name as published */
+  char *note; /* optional explanation / source text */
   enum plan_resp_kind kind;
   bool has_when;
   struct plan_cond when;
   struct plan_term terms[PLAN_MAX_TERMS];
   int nterms;
-  int pool;                       /* deductible pool (an own deductible is a pool of one) */
-  int axis;                       /* band axis (own axis unless shared) */
-  bool bands_net;                 /* bands on the amount after the deductible */
+  int pool;       /* deductible pool (an own deductible is a pool of one) */
+  int axis;       /* band axis (own axis unless shared) */
+  bool bands_net; /* bands on the amount after the deductible */
   struct plan_band bands[PLAN_MAX_BANDS];
   int nbands;
-  struct plan_amount cap;         /* value -1: no cap of its own */
-  int shared_cap;                 /* index or -1 */
-  int group;                      /* exclusive group or -1 */
-  int max_visits;                 /* distinct mdtrt_id paid per year, -1 none */
-  hmb_fen stay_limit;             /* eligible amount per mdtrt_id, -1 none */
+  struct plan_amount cap; /* value -1: no cap of its own */
+  int shared_cap;         /* index or -1 */
+  int group;              /* exclusive group or -1 */
+  int max_visits;         /* distinct mdtrt_id paid per year, -1 none */
+  hmb_fen stay_limit;     /* eligible amount per mdtrt_id, -1 none */
   struct plan_item_limit item_limits[PLAN_MAX_ITEM_LIMITS];
   int nitem_limits;
   /* lump sums */
   hmb_fen lump_amount;
   int lump_max_times;
-  uint32_t lump_lines_mask;       /* trigger needs a line of these lists (0: none needed) */
+  uint32_t lump_lines_mask; /* trigger needs a line of these lists (0: none needed) */
 };
 
 enum plan_scope { SCOPE_PERSON = 0, SCOPE_FAMILY };
@@ -144,16 +144,16 @@ struct plan_pool {
   char id[PLAN_ID_MAX];
   struct plan_amount amount;
   enum plan_scope scope;
-  int members[PLAN_MAX_RESP];     /* responsibilities in consumption order */
+  int members[PLAN_MAX_RESP]; /* responsibilities in consumption order */
   int nmembers;
-  bool implicit;                  /* made from a responsibility's own deductible */
+  bool implicit; /* made from a responsibility's own deductible */
 };
 
 struct plan_cap {
   char id[PLAN_ID_MAX];
   struct plan_amount amount;
   enum plan_scope scope;
-  int members[PLAN_MAX_RESP];     /* consumption order */
+  int members[PLAN_MAX_RESP]; /* consumption order */
   int nmembers;
 };
 
@@ -164,59 +164,59 @@ struct plan_group {
 };
 
 struct plan_axis {
-  int members[PLAN_MAX_RESP];     /* stacking order of responsibilities */
+  int members[PLAN_MAX_RESP]; /* stacking order of responsibilities */
   int nmembers;
 };
 
 /* Changes for people matching `when`. Applied in order; all that match apply. */
 struct plan_variant {
   struct plan_pcond when;
-  int resp;                       /* responsibility changed, or -1 */
-  int pool;                       /* pool whose amount changes, or -1 */
-  bool excluded;                  /* no cover for resp */
-  hmb_fen deductible;             /* pool: replaced amount, -1 keep */
-  hmb_fen deductible_delta;       /* pool: added (may be negative), 0 keep */
-  hmb_bp ratio;                   /* resp: every band's ratio replaced, -1 keep */
-  hmb_bp ratio_delta;             /* resp: added to every band, clamped to 0..100% */
-  hmb_fen cap;                    /* resp: cap replaced, -1 keep */
-  char *note;                     /* what the variant is (既往症, 连续参保 ...) */
+  int resp;                 /* responsibility changed, or -1 */
+  int pool;                 /* pool whose amount changes, or -1 */
+  bool excluded;            /* no cover for resp */
+  hmb_fen deductible;       /* pool: replaced amount, -1 keep */
+  hmb_fen deductible_delta; /* pool: added (may be negative), 0 keep */
+  hmb_bp ratio;             /* resp: every band's ratio replaced, -1 keep */
+  hmb_bp ratio_delta;       /* resp: added to every band, clamped to 0..100% */
+  hmb_fen cap;              /* resp: cap replaced, -1 keep */
+  char *note;               /* what the variant is (既往症, 连续参保 ...) */
 };
 
 struct plan_exclusion {
   char id[PLAN_ID_MAX];
-  char *name;                     /* Chinese wording as published */
+  char *name; /* Chinese wording as published */
   bool has_when;
-  struct plan_cond when;          /* settlement-level: the whole settlement */
-  uint32_t lines_mask;            /* line-level: these lists' lines */
-  uint32_t resp_mask;             /* responsibilities it applies to (all bits = all) */
+  struct plan_cond when; /* settlement-level: the whole settlement */
+  uint32_t lines_mask;   /* line-level: these lists' lines */
+  uint32_t resp_mask;    /* responsibilities it applies to (all bits = all) */
 };
 
 struct plan_list {
   char id[PLAN_ID_MAX];
   char *name;
-  char **codes;                   /* sorted exact codes */
+  char **codes; /* sorted exact codes */
   size_t ncodes;
-  char **prefixes;                /* codes ending in '*' in the source, '*' removed */
+  char **prefixes; /* codes ending in '*' in the source, '*' removed */
   size_t nprefixes;
 };
 
 struct plan_param {
   char id[PLAN_ID_MAX];
   char *name;
-  hmb_fen value;                  /* default, -1 none */
+  hmb_fen value; /* default, -1 none */
   int32_t schemes[PLAN_MAX_CODES];
   hmb_fen by_scheme[PLAN_MAX_CODES];
   int nschemes;
 };
 
 struct plan_premium_band {
-  int16_t age_min, age_max;       /* inclusive; -1 open */
+  int16_t age_min, age_max; /* inclusive; -1 open */
   hmb_fen amount;
-  hmb_bp expected_share;          /* expected share of enrollees, -1 unknown */
+  hmb_bp expected_share; /* expected share of enrollees, -1 unknown */
 };
 
 struct plan_premium_group {
-  char id[PLAN_ID_MAX];           /* e.g. medical_assistance, free_minor */
+  char id[PLAN_ID_MAX]; /* e.g. medical_assistance, free_minor */
   char *name;
   hmb_fen amount;
 };
@@ -230,31 +230,31 @@ struct plan_enrollment {
   bool veterans_any_time;
   bool newborn_both_parents;
   bool free_minor_both_parents;
-  uint32_t account_relations;     /* PLAN_REL_* who an employee's personal account may pay for */
-  bool account_province;          /* relatives insured in the province (else city) */
+  uint32_t account_relations; /* PLAN_REL_* who an employee's personal account may pay for */
+  bool account_province;      /* relatives insured in the province (else city) */
 };
 
-#define PLAN_REL_SELF (1u << 0)
-#define PLAN_REL_SPOUSE (1u << 1)
-#define PLAN_REL_CHILD (1u << 2)
-#define PLAN_REL_PARENT (1u << 3)
+#define PLAN_REL_SELF          (1u << 0)
+#define PLAN_REL_SPOUSE        (1u << 1)
+#define PLAN_REL_CHILD         (1u << 2)
+#define PLAN_REL_PARENT        (1u << 3)
 #define PLAN_REL_SPOUSE_PARENT (1u << 4)
 
 struct plan {
   char id[PLAN_ID_MAX];
   char *name;
   char *city;
-  char *source;                   /* where the terms come from */
-  char region_code[8];            /* 6-digit 医保区划 of the product's area */
-  int region_prefix_len;          /* digits that decide "in region" */
+  char *source;          /* where the terms come from */
+  char region_code[8];   /* 6-digit 医保区划 of the product's area */
+  int region_prefix_len; /* digits that decide "in region" */
   int year;
   hmb_date cover_start, cover_end;
-  int term_years;                 /* consortium term, 0 unknown */
-  hmb_bp loss_ratio_target;       /* -1 unknown */
+  int term_years;           /* consortium term, 0 unknown */
+  hmb_bp loss_ratio_target; /* -1 unknown */
   enum plan_tier tier;
 
   struct plan_enrollment enrollment;
-  int age_basis_end;              /* 0: age at coverage start */
+  int age_basis_end; /* 0: age at coverage start */
   struct plan_premium_band premium_bands[PLAN_MAX_PREMIUM_BANDS];
   int npremium_bands;
   struct plan_premium_group premium_groups[PLAN_MAX_PREMIUM_GROUPS];
@@ -280,10 +280,10 @@ struct plan {
   int nexclusions;
 
   /* derived by plan_finish() */
-  uint32_t excl_lines_mask;       /* union of line-level exclusions */
-  uint32_t used_lists_mask;       /* lists any rule looks at */
+  uint32_t excl_lines_mask; /* union of line-level exclusions */
+  uint32_t used_lists_mask; /* lists any rule looks at */
   bool has_family_scope;
-  bool has_path_rules;            /* visits, stay or item limits, lump sums */
+  bool has_path_rules; /* visits, stay or item limits, lump sums */
 };
 
 void plan_init(struct plan *p);
@@ -305,8 +305,7 @@ int plan_find_param(const struct plan *p, const char *id);
  * error filled). Returns HMB_OK when the plan is usable.
  */
 typedef void (*plan_report_fn)(void *ctx, const struct hmb_err *problem);
-enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx,
-                            struct hmb_err *err);
+enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx, struct hmb_err *err);
 
 /*
  * Mark each line with the bit of every list containing its code

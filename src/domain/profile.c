@@ -111,8 +111,7 @@ enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err)
     if (params & PROFILE_P_RATIO) {
       snprintf(field, sizeof(field), "rules[%d].ratio", i);
       if (r->ratio < 0 || r->ratio > HMB_BP_ONE)
-        return hmb_err_set(err, HMB_INVALID, "profile.ratio", field,
-                           "比例应在 0%% 到 100%% 之间");
+        return hmb_err_set(err, HMB_INVALID, "profile.ratio", field, "比例应在 0%% 到 100%% 之间");
     }
     if (params & PROFILE_P_YEARS) {
       snprintf(field, sizeof(field), "rules[%d].years", i);
@@ -164,8 +163,7 @@ struct money_text {
   char s[HMB_MONEY_TEXT_MAX];
 };
 
-static struct money_text M(hmb_fen v)
-{
+static struct money_text M(hmb_fen v) {
   struct money_text t = {{0}};
   money_format(v, t.s);
   return t;
@@ -175,8 +173,7 @@ struct ratio_text {
   char s[16];
 };
 
-static struct ratio_text R(hmb_bp v)
-{
+static struct ratio_text R(hmb_bp v) {
   struct ratio_text t = {{0}};
   ratio_format(v, t.s);
   return t;
@@ -190,8 +187,9 @@ static struct ratio_text R(hmb_bp v)
  * for a fixed amount or the default, else the scheme code. Returns false
  * when the amount has no value at all.
  */
-static bool amount_extreme(const struct plan *p, const struct plan_amount *a, bool want_max,
-                           hmb_fen *out, int32_t *scheme)
+static bool
+amount_extreme(const struct plan *p, const struct plan_amount *a, bool want_max, hmb_fen *out,
+               int32_t *scheme)
 {
   const struct plan_param *pp;
   bool have = false;
@@ -312,8 +310,8 @@ static void check_deductible_max(struct vctx *vc, const struct plan *p)
       continue;
     pool_where(p, var->pool, field, sizeof(field), what, sizeof(what));
     snprintf(field, sizeof(field), "variants[%d]", v);
-    violation(vc, field, "%s：%s调整为 %s 元，高于上限 %s 元", variant_name(var), what,
-              M(worst).s, M(max).s);
+    violation(vc, field, "%s：%s调整为 %s 元，高于上限 %s 元", variant_name(var), what, M(worst).s,
+              M(max).s);
   }
 }
 
@@ -402,7 +400,8 @@ static enum hmb_status cap_total(const struct plan *p, int32_t insutype, int vi,
     const struct plan_resp *r = &p->resp[i];
     c[i] = UNLIMITED;
     shared[i] = false;
-    if ((r->cap.param >= 0 || r->cap.value >= 0) && plan_amount_value(p, &r->cap, insutype, &c[i], NULL))
+    if ((r->cap.param >= 0 || r->cap.value >= 0) &&
+        plan_amount_value(p, &r->cap, insutype, &c[i], NULL))
       return HMB_NOT_FOUND;
     if (var && var->resp == i) {
       if (var->excluded)
@@ -511,8 +510,8 @@ static void check_cap_total(struct vctx *vc, const struct plan *p)
       snprintf(origin, sizeof(origin), "（险种 %d）", (int)scheme);
     else
       origin[0] = '\0';
-    violation(vc, "responsibilities", "一人全年最高可获赔付合计 %s 元%s低于下限 %s 元",
-              M(worst).s, origin, M(min).s);
+    violation(vc, "responsibilities", "一人全年最高可获赔付合计 %s 元%s低于下限 %s 元", M(worst).s,
+              origin, M(min).s);
   }
   for (v = 0; v < p->nvariants; v++) {
     const struct plan_variant *var = &p->variants[v];
@@ -661,8 +660,8 @@ static void check_term_years(struct vctx *vc, const struct plan *p)
     violation(vc, "term_years", "承保期限 %d 年少于 %d 年", p->term_years, vc->rule->years);
 }
 
-enum hmb_status profile_check(const struct profile *pr, const struct plan *p,
-                              plan_report_fn report, void *ctx, int *violations)
+enum hmb_status profile_check(const struct profile *pr, const struct plan *p, plan_report_fn report,
+                              void *ctx, int *violations)
 {
   struct vctx vc = {NULL, report, ctx, 0};
   int i;

@@ -43,22 +43,22 @@ enum profile_check_kind {
 
 /* Parameters a check takes (bits of profile_check_params()). */
 #define PROFILE_P_AMOUNT (1u << 0) /* "amount": yuan as a string */
-#define PROFILE_P_RATIO (1u << 1)  /* "ratio": "70%" */
-#define PROFILE_P_SCOPE (1u << 2)  /* "scope": "total" | "each" */
-#define PROFILE_P_TIER (1u << 3)   /* "tier": "basic" | "upgraded" */
-#define PROFILE_P_YEARS (1u << 4)  /* "years": integer */
+#define PROFILE_P_RATIO  (1u << 1) /* "ratio": "70%" */
+#define PROFILE_P_SCOPE  (1u << 2) /* "scope": "total" | "each" */
+#define PROFILE_P_TIER   (1u << 3) /* "tier": "basic" | "upgraded" */
+#define PROFILE_P_YEARS  (1u << 4) /* "years": integer */
 
 enum profile_cap_scope { PROFILE_CAP_TOTAL = 0, PROFILE_CAP_EACH };
 
 struct profile_rule {
   char id[PROFILE_RULE_ID_MAX];
   enum profile_check_kind check;
-  char *message;                 /* source sentence quoted in every violation */
-  hmb_fen amount;                /* PROFILE_P_AMOUNT */
-  hmb_bp ratio;                  /* PROFILE_P_RATIO */
-  enum profile_cap_scope scope;  /* PROFILE_P_SCOPE */
-  enum plan_tier tier;           /* PROFILE_P_TIER */
-  int years;                     /* PROFILE_P_YEARS */
+  char *message;                /* source sentence quoted in every violation */
+  hmb_fen amount;               /* PROFILE_P_AMOUNT */
+  hmb_bp ratio;                 /* PROFILE_P_RATIO */
+  enum profile_cap_scope scope; /* PROFILE_P_SCOPE */
+  enum plan_tier tier;          /* PROFILE_P_TIER */
+  int years;                    /* PROFILE_P_YEARS */
 };
 
 struct profile {
@@ -99,7 +99,7 @@ enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err);
  * Returns HMB_OK when every rule could be checked, whether or not the plan
  * complies; the result of the check is *violations.
  */
-enum hmb_status profile_check(const struct profile *pr, const struct plan *p,
-                              plan_report_fn report, void *ctx, int *violations);
+enum hmb_status profile_check(const struct profile *pr, const struct plan *p, plan_report_fn report,
+                              void *ctx, int *violations);
 
 #endif /* HMB_PROFILE_H */

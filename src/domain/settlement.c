@@ -44,7 +44,10 @@ static enum hmb_status check_amount(hmb_fen v, const char *field, struct hmb_err
   return HMB_OK;
 }
 
-static void money_text(hmb_fen v, char *buf) { money_format(v, buf); }
+static void money_text(hmb_fen v, char *buf)
+{
+  money_format(v, buf);
+}
 
 enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *err)
 {
@@ -56,14 +59,22 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
     hmb_fen v;
     const char *name;
   } amounts[] = {
-      {s->medfee_sumamt, "medfee_sumamt"},     {s->fulamt_ownpay_amt, "fulamt_ownpay_amt"},
-      {s->overlmt_selfpay, "overlmt_selfpay"}, {s->preselfpay_amt, "preselfpay_amt"},
-      {s->inscp_scp_amt, "inscp_scp_amt"},     {s->act_pay_dedc, "act_pay_dedc"},
-      {s->hifp_pay, "hifp_pay"},               {s->hifmi_pay, "hifmi_pay"},
-      {s->hifob_pay, "hifob_pay"},             {s->maf_pay, "maf_pay"},
-      {s->cvlserv_pay, "cvlserv_pay"},         {s->hifes_pay, "hifes_pay"},
-      {s->oth_pay, "oth_pay"},                 {s->fund_pay_sumamt, "fund_pay_sumamt"},
-      {s->psn_part_amt, "psn_part_amt"},       {s->acct_pay, "acct_pay"},
+      {s->medfee_sumamt, "medfee_sumamt"},
+      {s->fulamt_ownpay_amt, "fulamt_ownpay_amt"},
+      {s->overlmt_selfpay, "overlmt_selfpay"},
+      {s->preselfpay_amt, "preselfpay_amt"},
+      {s->inscp_scp_amt, "inscp_scp_amt"},
+      {s->act_pay_dedc, "act_pay_dedc"},
+      {s->hifp_pay, "hifp_pay"},
+      {s->hifmi_pay, "hifmi_pay"},
+      {s->hifob_pay, "hifob_pay"},
+      {s->maf_pay, "maf_pay"},
+      {s->cvlserv_pay, "cvlserv_pay"},
+      {s->hifes_pay, "hifes_pay"},
+      {s->oth_pay, "oth_pay"},
+      {s->fund_pay_sumamt, "fund_pay_sumamt"},
+      {s->psn_part_amt, "psn_part_amt"},
+      {s->acct_pay, "acct_pay"},
       {s->psn_cash_pay, "psn_cash_pay"},
   };
 
@@ -80,8 +91,7 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
   }
   if (s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt !=
       s->medfee_sumamt) {
-    money_text(s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt,
-               a);
+    money_text(s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt, a);
     money_text(s->medfee_sumamt, b);
     return hmb_err_set(err, HMB_INVALID, "setl.medfee_mismatch", "medfee_sumamt",
                        "医疗费总额 %s 与 全自费+超限价+乙类先行自付+符合范围 之和 %s 不一致", b, a);

@@ -13,23 +13,23 @@
 #include "date.h"
 #include "money.h"
 
-#define SETL_ID_MAX 40   /* setl_id, mdtrt_id, psn_no: 30 in the interface */
-#define SETL_CODE_MAX 52 /* med_list_codg: 50 */
+#define SETL_ID_MAX    40 /* setl_id, mdtrt_id, psn_no: 30 in the interface */
+#define SETL_CODE_MAX  52 /* med_list_codg: 50 */
 #define SETL_SHORT_MAX 24
 #define SETL_FLAGS_MAX 128
 #define SETL_MAX_LINES 4096 /* fee detail lines of one settlement */
 
 struct setl_line {
-  char med_list_codg[SETL_CODE_MAX];  /* national catalogue code */
-  char chrgitm_lv[4];                 /* "01" 甲 / "02" 乙 / "03" 丙 */
-  char med_chrgitm_type[8];           /* charge item type code */
-  hmb_fen det_item_fee_sumamt;        /* line total */
-  hmb_fen fulamt_ownpay_amt;          /* fully self-paid part */
-  hmb_fen overlmt_amt;                /* above the price limit */
-  hmb_fen preselfpay_amt;             /* Class-B first self-pay */
-  hmb_fen inscp_scp_amt;              /* inside policy scope */
-  int64_t cnt_e4;                     /* quantity x 10^4 (4 decimals) */
-  uint32_t list_mask;                 /* filled by plan_mark_lines() */
+  char med_list_codg[SETL_CODE_MAX]; /* national catalogue code */
+  char chrgitm_lv[4];                /* "01" 甲 / "02" 乙 / "03" 丙 */
+  char med_chrgitm_type[8];          /* charge item type code */
+  hmb_fen det_item_fee_sumamt;       /* line total */
+  hmb_fen fulamt_ownpay_amt;         /* fully self-paid part */
+  hmb_fen overlmt_amt;               /* above the price limit */
+  hmb_fen preselfpay_amt;            /* Class-B first self-pay */
+  hmb_fen inscp_scp_amt;             /* inside policy scope */
+  int64_t cnt_e4;                    /* quantity x 10^4 (4 decimals) */
+  uint32_t list_mask;                /* filled by plan_mark_lines() */
 };
 
 enum setl_kind {
@@ -42,12 +42,12 @@ struct settlement {
   char setl_id[SETL_ID_MAX];
   char mdtrt_id[SETL_ID_MAX]; /* defaults to setl_id when absent */
   char psn_no[SETL_ID_MAX];
-  int32_t insutype;  /* 310 employees, 390 residents, ... */
-  int32_t med_type;  /* 11 outpatient, 14 chronic, 21 inpatient, 52 maternity ... */
-  int32_t psn_type;  /* 0 when absent */
-  int32_t hosp_lv;   /* hospital level code, 0 when absent */
+  int32_t insutype; /* 310 employees, 390 residents, ... */
+  int32_t med_type; /* 11 outpatient, 14 chronic, 21 inpatient, 52 maternity ... */
+  int32_t psn_type; /* 0 when absent */
+  int32_t hosp_lv;  /* hospital level code, 0 when absent */
   hmb_time setl_time;
-  char mdtrtarea_admvs[8]; /* place of care (医保区划), "" = local */
+  char mdtrtarea_admvs[8];        /* place of care (医保区划), "" = local */
   char dise_codg[SETL_SHORT_MAX]; /* main diagnosis (ICD-10), may be "" */
   char flags[SETL_FLAGS_MAX];     /* hmb extension: ';'-separated markers */
   int8_t out_filed;               /* 异地备案: 1 filed, 0 not, -1 unknown */

@@ -13,7 +13,7 @@
  * array.
  */
 
-#define NO_OFF SIZE_MAX
+#define NO_OFF      SIZE_MAX
 #define ARENA_LIMIT ((size_t)1 << 40)
 
 enum pcol {
@@ -31,8 +31,8 @@ enum pcol {
 };
 
 static const char *const pcol_names[PC__COUNT] = {
-  "psn_no", "certno", "insutype", "brdy", "gend", "preexisting",
-  "loyalty_years", "claim_free_years", "groups", "family_id",
+    "psn_no",      "certno",        "insutype",         "brdy",   "gend",
+    "preexisting", "loyalty_years", "claim_free_years", "groups", "family_id",
 };
 
 struct pending {
@@ -49,13 +49,13 @@ struct family {
 struct people {
   struct people_entry *e;
   size_t n, alloc;
-  struct pending *pend;     /* while loading */
+  struct pending *pend; /* while loading */
   struct buf arena;
-  uint32_t *slots;          /* entry index + 1 */
+  uint32_t *slots; /* entry index + 1 */
   size_t nslots;
   struct family *fam;
   size_t nfam, afam;
-  uint32_t *fslots;         /* family index + 1, while loading */
+  uint32_t *fslots; /* family index + 1, while loading */
   size_t nfslots;
   size_t skipped;
 };
@@ -68,7 +68,10 @@ static size_t pow2_at_least(size_t n)
   return p;
 }
 
-static const char *arena_str(const struct people *pp, size_t off) { return pp->arena.ptr + off; }
+static const char *arena_str(const struct people *pp, size_t off)
+{
+  return pp->arena.ptr + off;
+}
 
 /* ---------------------------------------------------------------- index */
 
@@ -204,9 +207,8 @@ static enum hmb_status check_text(const struct csvr_field *f, size_t cap, const 
 }
 
 /* Parse one data row into *pe and *pd (strings appended to the arena). */
-static enum hmb_status parse_row(struct people *pp, const size_t *col,
-                                 const struct csvr_field *row, struct people_entry *pe,
-                                 struct pending *pd, struct hmb_err *err)
+static enum hmb_status parse_row(struct people *pp, const size_t *col, const struct csvr_field *row,
+                                 struct people_entry *pe, struct pending *pd, struct hmb_err *err)
 {
   const struct csvr_field none = {"", 0};
   const struct csvr_field *f[PC__COUNT];
@@ -469,9 +471,8 @@ enum hmb_status people_load(struct people **out, const char *path, people_report
   return result;
 }
 
-enum hmb_status people_load_mem(struct people **out, const char *name, const char *data,
-                                size_t len, people_report_fn *report, void *ctx,
-                                struct hmb_err *err)
+enum hmb_status people_load_mem(struct people **out, const char *name, const char *data, size_t len,
+                                people_report_fn *report, void *ctx, struct hmb_err *err)
 {
   struct csvr *c;
   enum hmb_status result = csvr_open_mem(&c, name, data, len, err);
@@ -501,9 +502,18 @@ enum hmb_status people_family_members(const struct people *pp, int32_t family,
   return HMB_OK;
 }
 
-size_t people_count(const struct people *pp) { return pp->n; }
-size_t people_family_count(const struct people *pp) { return pp->nfam; }
-size_t people_skipped(const struct people *pp) { return pp->skipped; }
+size_t people_count(const struct people *pp)
+{
+  return pp->n;
+}
+size_t people_family_count(const struct people *pp)
+{
+  return pp->nfam;
+}
+size_t people_skipped(const struct people *pp)
+{
+  return pp->skipped;
+}
 
 void people_free(struct people *pp)
 {

@@ -34,15 +34,15 @@
 
 struct people_entry {
   char psn_no[SETL_ID_MAX];
-  int32_t insutype;         /* 0 when unknown */
-  hmb_date birth;           /* PEOPLE_BIRTH_UNKNOWN when unknown */
-  int8_t gend;              /* 0, 1, 2 or 9 */
-  int8_t preexisting;       /* 0 or 1 */
+  int32_t insutype;   /* 0 when unknown */
+  hmb_date birth;     /* PEOPLE_BIRTH_UNKNOWN when unknown */
+  int8_t gend;        /* 0, 1, 2 or 9 */
+  int8_t preexisting; /* 0 or 1 */
   int16_t loyalty_years;
   int16_t claim_free_years;
-  const char *groups;       /* ';'-separated, "" when none; never NULL */
-  const char *family_id;    /* NULL when none */
-  int32_t family;           /* family index, -1 when none */
+  const char *groups;    /* ';'-separated, "" when none; never NULL */
+  const char *family_id; /* NULL when none */
+  int32_t family;        /* family index, -1 when none */
 };
 
 struct people;
@@ -61,9 +61,8 @@ enum hmb_status people_load(struct people **out, const char *path, people_report
                             void *ctx, struct hmb_err *err);
 
 /* Like people_load() from memory (borrowed for the call only). */
-enum hmb_status people_load_mem(struct people **out, const char *name, const char *data,
-                                size_t len, people_report_fn *report, void *ctx,
-                                struct hmb_err *err);
+enum hmb_status people_load_mem(struct people **out, const char *name, const char *data, size_t len,
+                                people_report_fn *report, void *ctx, struct hmb_err *err);
 
 /* The entry of psn_no[0..len), or NULL. */
 const struct people_entry *people_find(const struct people *pp, const char *psn_no, size_t len);

@@ -61,7 +61,8 @@ static void check_keys(struct pctx *c, json_t *obj, const char *path, const char
 {
   const char *key;
   json_t *v;
-  json_object_foreach(obj, key, v) {
+  json_object_foreach(obj, key, v)
+  {
     const char *const *k;
     bool ok = false;
     char kp[PATH_MAX_LEN];
@@ -92,8 +93,7 @@ static bool want_array(struct pctx *c, json_t *v, const char *path)
   return false;
 }
 
-static char *get_text(struct pctx *c, json_t *obj, const char *key, const char *path,
-                      bool required)
+static char *get_text(struct pctx *c, json_t *obj, const char *key, const char *path, bool required)
 {
   json_t *v = json_object_get(obj, key);
   char kp[PATH_MAX_LEN];
@@ -171,8 +171,8 @@ static bool json_money(struct pctx *c, json_t *v, const char *path, hmb_fen *out
   return false;
 }
 
-static bool get_money(struct pctx *c, json_t *obj, const char *key, const char *path,
-                      hmb_fen *out, bool required)
+static bool get_money(struct pctx *c, json_t *obj, const char *key, const char *path, hmb_fen *out,
+                      bool required)
 {
   json_t *v = json_object_get(obj, key);
   char kp[PATH_MAX_LEN];
@@ -185,8 +185,8 @@ static bool get_money(struct pctx *c, json_t *obj, const char *key, const char *
   return json_money(c, v, kp, out);
 }
 
-static bool get_ratio(struct pctx *c, json_t *obj, const char *key, const char *path,
-                      hmb_bp *out, bool required, bool signed_ok)
+static bool get_ratio(struct pctx *c, json_t *obj, const char *key, const char *path, hmb_bp *out,
+                      bool required, bool signed_ok)
 {
   json_t *v = json_object_get(obj, key);
   char kp[PATH_MAX_LEN];
@@ -259,8 +259,8 @@ static bool get_bool(struct pctx *c, json_t *obj, const char *key, const char *p
   return true;
 }
 
-static bool get_date(struct pctx *c, json_t *obj, const char *key, const char *path,
-                     hmb_date *out, bool required)
+static bool get_date(struct pctx *c, json_t *obj, const char *key, const char *path, hmb_date *out,
+                     bool required)
 {
   json_t *v = json_object_get(obj, key);
   char kp[PATH_MAX_LEN];
@@ -329,7 +329,8 @@ static void intset_parse(struct pctx *c, json_t *v, const char *path, struct pla
     bad(c, "plan.too_many", path, "最多 %d 个代码", PLAN_MAX_CODES);
     return;
   }
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN];
     const char *t;
     int64_t n;
@@ -359,7 +360,8 @@ static void strset_parse(struct pctx *c, json_t *v, const char *path, struct pla
     bad(c, "plan.too_many", path, "最多 %d 项", PLAN_MAX_CODES);
     return;
   }
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN];
     joini(ep, path, i);
     if (!json_is_string(e) || json_string_length(e) == 0 ||
@@ -380,8 +382,8 @@ static void tristate(struct pctx *c, json_t *obj, const char *key, const char *p
 
 static void cond_parse(struct pctx *c, json_t *v, const char *path, struct plan_cond *cond)
 {
-  static const char *const keys[] = {"med_type",  "insutype",   "psn_type",  "hosp_lv",
-                                     "dise_codg", "flags_any",  "flags_none", "in_region",
+  static const char *const keys[] = {"med_type",  "insutype",  "psn_type",   "hosp_lv",
+                                     "dise_codg", "flags_any", "flags_none", "in_region",
                                      "out_filed", NULL};
   json_t *x;
   char kp[PATH_MAX_LEN];
@@ -415,7 +417,8 @@ static uint32_t list_refs(struct pctx *c, json_t *v, const char *path)
   json_t *e;
   if (!want_array(c, v, path))
     return 0;
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN];
     int idx;
     joini(ep, path, i);
@@ -504,7 +507,8 @@ static void bands_parse(struct pctx *c, json_t *v, const char *path, struct plan
     bad(c, "plan.bands", path, "分段数应为 1 到 %d", PLAN_MAX_BANDS);
     return;
   }
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN];
     struct plan_band *b = &r->bands[r->nbands++];
     joini(ep, path, i);
@@ -531,7 +535,8 @@ static void item_limits_parse(struct pctx *c, json_t *v, const char *path, struc
     bad(c, "plan.too_many", path, "单项限额最多 %d 条", PLAN_MAX_ITEM_LIMITS);
     return;
   }
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_item_limit *il = &r->item_limits[r->nitem_limits];
     char *list, *per;
@@ -573,10 +578,9 @@ static void item_limits_parse(struct pctx *c, json_t *v, const char *path, struc
 static void resp_parse(struct pctx *c, json_t *v, const char *path, int idx)
 {
   static const char *const keys[] = {
-      "id",   "name",       "note",       "kind",       "when",        "sources",
-      "deductible", "ratio", "bands",     "band_basis", "cap",
-      "max_visits", "stay_limit", "item_limits", "amount", "max_times", "trigger_lines",
-      NULL};
+      "id",         "name",        "note",   "kind",       "when",          "sources",
+      "deductible", "ratio",       "bands",  "band_basis", "cap",           "max_visits",
+      "stay_limit", "item_limits", "amount", "max_times",  "trigger_lines", NULL};
   struct plan_resp *r = &c->p->resp[idx];
   json_t *x;
   char kp[PATH_MAX_LEN];
@@ -633,7 +637,8 @@ static void resp_parse(struct pctx *c, json_t *v, const char *path, int idx)
         if (json_array_size(x) > PLAN_MAX_TERMS)
           bad(c, "plan.too_many", kp, "来源最多 %d 项", PLAN_MAX_TERMS);
         else
-          json_array_foreach(x, i, e) {
+          json_array_foreach(x, i, e)
+          {
             char ep[PATH_MAX_LEN];
             joini(ep, kp, i);
             term_parse(c, e, ep, &r->terms[r->nterms++]);
@@ -717,7 +722,8 @@ static void members_parse(struct pctx *c, json_t *v, const char *path, int *memb
     bad(c, "plan.too_many", path, "成员过多");
     return;
   }
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN];
     int idx;
     joini(ep, path, i);
@@ -758,7 +764,8 @@ static void pools_parse(struct pctx *c, json_t *v)
   json_t *e;
   if (!want_array(c, v, "deductible_pools"))
     return;
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_pool *pool;
     joini(ep, "deductible_pools", i);
@@ -789,7 +796,8 @@ static void caps_parse(struct pctx *c, json_t *v)
   json_t *e;
   if (!want_array(c, v, "shared_caps"))
     return;
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_cap *cap;
     joini(ep, "shared_caps", i);
@@ -820,7 +828,8 @@ static void groups_parse(struct pctx *c, json_t *v, const char *name)
   json_t *e;
   if (!want_array(c, v, name))
     return;
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     int *members, *n;
     joini(ep, name, i);
@@ -852,9 +861,9 @@ static void groups_parse(struct pctx *c, json_t *v, const char *name)
 
 static void pcond_parse(struct pctx *c, json_t *v, const char *path, struct plan_pcond *pc)
 {
-  static const char *const keys[] = {"preexisting", "loyalty_years_min", "claim_free_years_min",
-                                     "age_min",     "age_max",           "insutype",
-                                     "groups_any",  NULL};
+  static const char *const keys[] = {
+      "preexisting", "loyalty_years_min", "claim_free_years_min", "age_min",
+      "age_max",     "insutype",          "groups_any",           NULL};
   int64_t n;
   json_t *x;
   char kp[PATH_MAX_LEN];
@@ -885,14 +894,15 @@ static void pcond_parse(struct pctx *c, json_t *v, const char *path, struct plan
 
 static void variants_parse(struct pctx *c, json_t *v)
 {
-  static const char *const keys[] = {"when",  "responsibility", "pool",  "excluded",
-                                     "deductible", "deductible_delta", "ratio", "ratio_delta",
-                                     "cap", "note", NULL};
+  static const char *const keys[] = {
+      "when",  "responsibility", "pool", "excluded", "deductible", "deductible_delta",
+      "ratio", "ratio_delta",    "cap",  "note",     NULL};
   size_t i;
   json_t *e;
   if (!want_array(c, v, "variants"))
     return;
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_variant *var;
     char *s;
@@ -954,7 +964,8 @@ static void exclusions_parse(struct pctx *c, json_t *v)
   json_t *e, *x;
   if (!want_array(c, v, "exclusions"))
     return;
-  json_array_foreach(v, i, e) {
+  json_array_foreach(v, i, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_exclusion *ex;
     joini(ep, "exclusions", i);
@@ -1040,7 +1051,8 @@ static void lists_parse(struct pctx *c, json_t *v)
   json_t *e;
   if (!want_object(c, v, "lists"))
     return;
-  json_object_foreach(v, key, e) {
+  json_object_foreach(v, key, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_list *l;
     json_t *codes;
@@ -1069,7 +1081,8 @@ static void lists_parse(struct pctx *c, json_t *v)
       json_t *x;
       join(kp, ep, "codes");
       if (want_array(c, codes, kp))
-        json_array_foreach(codes, i, x) {
+        json_array_foreach(codes, i, x)
+        {
           char xp[PATH_MAX_LEN];
           joini(xp, kp, i);
           if (!json_is_string(x))
@@ -1144,7 +1157,8 @@ static void params_parse(struct pctx *c, json_t *v)
   json_t *e;
   if (!want_object(c, v, "parameters"))
     return;
-  json_object_foreach(v, key, e) {
+  json_object_foreach(v, key, e)
+  {
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_param *pp;
     json_t *bs;
@@ -1170,7 +1184,8 @@ static void params_parse(struct pctx *c, json_t *v)
       json_t *sv;
       join(kp, ep, "by_scheme");
       if (want_object(c, bs, kp))
-        json_object_foreach(bs, sk, sv) {
+        json_object_foreach(bs, sk, sv)
+        {
           char sp[PATH_MAX_LEN];
           int64_t scheme;
           struct hmb_err err;
@@ -1219,7 +1234,8 @@ static void premiums_parse(struct pctx *c, json_t *v)
     if (json_array_size(bands) > PLAN_MAX_PREMIUM_BANDS)
       bad(c, "plan.too_many", "premiums.bands", "保费档次过多");
     else
-      json_array_foreach(bands, i, e) {
+      json_array_foreach(bands, i, e)
+      {
         char ep[PATH_MAX_LEN];
         struct plan_premium_band *b = &c->p->premium_bands[c->p->npremium_bands++];
         int64_t n;
@@ -1243,7 +1259,8 @@ static void premiums_parse(struct pctx *c, json_t *v)
     if (json_array_size(groups) > PLAN_MAX_PREMIUM_GROUPS)
       bad(c, "plan.too_many", "premiums.groups", "保费人群过多");
     else
-      json_array_foreach(groups, i, e) {
+      json_array_foreach(groups, i, e)
+      {
         char ep[PATH_MAX_LEN];
         struct plan_premium_group *g = &c->p->premium_groups[c->p->npremium_groups++];
         joini(ep, "premiums.groups", i);
@@ -1259,9 +1276,13 @@ static void premiums_parse(struct pctx *c, json_t *v)
 
 static void enrollment_parse(struct pctx *c, json_t *v)
 {
-  static const char *const keys[] = {"window",          "eligible",           "veterans_any_time",
-                                     "newborn_both_parents", "free_minor_both_parents",
-                                     "personal_account", NULL};
+  static const char *const keys[] = {"window",
+                                     "eligible",
+                                     "veterans_any_time",
+                                     "newborn_both_parents",
+                                     "free_minor_both_parents",
+                                     "personal_account",
+                                     NULL};
   static const char *const wkeys[] = {"start", "end", NULL};
   static const char *const akeys[] = {"relations", "scope", NULL};
   struct plan_enrollment *en = &c->p->enrollment;
@@ -1280,7 +1301,8 @@ static void enrollment_parse(struct pctx *c, json_t *v)
   }
   el = json_object_get(v, "eligible");
   if (el && want_array(c, el, "enrollment.eligible"))
-    json_array_foreach(el, i, e) {
+    json_array_foreach(el, i, e)
+    {
       char ep[PATH_MAX_LEN];
       const char *s = json_is_string(e) ? json_string_value(e) : "";
       joini(ep, "enrollment.eligible", i);
@@ -1302,7 +1324,8 @@ static void enrollment_parse(struct pctx *c, json_t *v)
     char *scope;
     check_keys(c, pa, "enrollment.personal_account", akeys);
     if (rel && want_array(c, rel, "enrollment.personal_account.relations"))
-      json_array_foreach(rel, i, e) {
+      json_array_foreach(rel, i, e)
+      {
         static const char *const names[] = {"self", "spouse", "child", "parent", "spouse_parent"};
         const char *s = json_is_string(e) ? json_string_value(e) : "";
         size_t k;
@@ -1328,15 +1351,32 @@ static void enrollment_parse(struct pctx *c, json_t *v)
   }
 }
 
-enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len,
-                                const char *base_dir, plan_report_fn report, void *ctx,
-                                struct hmb_err *err)
+enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len, const char *base_dir,
+                                plan_report_fn report, void *ctx, struct hmb_err *err)
 {
-  static const char *const keys[] = {
-      "format",     "id",         "name",        "city",           "region_code", "year",
-      "coverage",   "source",     "term_years",  "loss_ratio_target", "tier",     "enrollment",
-      "premiums",   "lists",      "parameters",  "responsibilities", "deductible_pools",
-      "shared_caps", "exclusive", "band_axes",   "variants",       "exclusions",  NULL};
+  static const char *const keys[] = {"format",
+                                     "id",
+                                     "name",
+                                     "city",
+                                     "region_code",
+                                     "year",
+                                     "coverage",
+                                     "source",
+                                     "term_years",
+                                     "loss_ratio_target",
+                                     "tier",
+                                     "enrollment",
+                                     "premiums",
+                                     "lists",
+                                     "parameters",
+                                     "responsibilities",
+                                     "deductible_pools",
+                                     "shared_caps",
+                                     "exclusive",
+                                     "band_axes",
+                                     "variants",
+                                     "exclusions",
+                                     NULL};
   static const char *const ckeys[] = {"start", "end", NULL};
   struct pctx c = {p, base_dir, report, ctx, err, 0};
   json_error_t jerr;
@@ -1419,14 +1459,16 @@ enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len,
       bad(&c, "plan.too_many", "responsibilities", "保险责任最多 %d 项", PLAN_MAX_RESP);
     else {
       /* ids first, so pools, caps and variants can refer to any of them */
-      json_array_foreach(x, i, e) {
+      json_array_foreach(x, i, e)
+      {
         char ep[PATH_MAX_LEN];
         joini(ep, "responsibilities", i);
         resp_parse(&c, e, ep, p->nresp++);
       }
     }
     /* {"deductible": {"pool": id}} is only legal for members of that pool */
-    json_array_foreach(x, i, e) {
+    json_array_foreach(x, i, e)
+    {
       json_t *d = json_is_object(e) ? json_object_get(e, "deductible") : NULL;
       if (d && json_is_object(d)) {
         static const char *const dkeys[] = {"pool", "param", NULL};

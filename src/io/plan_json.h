@@ -15,12 +15,11 @@
 
 #include "plan.h"
 
-#define PLAN_FILE_MAX (8u << 20)   /* a plan file is at most 8 MiB */
+#define PLAN_FILE_MAX      (8u << 20) /* a plan file is at most 8 MiB */
 #define PLAN_LIST_FILE_MAX (64u << 20)
 
-enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len,
-                                const char *base_dir, plan_report_fn report, void *ctx,
-                                struct hmb_err *err);
+enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len, const char *base_dir,
+                                plan_report_fn report, void *ctx, struct hmb_err *err);
 
 /* Read path and parse it; lists are looked up beside the file. */
 enum hmb_status plan_load(struct plan *p, const char *path, plan_report_fn report, void *ctx,

@@ -27,7 +27,8 @@ static enum hmb_status check_keys(json_t *obj, const char *path, const char *con
 {
   const char *key;
   json_t *v;
-  json_object_foreach(obj, key, v) {
+  json_object_foreach(obj, key, v)
+  {
     const char *const *k;
     bool ok = is_comment_key(key);
     char kp[PATH_LEN];
@@ -90,8 +91,8 @@ static const struct {
     {"tier", PROFILE_P_TIER},     {"years", PROFILE_P_YEARS},
 };
 
-static enum hmb_status param_parse(json_t *v, const char *kp, unsigned bit,
-                                   struct profile_rule *r, struct hmb_err *err)
+static enum hmb_status param_parse(json_t *v, const char *kp, unsigned bit, struct profile_rule *r,
+                                   struct hmb_err *err)
 {
   const char *s = json_is_string(v) ? json_string_value(v) : NULL;
   size_t n = json_is_string(v) ? json_string_length(v) : 0;
@@ -173,11 +174,11 @@ static enum hmb_status rule_parse(json_t *v, const char *path, struct profile_ru
     bool wanted = params & rule_params[i].bit;
     join(kp, path, rule_params[i].key);
     if (x && !wanted)
-      result = hmb_err_set(err, HMB_INVALID, "profile.param", kp, "检查项 %s 不接受参数 %s",
-                           check, rule_params[i].key);
+      result = hmb_err_set(err, HMB_INVALID, "profile.param", kp, "检查项 %s 不接受参数 %s", check,
+                           rule_params[i].key);
     else if (!x && wanted)
-      result = hmb_err_set(err, HMB_INVALID, "profile.missing", kp, "检查项 %s 需要参数 %s",
-                           check, rule_params[i].key);
+      result = hmb_err_set(err, HMB_INVALID, "profile.missing", kp, "检查项 %s 需要参数 %s", check,
+                           rule_params[i].key);
     else if (x)
       result = param_parse(x, kp, rule_params[i].bit, r, err);
     if (result)
@@ -224,7 +225,8 @@ static enum hmb_status profile_from_json(struct profile *pr, json_t *root, struc
   if (json_array_size(rules) > PROFILE_MAX_RULES)
     return hmb_err_set(err, HMB_TOO_LARGE, "profile.too_many", "rules", "规则最多 %d 条",
                        PROFILE_MAX_RULES);
-  json_array_foreach(rules, i, e) {
+  json_array_foreach(rules, i, e)
+  {
     char ep[PATH_LEN];
     snprintf(ep, sizeof(ep), "rules[%zu]", i);
     pr->nrules++;
@@ -302,5 +304,6 @@ enum hmb_status profile_load_named(struct profile *pr, const char *name, struct 
   }
   buf_release(&path);
   return hmb_err_set(err, HMB_NOT_FOUND, "profile.not_found", "--profile",
-                     "找不到规则集“%s”（在 $HMB_HOME/profiles 与安装目录的 profiles 下查找）", name);
+                     "找不到规则集“%s”（在 $HMB_HOME/profiles 与安装目录的 profiles 下查找）",
+                     name);
 }

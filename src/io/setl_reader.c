@@ -22,10 +22,10 @@
  */
 
 /* Room for one row plus its terminator: every row fits a read window. */
-#define SRC_BUF_SIZE (4u * 1024u * 1024u)
-#define ROW_SPAN ((size_t)SETL_ROW_MAX + 2)
+#define SRC_BUF_SIZE     (4u * 1024u * 1024u)
+#define ROW_SPAN         ((size_t)SETL_ROW_MAX + 2)
 #define DETAIL_ERRS_KEPT 100
-#define MSZ(T, m) sizeof(((T *)0)->m)
+#define MSZ(T, m)        sizeof(((T *)0)->m)
 
 /* ---------------------------------------------------------------- errors */
 
@@ -99,8 +99,7 @@ bool setl_text_ok(const char *s, size_t n)
       p += 3;
     } else if (c >= 0xf0 && c <= 0xf4) {
       unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-      if (e - p < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80 ||
-          (p[3] & 0xc0) != 0x80)
+      if (e - p < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
         return false;
       p += 4;
     } else {
@@ -124,13 +123,13 @@ static unsigned long count_nl(const char *p, size_t n)
 /* ---------------------------------------------------------------- source */
 
 struct src {
-  char *name;         /* owned copy, for messages */
-  int fd;             /* read side of a stream, -1 otherwise */
+  char *name; /* owned copy, for messages */
+  int fd;     /* read side of a stream, -1 otherwise */
   bool close_fd;
-  void *map;          /* mmap of a regular file */
+  void *map; /* mmap of a regular file */
   size_t map_len;
-  char *buf;          /* read window of a stream */
-  const char *data;   /* the bytes at hand: map, buf or borrowed memory */
+  char *buf;        /* read window of a stream */
+  const char *data; /* the bytes at hand: map, buf or borrowed memory */
   size_t len;
   size_t pos;         /* next unread byte */
   bool at_eof;        /* nothing beyond data[len] */
@@ -288,15 +287,15 @@ static enum hmb_status src_skip_line(struct src *s, size_t from, struct hmb_err 
 struct csvr {
   struct src src;
   size_t ncols;
-  char *names;             /* the header's names, NUL-separated */
-  size_t *name_off;        /* ncols offsets into names */
+  char *names;      /* the header's names, NUL-separated */
+  size_t *name_off; /* ncols offsets into names */
   bool have_header;
   struct csvr_field *fields; /* fcap entries */
   size_t fcap;               /* SETL_COLS_MAX for the header, then its width */
   size_t nf;                 /* fields of the last row (may exceed fcap) */
   char *scratch;             /* unescaped quoted fields: ROW_SPAN bytes, made on first use */
   unsigned long row_line;
-  size_t resync;             /* after a row error: skip the line holding this offset */
+  size_t resync; /* after a row error: skip the line holding this offset */
 };
 
 enum row_rc { ROW_OK, ROW_BLANK, ROW_MORE, ROW_EOF, ROW_ERR };
@@ -605,18 +604,14 @@ static enum hmb_status next_row(struct csvr *c, bool *eof, struct hmb_err *err)
   *eof = false;
   for (;;) {
     switch (parse_row(c, err, &result)) {
-    case ROW_OK:
-      return HMB_OK;
-    case ROW_BLANK:
-      continue;
+    case ROW_OK: return HMB_OK;
+    case ROW_BLANK: continue;
     case ROW_MORE:
       result = src_fill(&c->src, err);
       if (result)
         return result;
       continue;
-    case ROW_EOF:
-      *eof = true;
-      return HMB_OK;
+    case ROW_EOF: *eof = true; return HMB_OK;
     case ROW_ERR:
       if (c->resync != NO_RESYNC && src_skip_line(&c->src, c->resync, NULL))
         return hmb_err_set(err, HMB_IO, "io.read", c->src.name, "读取文件失败");
@@ -743,7 +738,10 @@ enum hmb_status csvr_open_mem(struct csvr **out, const char *name, const char *d
   return csvr_from_src(out, &s, err);
 }
 
-size_t csvr_ncols(const struct csvr *c) { return c->ncols; }
+size_t csvr_ncols(const struct csvr *c)
+{
+  return c->ncols;
+}
 
 const char *csvr_colname(const struct csvr *c, size_t i)
 {
@@ -769,7 +767,10 @@ enum hmb_status csvr_next(struct csvr *c, const struct csvr_field **fields, bool
   return HMB_OK;
 }
 
-unsigned long csvr_line(const struct csvr *c) { return c->row_line; }
+unsigned long csvr_line(const struct csvr *c)
+{
+  return c->row_line;
+}
 
 void csvr_locate(const struct csvr *c, struct hmb_err *err)
 {
@@ -816,67 +817,64 @@ struct fdesc {
 };
 
 #define SDN(n, k, r, m, x)                                                                         \
-  {n, sizeof(n) - 1, k, r, offsetof(struct settlement, m), MSZ(struct settlement, m), x}
+  {                                                                                                \
+    n, sizeof(n) - 1, k, r, offsetof(struct settlement, m), MSZ(struct settlement, m), x           \
+  }
 #define SD(m, k, r, x) SDN(#m, k, r, m, x)
 
-enum {
-  F_SETL_ID = 0,
-  F_MDTRT_ID,
-  F_PSN_NO,
-  F_TXN = 12,
-  F_DETAILS = 30,
-  F__COUNT
-};
+enum { F_SETL_ID = 0, F_MDTRT_ID, F_PSN_NO, F_TXN = 12, F_DETAILS = 30, F__COUNT };
 
 static const struct fdesc setl_fields[] = {
-  SD(setl_id, FK_ID, REQ_ALWAYS, 0),
-  SD(mdtrt_id, FK_ID, REQ_NO, 0),
-  SD(psn_no, FK_ID, REQ_ALWAYS, 0),
-  SD(insutype, FK_CODE, REQ_NO, 999),
-  SD(med_type, FK_CODE, REQ_SETTLE, 999999),
-  SD(psn_type, FK_CODE, REQ_NO, 99999999),
-  SD(hosp_lv, FK_CODE, REQ_NO, 99),
-  SD(setl_time, FK_TIME, REQ_SETTLE, 0),
-  SD(mdtrtarea_admvs, FK_TEXT, REQ_NO, 0),
-  SD(dise_codg, FK_TEXT, REQ_NO, 0),
-  SDN("hmb_flags", FK_TEXT, REQ_NO, flags, 0),
-  SD(out_filed, FK_OUTFILED, REQ_NO, 0),
-  SDN("txn", FK_TXN, REQ_NO, kind, 0),
-  SD(medfee_sumamt, FK_MONEY, REQ_SETTLE, 0),
-  SD(fulamt_ownpay_amt, FK_MONEY, REQ_SETTLE, 0),
-  SD(overlmt_selfpay, FK_MONEY, REQ_SETTLE, 0),
-  SD(preselfpay_amt, FK_MONEY, REQ_SETTLE, 0),
-  SD(inscp_scp_amt, FK_MONEY, REQ_SETTLE, 0),
-  SD(act_pay_dedc, FK_MONEY, REQ_NO, 0),
-  SD(hifp_pay, FK_MONEY, REQ_NO, 0),
-  SD(hifmi_pay, FK_MONEY, REQ_NO, 0),
-  SD(hifob_pay, FK_MONEY, REQ_NO, 0),
-  SD(maf_pay, FK_MONEY, REQ_NO, 0),
-  SD(cvlserv_pay, FK_MONEY, REQ_NO, 0),
-  SD(hifes_pay, FK_MONEY, REQ_NO, 0),
-  SD(oth_pay, FK_MONEY, REQ_NO, 0),
-  SD(fund_pay_sumamt, FK_MONEY, REQ_SETTLE, 0),
-  SD(psn_part_amt, FK_MONEY, REQ_SETTLE, 0),
-  SD(acct_pay, FK_MONEY, REQ_NO, 0),
-  SD(psn_cash_pay, FK_MONEY, REQ_NO, 0),
-  {"details", 7, FK_DETAILS, REQ_NO, 0, 0, 0},
+    SD(setl_id, FK_ID, REQ_ALWAYS, 0),
+    SD(mdtrt_id, FK_ID, REQ_NO, 0),
+    SD(psn_no, FK_ID, REQ_ALWAYS, 0),
+    SD(insutype, FK_CODE, REQ_NO, 999),
+    SD(med_type, FK_CODE, REQ_SETTLE, 999999),
+    SD(psn_type, FK_CODE, REQ_NO, 99999999),
+    SD(hosp_lv, FK_CODE, REQ_NO, 99),
+    SD(setl_time, FK_TIME, REQ_SETTLE, 0),
+    SD(mdtrtarea_admvs, FK_TEXT, REQ_NO, 0),
+    SD(dise_codg, FK_TEXT, REQ_NO, 0),
+    SDN("hmb_flags", FK_TEXT, REQ_NO, flags, 0),
+    SD(out_filed, FK_OUTFILED, REQ_NO, 0),
+    SDN("txn", FK_TXN, REQ_NO, kind, 0),
+    SD(medfee_sumamt, FK_MONEY, REQ_SETTLE, 0),
+    SD(fulamt_ownpay_amt, FK_MONEY, REQ_SETTLE, 0),
+    SD(overlmt_selfpay, FK_MONEY, REQ_SETTLE, 0),
+    SD(preselfpay_amt, FK_MONEY, REQ_SETTLE, 0),
+    SD(inscp_scp_amt, FK_MONEY, REQ_SETTLE, 0),
+    SD(act_pay_dedc, FK_MONEY, REQ_NO, 0),
+    SD(hifp_pay, FK_MONEY, REQ_NO, 0),
+    SD(hifmi_pay, FK_MONEY, REQ_NO, 0),
+    SD(hifob_pay, FK_MONEY, REQ_NO, 0),
+    SD(maf_pay, FK_MONEY, REQ_NO, 0),
+    SD(cvlserv_pay, FK_MONEY, REQ_NO, 0),
+    SD(hifes_pay, FK_MONEY, REQ_NO, 0),
+    SD(oth_pay, FK_MONEY, REQ_NO, 0),
+    SD(fund_pay_sumamt, FK_MONEY, REQ_SETTLE, 0),
+    SD(psn_part_amt, FK_MONEY, REQ_SETTLE, 0),
+    SD(acct_pay, FK_MONEY, REQ_NO, 0),
+    SD(psn_cash_pay, FK_MONEY, REQ_NO, 0),
+    {"details", 7, FK_DETAILS, REQ_NO, 0, 0, 0},
 };
 
 #define LD(m, k, r)                                                                                \
-  {#m, sizeof(#m) - 1, k, r, offsetof(struct setl_line, m), MSZ(struct setl_line, m), 0}
+  {                                                                                                \
+#m, sizeof(#m) - 1, k, r, offsetof(struct setl_line, m), MSZ(struct setl_line, m), 0           \
+  }
 
 /* Entry 0 is the join key of the details file; JSON details skip it. */
 static const struct fdesc line_fields[] = {
-  {"setl_id", 7, FK_KEY, REQ_ALWAYS, 0, SETL_ID_MAX, 0},
-  LD(med_list_codg, FK_TEXT, REQ_ALWAYS),
-  LD(chrgitm_lv, FK_TEXT, REQ_NO),
-  LD(med_chrgitm_type, FK_TEXT, REQ_NO),
-  LD(det_item_fee_sumamt, FK_MONEY, REQ_ALWAYS),
-  LD(fulamt_ownpay_amt, FK_MONEY, REQ_NO),
-  LD(overlmt_amt, FK_MONEY, REQ_NO),
-  LD(preselfpay_amt, FK_MONEY, REQ_NO),
-  LD(inscp_scp_amt, FK_MONEY, REQ_NO),
-  {"cnt", 3, FK_CNT, REQ_NO, offsetof(struct setl_line, cnt_e4), 8, 0},
+    {"setl_id", 7, FK_KEY, REQ_ALWAYS, 0, SETL_ID_MAX, 0},
+    LD(med_list_codg, FK_TEXT, REQ_ALWAYS),
+    LD(chrgitm_lv, FK_TEXT, REQ_NO),
+    LD(med_chrgitm_type, FK_TEXT, REQ_NO),
+    LD(det_item_fee_sumamt, FK_MONEY, REQ_ALWAYS),
+    LD(fulamt_ownpay_amt, FK_MONEY, REQ_NO),
+    LD(overlmt_amt, FK_MONEY, REQ_NO),
+    LD(preselfpay_amt, FK_MONEY, REQ_NO),
+    LD(inscp_scp_amt, FK_MONEY, REQ_NO),
+    {"cnt", 3, FK_CNT, REQ_NO, offsetof(struct setl_line, cnt_e4), 8, 0},
 };
 #define NLINE_FIELDS ARRAY_SIZE(line_fields)
 
@@ -952,8 +950,7 @@ enum hmb_status setl_parse_cnt(const char *s, size_t len, int64_t *out_e4, const
       v = v * 10 + (s[i] - '0');
     }
     if (ndec == 0)
-      return hmb_err_set(err, HMB_INVALID, "cnt.syntax", field,
-                         "数量格式错误：小数点后缺少数字");
+      return hmb_err_set(err, HMB_INVALID, "cnt.syntax", field, "数量格式错误：小数点后缺少数字");
   }
   if (i != len)
     return hmb_err_set(err, HMB_INVALID, "cnt.syntax", field,
@@ -1055,8 +1052,7 @@ static enum hmb_status store_field(void *base, const struct fdesc *d, const char
   case FK_OUTFILED: {
     int8_t v;
     if (n != 1 || (t[0] != '0' && t[0] != '1'))
-      return hmb_err_set(err, HMB_INVALID, "out_filed.syntax", d->name,
-                         "异地备案标志应为 0 或 1");
+      return hmb_err_set(err, HMB_INVALID, "out_filed.syntax", d->name, "异地备案标志应为 0 或 1");
     v = (int8_t)(t[0] - '0');
     memcpy(dst, &v, sizeof(v));
     return HMB_OK;
@@ -1069,8 +1065,7 @@ static enum hmb_status store_field(void *base, const struct fdesc *d, const char
     memcpy(dst, &v, sizeof(v));
     return HMB_OK;
   }
-  case FK_DETAILS:
-    break;
+  case FK_DETAILS: break;
   }
   BUG("field %s of kind %d stored as text", d->name, d->kind);
 }
@@ -1100,20 +1095,20 @@ struct details {
   char *name;
   struct setl_line *lines;
   size_t nlines, alines;
-  uint32_t *gidx;          /* group of each line while loading */
+  uint32_t *gidx; /* group of each line while loading */
   struct det_group *groups;
   size_t ngroups, agroups;
-  uint64_t *slots;         /* open addressing: hash tag << 32 | group index + 1; 0 empty */
-  size_t nslots;           /* power of two */
-  struct hmb_err *gerrs;   /* first error of each bad group */
+  uint64_t *slots;       /* open addressing: hash tag << 32 | group index + 1; 0 empty */
+  size_t nslots;         /* power of two */
+  struct hmb_err *gerrs; /* first error of each bad group */
   size_t ngerrs, agerrs;
   struct hmb_err orphans[DETAIL_ERRS_KEPT];
-  size_t norphans;         /* total, may exceed DETAIL_ERRS_KEPT */
-  uint32_t last;           /* group of the previous row: files come grouped */
+  size_t norphans; /* total, may exceed DETAIL_ERRS_KEPT */
+  uint32_t last;   /* group of the previous row: files come grouped */
   bool have_last;
-  size_t cursor;           /* group after the last one a settlement found */
-  uint64_t *bloom;         /* two bits per group: most rows have no details */
-  size_t bloom_mask;       /* bits - 1 */
+  size_t cursor;     /* group after the last one a settlement found */
+  uint64_t *bloom;   /* two bits per group: most rows have no details */
+  size_t bloom_mask; /* bits - 1 */
 };
 
 static void details_free(struct details *d)
@@ -1200,8 +1195,7 @@ static enum hmb_status det_group_of(struct details *d, const char *id, size_t n,
   }
   if (d->ngroups >= UINT32_MAX - 1)
     return HMB_TOO_LARGE;
-  if ((d->ngroups + 1) * 2 > d->nslots &&
-      det_rehash(d, d->nslots ? d->nslots * 2 : 1024) != HMB_OK)
+  if ((d->ngroups + 1) * 2 > d->nslots && det_rehash(d, d->nslots ? d->nslots * 2 : 1024) != HMB_OK)
     return HMB_NOMEM;
   if (d->ngroups == d->agroups) {
     size_t na = d->agroups ? d->agroups * 2 : 256;
@@ -1385,8 +1379,8 @@ static enum hmb_status details_load(struct details **out, struct csvr *c, struct
     if (k < 0)
       continue;
     if (fcol[k] != SIZE_MAX) {
-      result = hmb_err_set(err, HMB_INVALID, "csv.duplicate_column", name, "表头中 %s 列重复",
-                           name);
+      result =
+          hmb_err_set(err, HMB_INVALID, "csv.duplicate_column", name, "表头中 %s 列重复", name);
       locate(err, c->src.name, csvr_line(c));
       goto done;
     }
@@ -1421,7 +1415,8 @@ static enum hmb_status details_load(struct details **out, struct csvr *c, struct
     result = det_row(d, c, colmap, fcol[0], fcol, f);
     if (result) {
       if (result == HMB_TOO_LARGE)
-        hmb_err_set(err, result, "details.too_large", d->name, "费用明细文件过大：行数或结算数过多");
+        hmb_err_set(err, result, "details.too_large", d->name,
+                    "费用明细文件过大：行数或结算数过多");
       else
         nomem(err, d->name);
       goto done;
@@ -1445,9 +1440,9 @@ struct jctx {
   struct hmb_err *err;
 };
 
-#define JSON_VALUE_MAX 256 /* decoded value of a known key (text fields are shorter) */
-#define JSON_KEY_MAX 256
-#define JSON_UNKNOWN_MAX 256
+#define JSON_VALUE_MAX     256 /* decoded value of a known key (text fields are shorter) */
+#define JSON_KEY_MAX       256
+#define JSON_UNKNOWN_MAX   256
 #define JSON_UNKNOWN_BYTES 8192
 
 static enum hmb_status jsyntax(struct jctx *j, const char *what)
@@ -1584,8 +1579,8 @@ static enum hmb_status jstring(struct jctx *j, char *dst, size_t cap, size_t *n)
         }
         if (cp >= 0xd800 && cp <= 0xdbff) {
           uint32_t lo;
-          if (e - p < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, e, &lo) ||
-              lo < 0xdc00 || lo > 0xdfff) {
+          if (e - p < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, e, &lo) || lo < 0xdc00 ||
+              lo > 0xdfff) {
             j->p = p;
             return jsyntax(j, "UTF-16 高位代理项后缺少低位代理项");
           }
@@ -1599,9 +1594,7 @@ static enum hmb_status jstring(struct jctx *j, char *dst, size_t cap, size_t *n)
         k = utf8_put(cp, tmp);
         p += 4;
         break;
-      default:
-        j->p = p;
-        return jsyntax(j, "非法的转义序列");
+      default: j->p = p; return jsyntax(j, "非法的转义序列");
       }
       p += 2;
     } else if (c < 0x20) {
@@ -1683,8 +1676,8 @@ static bool jlit(struct jctx *j, const char *lit, size_t n)
 
 static enum hmb_status wrong_type(struct jctx *j, const struct fdesc *d, const char *want)
 {
-  return hmb_err_set(j->err, HMB_INVALID, "json.type", d->name, "%s 的值类型错误：应为%s",
-                     d->name, want);
+  return hmb_err_set(j->err, HMB_INVALID, "json.type", d->name, "%s 的值类型错误：应为%s", d->name,
+                     want);
 }
 
 static const char *kind_want(enum fkind k)
@@ -1693,18 +1686,13 @@ static const char *kind_want(enum fkind k)
   case FK_ID:
   case FK_TEXT:
   case FK_KEY:
-  case FK_TIME:
-    return "字符串";
+  case FK_TIME: return "字符串";
   case FK_MONEY:
-  case FK_CNT:
-    return "数字或数字字符串";
+  case FK_CNT: return "数字或数字字符串";
   case FK_CODE:
-  case FK_TXN:
-    return "整数或数字字符串";
-  case FK_OUTFILED:
-    return "0 或 1";
-  case FK_DETAILS:
-    return "对象数组";
+  case FK_TXN: return "整数或数字字符串";
+  case FK_OUTFILED: return "0 或 1";
+  case FK_DETAILS: return "对象数组";
   }
   return "?";
 }
@@ -1733,24 +1721,31 @@ static enum hmb_status jvalue(struct jctx *j, const struct fdesc *d, void *base,
       return HMB_OK;
     if (n >= sizeof(v)) {
       if (k == FK_ID || k == FK_TEXT || k == FK_KEY)
-        return hmb_err_set(j->err, HMB_INVALID, "text.too_long", d->name,
-                           "文本过长：最多 %u 字节", (unsigned)d->cap - 1);
-      return hmb_err_set(j->err, HMB_INVALID, "json.too_long", d->name, "%s 的值过长",
-                         d->name);
+        return hmb_err_set(j->err, HMB_INVALID, "text.too_long", d->name, "文本过长：最多 %u 字节",
+                           (unsigned)d->cap - 1);
+      return hmb_err_set(j->err, HMB_INVALID, "json.too_long", d->name, "%s 的值过长", d->name);
     }
     t = v;
     break;
   case '-':
-  case '0': case '1': case '2': case '3': case '4':
-  case '5': case '6': case '7': case '8': case '9':
+  case '0':
+  case '1':
+  case '2':
+  case '3':
+  case '4':
+  case '5':
+  case '6':
+  case '7':
+  case '8':
+  case '9':
     if (k != FK_MONEY && k != FK_CNT && k != FK_CODE && k != FK_TXN && k != FK_OUTFILED)
       return wrong_type(j, d, kind_want(k));
     result = jnumber(j, &t, &n);
     if (result)
       return result;
     if ((k == FK_MONEY || k == FK_CNT) && (memchr(t, 'e', n) || memchr(t, 'E', n)))
-      return hmb_err_set(j->err, HMB_INVALID, "json.exponent", d->name,
-                         "%s 不能使用科学计数法", d->name);
+      return hmb_err_set(j->err, HMB_INVALID, "json.exponent", d->name, "%s 不能使用科学计数法",
+                         d->name);
     break;
   case 't':
   case 'f':
@@ -1769,10 +1764,8 @@ static enum hmb_status jvalue(struct jctx *j, const struct fdesc *d, void *base,
       return jsyntax(j, "无法识别的值");
     return HMB_OK;
   case '{':
-  case '[':
-    return wrong_type(j, d, kind_want(k));
-  default:
-    return jsyntax(j, "无法识别的值");
+  case '[': return wrong_type(j, d, kind_want(k));
+  default: return jsyntax(j, "无法识别的值");
   }
   result = store_field(base, d, t, n, j->err);
   if (result)
@@ -1789,24 +1782,26 @@ static enum hmb_status jskip(struct jctx *j, const char *key)
   if (j->p >= j->e)
     return jsyntax(j, "缺少值");
   switch (*j->p) {
-  case '"':
-    return jstring(j, NULL, 0, &n);
+  case '"': return jstring(j, NULL, 0, &n);
   case '-':
-  case '0': case '1': case '2': case '3': case '4':
-  case '5': case '6': case '7': case '8': case '9':
-    return jnumber(j, &t, &n);
-  case 't':
-    return jlit(j, "true", 4) ? HMB_OK : jsyntax(j, "无法识别的值");
-  case 'f':
-    return jlit(j, "false", 5) ? HMB_OK : jsyntax(j, "无法识别的值");
-  case 'n':
-    return jlit(j, "null", 4) ? HMB_OK : jsyntax(j, "无法识别的值");
+  case '0':
+  case '1':
+  case '2':
+  case '3':
+  case '4':
+  case '5':
+  case '6':
+  case '7':
+  case '8':
+  case '9': return jnumber(j, &t, &n);
+  case 't': return jlit(j, "true", 4) ? HMB_OK : jsyntax(j, "无法识别的值");
+  case 'f': return jlit(j, "false", 5) ? HMB_OK : jsyntax(j, "无法识别的值");
+  case 'n': return jlit(j, "null", 4) ? HMB_OK : jsyntax(j, "无法识别的值");
   case '{':
   case '[':
     return hmb_err_set(j->err, HMB_INVALID, "json.nesting", key,
                        "不允许嵌套的对象或数组（只有 details 可以是数组）");
-  default:
-    return jsyntax(j, "无法识别的值");
+  default: return jsyntax(j, "无法识别的值");
   }
 }
 
@@ -1839,11 +1834,10 @@ static enum hmb_status jdetails(struct jctx *j, struct jlines *jl)
     char where[32];
     struct setl_line *ln;
     if (j->p >= j->e || *j->p != '{') {
-      if (j->p < j->e && (*j->p == '"' || *j->p == '[' || *j->p == '-' ||
-                          (*j->p >= '0' && *j->p <= '9') || *j->p == 't' || *j->p == 'f' ||
-                          *j->p == 'n'))
-        return hmb_err_set(j->err, HMB_INVALID, "json.type", "details",
-                           "details 的元素应为对象");
+      if (j->p < j->e &&
+          (*j->p == '"' || *j->p == '[' || *j->p == '-' || (*j->p >= '0' && *j->p <= '9') ||
+           *j->p == 't' || *j->p == 'f' || *j->p == 'n'))
+        return hmb_err_set(j->err, HMB_INVALID, "json.type", "details", "details 的元素应为对象");
       return jsyntax(j, "details 中应为对象");
     }
     if (jl->n >= jl->max)
@@ -1921,8 +1915,7 @@ static enum hmb_status jobject(struct jctx *j, const struct fdesc *tab, size_t n
     if (k >= 0) {
       bool here;
       if (seen & (UINT64_C(1) << k))
-        return hmb_err_set(j->err, HMB_INVALID, "json.duplicate_key", key, "键 %s 重复出现",
-                           key);
+        return hmb_err_set(j->err, HMB_INVALID, "json.duplicate_key", key, "键 %s 重复出现", key);
       seen |= UINT64_C(1) << k;
       if (tab[k].kind == FK_DETAILS) {
         if (!jl)
@@ -1937,11 +1930,9 @@ static enum hmb_status jobject(struct jctx *j, const struct fdesc *tab, size_t n
     } else {
       for (i = 0; i < nunk; i++)
         if (unk_len[i] == n && memcmp(unk + unk_off[i], key, n) == 0)
-          return hmb_err_set(j->err, HMB_INVALID, "json.duplicate_key", key,
-                             "键 %s 重复出现", key);
+          return hmb_err_set(j->err, HMB_INVALID, "json.duplicate_key", key, "键 %s 重复出现", key);
       if (nunk >= JSON_UNKNOWN_MAX || unk_used + n > sizeof(unk))
-        return hmb_err_set(j->err, HMB_TOO_LARGE, "json.too_many_keys", key,
-                           "对象中的键过多");
+        return hmb_err_set(j->err, HMB_TOO_LARGE, "json.too_many_keys", key, "对象中的键过多");
       memcpy(unk + unk_used, key, n);
       unk_off[nunk] = (uint16_t)unk_used;
       unk_len[nunk++] = (uint16_t)n;
@@ -2000,8 +1991,7 @@ static enum hmb_status json_record(const char *line, size_t len, struct settleme
 }
 
 enum hmb_status setl_parse_json_line(const char *line, size_t len, struct settlement *s,
-                                     struct setl_line *lines, size_t max_lines,
-                                     struct hmb_err *err)
+                                     struct setl_line *lines, size_t max_lines, struct hmb_err *err)
 {
   bool has_details;
   return json_record(line, len, s, lines, max_lines, &has_details, err);
@@ -2016,19 +2006,22 @@ struct colmap_ent {
 
 struct setl_reader {
   enum setl_format fmt;
-  struct csvr *csv;               /* CSV */
-  struct colmap_ent *map;         /* known columns but txn, in column order */
+  struct csvr *csv;       /* CSV */
+  struct colmap_ent *map; /* known columns but txn, in column order */
   size_t nmap;
   struct colmap_ent req[F__COUNT]; /* required columns; fid of REQ_SETTLE ones */
   size_t nreq;
-  size_t fcol[F__COUNT];          /* column of each field, SIZE_MAX when absent */
-  struct src js;                  /* JSON lines */
-  struct setl_line *lines;        /* JSON lines: SETL_MAX_LINES */
+  size_t fcol[F__COUNT];   /* column of each field, SIZE_MAX when absent */
+  struct src js;           /* JSON lines */
+  struct setl_line *lines; /* JSON lines: SETL_MAX_LINES */
   unsigned long line;
   struct details *det;
 };
 
-enum setl_format setl_reader_format(const struct setl_reader *r) { return r->fmt; }
+enum setl_format setl_reader_format(const struct setl_reader *r)
+{
+  return r->fmt;
+}
 
 unsigned long setl_reader_line(const struct setl_reader *r)
 {
@@ -2108,9 +2101,8 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
 }
 
 /* Takes over *s. */
-static enum hmb_status reader_setup(struct setl_reader **out, struct src *s,
-                                    enum setl_format fmt, const char *ext_name,
-                                    struct csvr *dc, struct hmb_err *err)
+static enum hmb_status reader_setup(struct setl_reader **out, struct src *s, enum setl_format fmt,
+                                    const char *ext_name, struct csvr *dc, struct hmb_err *err)
 {
   struct setl_reader *r = hmb_calloc(1, sizeof(*r));
   enum hmb_status result = HMB_OK;
@@ -2179,8 +2171,7 @@ enum hmb_status setl_reader_open(struct setl_reader **out, const char *path, enu
 
 enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name, const char *data,
                                      size_t len, enum setl_format fmt, const char *details_name,
-                                     const char *details, size_t details_len,
-                                     struct hmb_err *err)
+                                     const char *details, size_t details_len, struct hmb_err *err)
 {
   struct src s;
   struct csvr *dc = NULL;
@@ -2188,8 +2179,7 @@ enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name,
 
   *out = NULL;
   if (details) {
-    result = csvr_open_mem(&dc, details_name ? details_name : "details", details, details_len,
-                           err);
+    result = csvr_open_mem(&dc, details_name ? details_name : "details", details, details_len, err);
     if (result)
       return result;
   }
@@ -2256,8 +2246,7 @@ static enum hmb_status attach_details(struct setl_reader *r, struct settlement *
   }
   if (g->count > SETL_MAX_LINES) {
     hmb_err_set(err, HMB_TOO_LARGE, "details.too_many", "details",
-                "费用明细过多：%" PRIu32 " 行，最多 %u 行", g->count,
-                (unsigned)SETL_MAX_LINES);
+                "费用明细过多：%" PRIu32 " 行，最多 %u 行", g->count, (unsigned)SETL_MAX_LINES);
     locate(err, where, line);
     return HMB_TOO_LARGE;
   }

@@ -56,9 +56,9 @@
 
 #include "settlement.h"
 
-#define SETL_FIELD_MAX (64u * 1024u)  /* bytes of one CSV field */
-#define SETL_ROW_MAX (1024u * 1024u)  /* bytes of one row or line, without its end */
-#define SETL_COLS_MAX 4096u           /* columns of a CSV header */
+#define SETL_FIELD_MAX (64u * 1024u)   /* bytes of one CSV field */
+#define SETL_ROW_MAX   (1024u * 1024u) /* bytes of one row or line, without its end */
+#define SETL_COLS_MAX  4096u           /* columns of a CSV header */
 
 enum setl_format {
   SETL_FMT_AUTO = 0, /* by extension (.csv / .jsonl .ndjson .json), else by the first byte */
@@ -89,8 +89,7 @@ enum hmb_status setl_reader_open(struct setl_reader **out, const char *path, enu
  */
 enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name, const char *data,
                                      size_t len, enum setl_format fmt, const char *details_name,
-                                     const char *details, size_t details_len,
-                                     struct hmb_err *err);
+                                     const char *details, size_t details_len, struct hmb_err *err);
 
 /*
  * Read the next settlement into *s (every field is written; validation is

@@ -77,8 +77,7 @@ static void int_roundtrip(const char *s, size_t n)
   if (str_to_i64(s, n, INT64_MIN, INT64_MAX, &v, "i", &err) != HMB_OK)
     return;
   k = snprintf(buf, sizeof(buf), "%" PRId64, v);
-  if (k <= 0 || str_to_i64(buf, (size_t)k, INT64_MIN, INT64_MAX, &w, "i", &err) != HMB_OK ||
-      w != v)
+  if (k <= 0 || str_to_i64(buf, (size_t)k, INT64_MIN, INT64_MAX, &w, "i", &err) != HMB_OK || w != v)
     BUG("int round trip: %s", buf);
 }
 

@@ -68,8 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   else
     check_settlement(&s, MAX_LINES);
 
-  if (setl_reader_open_mem(&r, "jl", (const char *)data, size, SETL_FMT_JSONL, NULL, NULL, 0,
-                           &err))
+  if (setl_reader_open_mem(&r, "jl", (const char *)data, size, SETL_FMT_JSONL, NULL, NULL, 0, &err))
     BUG("open of a JSON-lines memory buffer failed");
   for (;;) {
     bool eof = false;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#define Y(yuan) ((hmb_fen)(yuan) * 100)
+#define Y(yuan) ((hmb_fen)(yuan)*100)
 
 static void load_file(struct plan *p, const char *rel)
 {
@@ -185,7 +185,7 @@ static void test_adjudicate__liaocheng_drug_lines(void **state)
 /* ---- patterns on inline plans ---- */
 
 #define HEAD                                                                                       \
-  "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\",\"source\":\"test\","                 \
+  "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\",\"source\":\"test\","               \
   "\"year\":2024,\"region_code\":\"371500\",\"coverage\":{\"start\":\"2024-01-01\","               \
   "\"end\":\"2024-12-31\"},\"enrollment\":{\"window\":{\"start\":\"2023-10-01\","                  \
   "\"end\":\"2023-12-31\"}},\"premiums\":{\"bands\":[{\"amount\":\"89\"}]},"
@@ -197,13 +197,14 @@ static void test_adjudicate__shared_pool_in_order(void **state)
   struct settlement s;
   struct adj_result res;
   (void)state;
-  load_text(&p, HEAD
-            "\"responsibilities\":["
-            "{\"id\":\"ins\",\"name\":\"目录内\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-            "\"deductible\":{\"pool\":\"d\"},\"ratio\":\"80%\",\"cap\":\"1000000\"},"
-            "{\"id\":\"out\",\"name\":\"目录外\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
-            "\"deductible\":{\"pool\":\"d\"},\"ratio\":\"40%\",\"cap\":\"1000000\"}],"
-            "\"deductible_pools\":[{\"id\":\"d\",\"amount\":\"20000\",\"members\":[\"ins\",\"out\"]}]}");
+  load_text(
+      &p, HEAD
+      "\"responsibilities\":["
+      "{\"id\":\"ins\",\"name\":\"目录内\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
+      "\"deductible\":{\"pool\":\"d\"},\"ratio\":\"80%\",\"cap\":\"1000000\"},"
+      "{\"id\":\"out\",\"name\":\"目录外\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
+      "\"deductible\":{\"pool\":\"d\"},\"ratio\":\"40%\",\"cap\":\"1000000\"}],"
+      "\"deductible_pools\":[{\"id\":\"d\",\"amount\":\"20000\",\"members\":[\"ins\",\"out\"]}]}");
   person_init(&pp, &p, NULL);
   /* out-of-scope first in time: it uses the pool only after in-scope has. */
   mk(&s, "A", 21, 0, 0, Y(15000), 0, 0);
@@ -238,11 +239,12 @@ static void test_adjudicate__bands_gross_net_and_shared_axis(void **state)
   plan_release(&p);
 
   /* net basis: bands on the amount after the deductible */
-  load_text(&p, HEAD
-            "\"responsibilities\":[{\"id\":\"a\",\"name\":\"分段\",\"sources\":[{\"component\":"
-            "\"psn_part_amt\"}],\"deductible\":\"10000\",\"band_basis\":\"net\",\"bands\":[{"
-            "\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"60%\"},{\"from\":\"50000\",\"ratio\":\"80%\"}],"
-            "\"cap\":\"2000000\"}]}");
+  load_text(
+      &p, HEAD
+      "\"responsibilities\":[{\"id\":\"a\",\"name\":\"分段\",\"sources\":[{\"component\":"
+      "\"psn_part_amt\"}],\"deductible\":\"10000\",\"band_basis\":\"net\",\"bands\":[{"
+      "\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"60%\"},{\"from\":\"50000\",\"ratio\":\"80%\"}],"
+      "\"cap\":\"2000000\"}]}");
   person_init(&pp, &p, NULL);
   mk(&s, "A", 21, Y(70000), 0, 0, 0, 0);
   assert_int_equal(settle(&p, &pp, &s, NULL), Y(30000) + Y(8000));
@@ -250,15 +252,16 @@ static void test_adjudicate__bands_gross_net_and_shared_axis(void **state)
   plan_release(&p);
 
   /* two cost types add up on one axis: in-scope first, then out-of-scope */
-  load_text(&p, HEAD
-            "\"responsibilities\":["
-            "{\"id\":\"ins\",\"name\":\"目录内\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-            "\"bands\":[{\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"50%\"},{\"from\":\"50000\","
-            "\"ratio\":\"70%\"}],\"cap\":\"1000000\"},"
-            "{\"id\":\"out\",\"name\":\"目录外\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
-            "\"bands\":[{\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"20%\"},{\"from\":\"50000\","
-            "\"ratio\":\"40%\"}],\"cap\":\"1000000\"}],"
-            "\"band_axes\":[{\"members\":[\"ins\",\"out\"]}]}");
+  load_text(
+      &p, HEAD
+      "\"responsibilities\":["
+      "{\"id\":\"ins\",\"name\":\"目录内\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
+      "\"bands\":[{\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"50%\"},{\"from\":\"50000\","
+      "\"ratio\":\"70%\"}],\"cap\":\"1000000\"},"
+      "{\"id\":\"out\",\"name\":\"目录外\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
+      "\"bands\":[{\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"20%\"},{\"from\":\"50000\","
+      "\"ratio\":\"40%\"}],\"cap\":\"1000000\"}],"
+      "\"band_axes\":[{\"members\":[\"ins\",\"out\"]}]}");
   person_init(&pp, &p, NULL);
   mk(&s, "A", 21, Y(40000), 0, Y(20000), 0, 0);
   /* ins on [0,40000): 50%; out on [40000,60000): 10000 x 20% + 10000 x 40% */
@@ -276,19 +279,20 @@ static void test_adjudicate__variants_and_params(void **state)
   struct adj_person emp = {310, 0, 0, 0, 40, NULL};
   struct hmb_err err;
   (void)state;
-  load_text(&p, HEAD
-            "\"parameters\":{\"mi\":{\"name\":\"大病保险起付线\",\"by_scheme\":{\"310\":\"20000\","
-            "\"390\":\"15000\"}}},"
-            "\"responsibilities\":[{\"id\":\"a\",\"name\":\"住院\",\"sources\":[{\"component\":"
-            "\"inscp_selfpay\"}],\"deductible\":{\"param\":\"mi\"},\"ratio\":\"70%\","
-            "\"cap\":\"1000000\"},"
-            "{\"id\":\"drug\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
-            "\"ratio\":\"70%\",\"cap\":\"1000000\"}],"
-            "\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\","
-            "\"ratio\":\"30%\",\"note\":\"既往症\"},"
-            "{\"when\":{\"preexisting\":true},\"responsibility\":\"drug\",\"excluded\":true},"
-            "{\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"a\",\"ratio_delta\":\"+5%\","
-            "\"deductible_delta\":\"-1000\"}]}");
+  load_text(
+      &p,
+      HEAD "\"parameters\":{\"mi\":{\"name\":\"大病保险起付线\",\"by_scheme\":{\"310\":\"20000\","
+           "\"390\":\"15000\"}}},"
+           "\"responsibilities\":[{\"id\":\"a\",\"name\":\"住院\",\"sources\":[{\"component\":"
+           "\"inscp_selfpay\"}],\"deductible\":{\"param\":\"mi\"},\"ratio\":\"70%\","
+           "\"cap\":\"1000000\"},"
+           "{\"id\":\"drug\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
+           "\"ratio\":\"70%\",\"cap\":\"1000000\"}],"
+           "\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\","
+           "\"ratio\":\"30%\",\"note\":\"既往症\"},"
+           "{\"when\":{\"preexisting\":true},\"responsibility\":\"drug\",\"excluded\":true},"
+           "{\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"a\",\"ratio_delta\":\"+5%\","
+           "\"deductible_delta\":\"-1000\"}]}");
   person_init(&a, &p, NULL);
   person_init(&b, &p, &pre);
   person_init(&c, &p, &loyal);
@@ -374,21 +378,22 @@ static void test_adjudicate__path_rules_and_exclusions(void **state)
   struct adj_result res;
   struct setl_line lines[2];
   (void)state;
-  load_text(&p, HEAD
-            "\"lists\":{\"petct\":{\"name\":\"PET-CT\",\"codes\":[\"PETCT\"]},"
-            "\"tonic\":{\"name\":\"滋补保健\",\"codes\":[\"TONIC*\"]}},"
-            "\"responsibilities\":["
-            "{\"id\":\"pet\",\"name\":\"PET-CT\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
-            "\"lines\":{\"in\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\","
-            "\"item_limits\":[{\"list\":\"petct\",\"max_count\":1}]},"
-            "{\"id\":\"stay\",\"name\":\"住院\",\"when\":{\"med_type\":[\"21\"]},\"sources\":[{"
-            "\"component\":\"preselfpay_amt\"},{\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],"
-            "\"ratio\":\"100%\",\"cap\":\"100000\",\"stay_limit\":\"3000\",\"max_visits\":2},"
-            "{\"id\":\"own\",\"name\":\"自费\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
-            "\"lines\":{\"except\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\"}],"
-            "\"exclusions\":[{\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\","
-            "\"when\":{\"flags_any\":[\"work_injury\"]}},{\"id\":\"tonic\",\"name\":\"滋补保健\","
-            "\"lines\":[\"tonic\"]}]}");
+  load_text(
+      &p, HEAD
+      "\"lists\":{\"petct\":{\"name\":\"PET-CT\",\"codes\":[\"PETCT\"]},"
+      "\"tonic\":{\"name\":\"滋补保健\",\"codes\":[\"TONIC*\"]}},"
+      "\"responsibilities\":["
+      "{\"id\":\"pet\",\"name\":\"PET-CT\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
+      "\"lines\":{\"in\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\","
+      "\"item_limits\":[{\"list\":\"petct\",\"max_count\":1}]},"
+      "{\"id\":\"stay\",\"name\":\"住院\",\"when\":{\"med_type\":[\"21\"]},\"sources\":[{"
+      "\"component\":\"preselfpay_amt\"},{\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],"
+      "\"ratio\":\"100%\",\"cap\":\"100000\",\"stay_limit\":\"3000\",\"max_visits\":2},"
+      "{\"id\":\"own\",\"name\":\"自费\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
+      "\"lines\":{\"except\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\"}],"
+      "\"exclusions\":[{\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\","
+      "\"when\":{\"flags_any\":[\"work_injury\"]}},{\"id\":\"tonic\",\"name\":\"滋补保健\","
+      "\"lines\":[\"tonic\"]}]}");
   person_init(&pp, &p, NULL);
   memset(lines, 0, sizeof(lines));
   snprintf(lines[0].med_list_codg, SETL_CODE_MAX, "PETCT");
@@ -662,8 +667,8 @@ static void test_adjudicate__monotone_in_cost(void **state)
     settle(&p, &b, &s, NULL);
     mk(&s, "Q", g.med_type, g.is, g.ps, g.fa, g.ol, g.fund);
     pa = settle(&p, &a, &s, NULL);
-    mk(&s, "Q", g.med_type, g.is + rnd_amount(), g.ps + rnd_amount(), g.fa + rnd_amount(),
-       g.ol, g.fund);
+    mk(&s, "Q", g.med_type, g.is + rnd_amount(), g.ps + rnd_amount(), g.fa + rnd_amount(), g.ol,
+       g.fund);
     pb = settle(&p, &b, &s, NULL);
     assert_true(pb >= pa);
     person_release(&a);

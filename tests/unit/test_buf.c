@@ -145,15 +145,15 @@ static const struct {
   size_t len;
   const char *want;
 } json_cases[] = {
-  {"plain", 5, "\"plain\""},
-  {"", 0, "\"\""},
-  {"a\"b", 3, "\"a\\\"b\""},
-  {"back\\slash", 10, "\"back\\\\slash\""},
-  {"n\nr\rt\t", 6, "\"n\\nr\\rt\\t\""},
-  {"\x01\x1f\x7f", 3, "\"\\u0001\\u001f\x7f\""},
-  {"nul\0x", 5, "\"nul\\u0000x\""},
-  {"中文/slash", 12, "\"中文/slash\""},
-  {"\b\f", 2, "\"\\u0008\\u000c\""},
+    {"plain", 5, "\"plain\""},
+    {"", 0, "\"\""},
+    {"a\"b", 3, "\"a\\\"b\""},
+    {"back\\slash", 10, "\"back\\\\slash\""},
+    {"n\nr\rt\t", 6, "\"n\\nr\\rt\\t\""},
+    {"\x01\x1f\x7f", 3, "\"\\u0001\\u001f\x7f\""},
+    {"nul\0x", 5, "\"nul\\u0000x\""},
+    {"中文/slash", 12, "\"中文/slash\""},
+    {"\b\f", 2, "\"\\u0008\\u000c\""},
 };
 
 static void test_buf__json_escape(void **state)
@@ -173,16 +173,16 @@ static const struct {
   const char *in;
   const char *want;
 } csv_cases[] = {
-  {"plain", "plain"},
-  {"", ""},
-  {"中文", "中文"},
-  {"a,b", "\"a,b\""},
-  {"say \"hi\"", "\"say \"\"hi\"\"\""},
-  {"\"", "\"\"\"\""},
-  {"line\nbreak", "\"line\nbreak\""},
-  {"cr\r", "\"cr\r\""},
-  {" spaces ", " spaces "},
-  {"semi;colon", "semi;colon"},
+    {"plain", "plain"},
+    {"", ""},
+    {"中文", "中文"},
+    {"a,b", "\"a,b\""},
+    {"say \"hi\"", "\"say \"\"hi\"\"\""},
+    {"\"", "\"\"\"\""},
+    {"line\nbreak", "\"line\nbreak\""},
+    {"cr\r", "\"cr\r\""},
+    {" spaces ", " spaces "},
+    {"semi;colon", "semi;colon"},
 };
 
 static void test_buf__csv_escape(void **state)
@@ -260,16 +260,11 @@ static void test_buf__read_file(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_buf__init_empty),
-    cmocka_unit_test(test_buf__growth),
-    cmocka_unit_test(test_buf__limit),
-    cmocka_unit_test(test_buf__nomem),
-    cmocka_unit_test(test_buf__addf),
-    cmocka_unit_test(test_buf__money),
-    cmocka_unit_test(test_buf__json_escape),
-    cmocka_unit_test(test_buf__csv_escape),
-    cmocka_unit_test(test_buf__detach),
-    cmocka_unit_test(test_buf__read_file),
+      cmocka_unit_test(test_buf__init_empty),  cmocka_unit_test(test_buf__growth),
+      cmocka_unit_test(test_buf__limit),       cmocka_unit_test(test_buf__nomem),
+      cmocka_unit_test(test_buf__addf),        cmocka_unit_test(test_buf__money),
+      cmocka_unit_test(test_buf__json_escape), cmocka_unit_test(test_buf__csv_escape),
+      cmocka_unit_test(test_buf__detach),      cmocka_unit_test(test_buf__read_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

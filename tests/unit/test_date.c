@@ -13,12 +13,12 @@ static const struct {
   int y, m, d;
   bool valid;
 } valid_cases[] = {
-  {2024, 2, 29, true},  {2023, 2, 29, false}, {2000, 2, 29, true},  {1900, 2, 29, false},
-  {2100, 2, 29, false}, {2196, 2, 29, true},  {2023, 2, 28, true},  {1900, 1, 1, true},
-  {1899, 12, 31, false}, {2199, 12, 31, true}, {2200, 1, 1, false},  {2024, 4, 30, true},
-  {2024, 4, 31, false}, {2024, 12, 31, true}, {2024, 13, 1, false}, {2024, 0, 1, false},
-  {2024, 1, 0, false},  {2024, 1, 32, false}, {2024, -1, 1, false}, {2024, 6, 31, false},
-  {2024, 9, 31, false}, {2024, 11, 31, false}, {2024, 7, 31, true}, {2024, 8, 31, true},
+    {2024, 2, 29, true},   {2023, 2, 29, false},  {2000, 2, 29, true},  {1900, 2, 29, false},
+    {2100, 2, 29, false},  {2196, 2, 29, true},   {2023, 2, 28, true},  {1900, 1, 1, true},
+    {1899, 12, 31, false}, {2199, 12, 31, true},  {2200, 1, 1, false},  {2024, 4, 30, true},
+    {2024, 4, 31, false},  {2024, 12, 31, true},  {2024, 13, 1, false}, {2024, 0, 1, false},
+    {2024, 1, 0, false},   {2024, 1, 32, false},  {2024, -1, 1, false}, {2024, 6, 31, false},
+    {2024, 9, 31, false},  {2024, 11, 31, false}, {2024, 7, 31, true},  {2024, 8, 31, true},
 };
 
 static void test_date__valid(void **state)
@@ -36,15 +36,11 @@ static const struct {
   hmb_date days;
   int weekday;
 } known[] = {
-  {1970, 1, 1, 0, 4},       /* Thursday */
-  {1969, 12, 31, -1, 3},
-  {2024, 1, 1, 19723, 1},   /* Monday */
-  {2000, 3, 1, 11017, 3},
-  {1900, 1, 1, -25567, 1},
-  {2199, 12, 31, 84005, 2},
-  {2024, 2, 29, 19782, 4},
-  {2023, 12, 31, 19722, 7}, /* Sunday */
-  {2024, 10, 12, 20008, 6}, /* Saturday */
+    {1970, 1, 1, 0, 4},                               /* Thursday */
+    {1969, 12, 31, -1, 3},    {2024, 1, 1, 19723, 1}, /* Monday */
+    {2000, 3, 1, 11017, 3},   {1900, 1, 1, -25567, 1},  {2199, 12, 31, 84005, 2},
+    {2024, 2, 29, 19782, 4},  {2023, 12, 31, 19722, 7}, /* Sunday */
+    {2024, 10, 12, 20008, 6},                           /* Saturday */
 };
 
 static void test_date__known_days(void **state)
@@ -106,26 +102,26 @@ static const struct {
   const char *code; /* NULL when valid */
   const char *want;
 } parse_cases[] = {
-  {"2024-02-29", NULL, "2024-02-29"},
-  {"20240229", NULL, "2024-02-29"},
-  {"1900-01-01", NULL, "1900-01-01"},
-  {"2199-12-31", NULL, "2199-12-31"},
-  {"2023-02-29", "date.invalid", NULL},
-  {"1899-12-31", "date.invalid", NULL},
-  {"2200-01-01", "date.invalid", NULL},
-  {"2024-13-01", "date.invalid", NULL},
-  {"2024-00-10", "date.invalid", NULL},
-  {"20230229", "date.invalid", NULL},
-  {"2024-2-29", "date.syntax", NULL},
-  {"2024/02/29", "date.syntax", NULL},
-  {"2024-02-29 ", "date.syntax", NULL},
-  {" 2024-02-29", "date.syntax", NULL},
-  {"2024-02-2a", "date.syntax", NULL},
-  {"+024-02-29", "date.syntax", NULL},
-  {"2024-+2-29", "date.syntax", NULL},
-  {"2024022", "date.syntax", NULL},
-  {"", "date.syntax", NULL},
-  {"2024年2月29日", "date.syntax", NULL},
+    {"2024-02-29", NULL, "2024-02-29"},
+    {"20240229", NULL, "2024-02-29"},
+    {"1900-01-01", NULL, "1900-01-01"},
+    {"2199-12-31", NULL, "2199-12-31"},
+    {"2023-02-29", "date.invalid", NULL},
+    {"1899-12-31", "date.invalid", NULL},
+    {"2200-01-01", "date.invalid", NULL},
+    {"2024-13-01", "date.invalid", NULL},
+    {"2024-00-10", "date.invalid", NULL},
+    {"20230229", "date.invalid", NULL},
+    {"2024-2-29", "date.syntax", NULL},
+    {"2024/02/29", "date.syntax", NULL},
+    {"2024-02-29 ", "date.syntax", NULL},
+    {" 2024-02-29", "date.syntax", NULL},
+    {"2024-02-2a", "date.syntax", NULL},
+    {"+024-02-29", "date.syntax", NULL},
+    {"2024-+2-29", "date.syntax", NULL},
+    {"2024022", "date.syntax", NULL},
+    {"", "date.syntax", NULL},
+    {"2024年2月29日", "date.syntax", NULL},
 };
 
 static void test_date__parse(void **state)
@@ -158,23 +154,23 @@ static const struct {
   const char *code;
   const char *want;
 } dt_cases[] = {
-  {"2024-02-29 23:59:59", NULL, "2024-02-29 23:59:59"},
-  {"2024-02-29T08:00:00", NULL, "2024-02-29 08:00:00"},
-  {"2024-02-29", NULL, "2024-02-29 00:00:00"},
-  {"1900-01-01 00:00:00", NULL, "1900-01-01 00:00:00"},
-  {"1969-12-31 23:59:59", NULL, "1969-12-31 23:59:59"},
-  {"2199-12-31 23:59:59", NULL, "2199-12-31 23:59:59"},
-  {"2024-02-29 24:00:00", "datetime.invalid", NULL},
-  {"2024-02-29 12:60:00", "datetime.invalid", NULL},
-  {"2024-02-29 12:00:60", "datetime.invalid", NULL},
-  {"2024-02-29 12:00", "datetime.syntax", NULL},
-  {"2024-02-29X12:00:00", "datetime.syntax", NULL},
-  {"2024-02-29 12-00-00", "datetime.syntax", NULL},
-  {"2024-02-29 1a:00:00", "datetime.syntax", NULL},
-  {"2024-02-29 12:00:00Z", "datetime.syntax", NULL},
-  {"", "datetime.syntax", NULL},
-  {"2024-02-30 00:00:00", "date.invalid", NULL},
-  {"2024/02/28 00:00:00", "date.syntax", NULL},
+    {"2024-02-29 23:59:59", NULL, "2024-02-29 23:59:59"},
+    {"2024-02-29T08:00:00", NULL, "2024-02-29 08:00:00"},
+    {"2024-02-29", NULL, "2024-02-29 00:00:00"},
+    {"1900-01-01 00:00:00", NULL, "1900-01-01 00:00:00"},
+    {"1969-12-31 23:59:59", NULL, "1969-12-31 23:59:59"},
+    {"2199-12-31 23:59:59", NULL, "2199-12-31 23:59:59"},
+    {"2024-02-29 24:00:00", "datetime.invalid", NULL},
+    {"2024-02-29 12:60:00", "datetime.invalid", NULL},
+    {"2024-02-29 12:00:60", "datetime.invalid", NULL},
+    {"2024-02-29 12:00", "datetime.syntax", NULL},
+    {"2024-02-29X12:00:00", "datetime.syntax", NULL},
+    {"2024-02-29 12-00-00", "datetime.syntax", NULL},
+    {"2024-02-29 1a:00:00", "datetime.syntax", NULL},
+    {"2024-02-29 12:00:00Z", "datetime.syntax", NULL},
+    {"", "datetime.syntax", NULL},
+    {"2024-02-30 00:00:00", "date.invalid", NULL},
+    {"2024/02/28 00:00:00", "date.syntax", NULL},
 };
 
 static void test_date__datetime(void **state)
@@ -224,21 +220,21 @@ static const struct {
   const char *birth, *on;
   int age;
 } ages[] = {
-  {"1990-06-15", "2024-06-14", 33},
-  {"1990-06-15", "2024-06-15", 34},
-  {"1990-06-15", "2024-06-16", 34},
-  {"2000-02-29", "2001-02-28", 0},  /* 29 Feb birthdays turn over on 1 Mar */
-  {"2000-02-29", "2001-03-01", 1},
-  {"2000-02-29", "2004-02-28", 3},
-  {"2000-02-29", "2004-02-29", 4},
-  {"2000-02-29", "2100-02-28", 99}, /* 2100 is not a leap year */
-  {"2000-02-29", "2100-03-01", 100},
-  {"2024-01-01", "2024-01-01", 0},
-  {"2024-01-01", "2024-12-31", 0},
-  {"2024-01-02", "2024-01-01", -1}, /* before birth */
-  {"2024-06-01", "2023-06-01", -1},
-  {"1949-12-31", "2024-01-01", 74},
-  {"1900-01-01", "2199-12-31", 299},
+    {"1990-06-15", "2024-06-14", 33},
+    {"1990-06-15", "2024-06-15", 34},
+    {"1990-06-15", "2024-06-16", 34},
+    {"2000-02-29", "2001-02-28", 0}, /* 29 Feb birthdays turn over on 1 Mar */
+    {"2000-02-29", "2001-03-01", 1},
+    {"2000-02-29", "2004-02-28", 3},
+    {"2000-02-29", "2004-02-29", 4},
+    {"2000-02-29", "2100-02-28", 99}, /* 2100 is not a leap year */
+    {"2000-02-29", "2100-03-01", 100},
+    {"2024-01-01", "2024-01-01", 0},
+    {"2024-01-01", "2024-12-31", 0},
+    {"2024-01-02", "2024-01-01", -1}, /* before birth */
+    {"2024-06-01", "2023-06-01", -1},
+    {"1949-12-31", "2024-01-01", 74},
+    {"1900-01-01", "2199-12-31", 299},
 };
 
 static void test_date__age_on(void **state)
@@ -252,21 +248,20 @@ static void test_date__age_on(void **state)
     assert_int_equal(date_parse(ages[i].on, 10, &o, "o", NULL), HMB_OK);
     age = date_age_on(b, o);
     if (age != ages[i].age)
-      fail_msg("born %s, on %s: age %d, expected %d", ages[i].birth, ages[i].on, age,
-               ages[i].age);
+      fail_msg("born %s, on %s: age %d, expected %d", ages[i].birth, ages[i].on, age, ages[i].age);
   }
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_date__valid),
-    cmocka_unit_test(test_date__known_days),
-    cmocka_unit_test(test_date__round_trip_all_days),
-    cmocka_unit_test(test_date__parse),
-    cmocka_unit_test(test_date__datetime),
-    cmocka_unit_test(test_date__time_date),
-    cmocka_unit_test(test_date__age_on),
+      cmocka_unit_test(test_date__valid),
+      cmocka_unit_test(test_date__known_days),
+      cmocka_unit_test(test_date__round_trip_all_days),
+      cmocka_unit_test(test_date__parse),
+      cmocka_unit_test(test_date__datetime),
+      cmocka_unit_test(test_date__time_date),
+      cmocka_unit_test(test_date__age_on),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

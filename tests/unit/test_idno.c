@@ -27,20 +27,20 @@ static const struct {
   const char *birth;
   char sex;
 } good[] = {
-  {"11010519491231002X", "110105", "1949-12-31", 'F'},
-  {"11010519491231002x", "110105", "1949-12-31", 'F'}, /* lowercase x */
-  {"440304199001010011", "440304", "1990-01-01", 'M'},
-  {"371502200002291237", "371502", "2000-02-29", 'M'}, /* leap day */
-  {"150102202402290001", "150102", "2024-02-29", 'F'},
-  {"650101209912310002", "650101", "2099-12-31", 'F'},
-  {"310115190001010028", "310115", "1900-01-01", 'F'}, /* first supported day */
-  {"810000199912310039", "810000", "1999-12-31", 'M'}, /* Hong Kong permit */
-  {"830000199006150022", "830000", "1990-06-15", 'F'}, /* Taiwan permit */
-  {"710000198001010010", "710000", "1980-01-01", 'M'},
-  {"520102198007315678", "520102", "1980-07-31", 'M'},
-  {"130102194910012349", "130102", "1949-10-01", 'F'},
-  {"530102199912319990", "530102", "1999-12-31", 'M'}, /* 17th digit 9 */
-  {"540102197001018882", "540102", "1970-01-01", 'F'},
+    {"11010519491231002X", "110105", "1949-12-31", 'F'},
+    {"11010519491231002x", "110105", "1949-12-31", 'F'}, /* lowercase x */
+    {"440304199001010011", "440304", "1990-01-01", 'M'},
+    {"371502200002291237", "371502", "2000-02-29", 'M'}, /* leap day */
+    {"150102202402290001", "150102", "2024-02-29", 'F'},
+    {"650101209912310002", "650101", "2099-12-31", 'F'},
+    {"310115190001010028", "310115", "1900-01-01", 'F'}, /* first supported day */
+    {"810000199912310039", "810000", "1999-12-31", 'M'}, /* Hong Kong permit */
+    {"830000199006150022", "830000", "1990-06-15", 'F'}, /* Taiwan permit */
+    {"710000198001010010", "710000", "1980-01-01", 'M'},
+    {"520102198007315678", "520102", "1980-07-31", 'M'},
+    {"130102194910012349", "130102", "1949-10-01", 'F'},
+    {"530102199912319990", "530102", "1999-12-31", 'M'}, /* 17th digit 9 */
+    {"540102197001018882", "540102", "1970-01-01", 'F'},
 };
 
 static void test_idno__valid(void **state)
@@ -65,45 +65,45 @@ static const struct {
   const char *s;
   const char *code;
 } bad[] = {
-  /* 15-digit numbers of the pre-1999 form */
-  {"110105491231002", "idno.legacy15"},
-  {"371502850101123", "idno.legacy15"},
-  /* length */
-  {"", "idno.length"},
-  {"11010519491231002", "idno.length"},
-  {"11010519491231002X1", "idno.length"},
-  {"11010519491231X02", "idno.length"},
-  {"11010549123100X", "idno.length"}, /* 15 characters but not 15 digits */
-  {"１１０１０５１９４９", "idno.length"}, /* full-width digits: 30 bytes */
-  /* characters */
-  {"11010519491231002A", "idno.char"},
-  {"1101051949123100X2", "idno.char"}, /* X only as the last character */
-  {"X10105194912310021", "idno.char"},
-  {"11010519491231002 ", "idno.char"},
-  {" 11010519491231002", "idno.char"},
-  {"110105-1949123100X", "idno.char"},
-  {"11010519491231002\n", "idno.char"},
-  /* region (check characters are right, so only the region is wrong) */
-  {"91010119800101001X", "idno.region"},
-  {"000101198001010015", "idno.region"},
-  {"16010119800101001X", "idno.region"},
-  {"380101198001010010", "idno.region"},
-  {"470101198001010012", "idno.region"},
-  {"840101198001010011", "idno.region"},
-  /* birth date */
-  {"371502198502291233", "idno.birth"}, /* 1985 is not a leap year */
-  {"371502190002290019", "idno.birth"}, /* nor is 1900 */
-  {"371502189912310017", "idno.birth"}, /* before 1900 */
-  {"371502220001010016", "idno.birth"}, /* after 2199 */
-  {"371502198013010015", "idno.birth"}, /* month 13 */
-  {"371502198001000012", "idno.birth"}, /* day 0 */
-  /* check character */
-  {"110105194912310021", "idno.checksum"},
-  {"110105194912310020", "idno.checksum"},
-  {"11010519491231003X", "idno.checksum"},
-  {"440304199001010012", "idno.checksum"},
-  {"440304199001010017", "idno.checksum"},
-  {"44030419900101001X", "idno.checksum"},
+    /* 15-digit numbers of the pre-1999 form */
+    {"110105491231002", "idno.legacy15"},
+    {"371502850101123", "idno.legacy15"},
+    /* length */
+    {"", "idno.length"},
+    {"11010519491231002", "idno.length"},
+    {"11010519491231002X1", "idno.length"},
+    {"11010519491231X02", "idno.length"},
+    {"11010549123100X", "idno.length"},      /* 15 characters but not 15 digits */
+    {"１１０１０５１９４９", "idno.length"}, /* full-width digits: 30 bytes */
+    /* characters */
+    {"11010519491231002A", "idno.char"},
+    {"1101051949123100X2", "idno.char"}, /* X only as the last character */
+    {"X10105194912310021", "idno.char"},
+    {"11010519491231002 ", "idno.char"},
+    {" 11010519491231002", "idno.char"},
+    {"110105-1949123100X", "idno.char"},
+    {"11010519491231002\n", "idno.char"},
+    /* region (check characters are right, so only the region is wrong) */
+    {"91010119800101001X", "idno.region"},
+    {"000101198001010015", "idno.region"},
+    {"16010119800101001X", "idno.region"},
+    {"380101198001010010", "idno.region"},
+    {"470101198001010012", "idno.region"},
+    {"840101198001010011", "idno.region"},
+    /* birth date */
+    {"371502198502291233", "idno.birth"}, /* 1985 is not a leap year */
+    {"371502190002290019", "idno.birth"}, /* nor is 1900 */
+    {"371502189912310017", "idno.birth"}, /* before 1900 */
+    {"371502220001010016", "idno.birth"}, /* after 2199 */
+    {"371502198013010015", "idno.birth"}, /* month 13 */
+    {"371502198001000012", "idno.birth"}, /* day 0 */
+    /* check character */
+    {"110105194912310021", "idno.checksum"},
+    {"110105194912310020", "idno.checksum"},
+    {"11010519491231003X", "idno.checksum"},
+    {"440304199001010012", "idno.checksum"},
+    {"440304199001010017", "idno.checksum"},
+    {"44030419900101001X", "idno.checksum"},
 };
 
 static void test_idno__invalid(void **state)
@@ -174,18 +174,19 @@ static const struct {
   size_t outsz;
   const char *want;
 } masks[] = {
-  {"371502198501011236", IDNO_MASK_MAX, "371502********1236"},
-  {"11010519491231002X", IDNO_MASK_MAX, "110105********002X"},
-  {"11010519491231002x", IDNO_MASK_MAX, "110105********002x"},
-  {"110105491231002", 32, "110105*****1002"},
-  {"12345678901", 32, "123456*8901"},
-  {"1234567890", 32, "**********"}, /* too short to keep anything */
-  {"123", 32, "***"},
-  {"", 32, ""},
-  {"371502198501011236", 10, "371502***"}, /* truncated, still masked */
-  {"371502198501011236", 1, ""},
-  {"37-502198501011236", IDNO_MASK_MAX, "37*502********1236"},
-  {"身份证号码：37150219850101", 64, "****************************0101"}, /* bytes, never half a character */
+    {"371502198501011236", IDNO_MASK_MAX, "371502********1236"},
+    {"11010519491231002X", IDNO_MASK_MAX, "110105********002X"},
+    {"11010519491231002x", IDNO_MASK_MAX, "110105********002x"},
+    {"110105491231002", 32, "110105*****1002"},
+    {"12345678901", 32, "123456*8901"},
+    {"1234567890", 32, "**********"}, /* too short to keep anything */
+    {"123", 32, "***"},
+    {"", 32, ""},
+    {"371502198501011236", 10, "371502***"}, /* truncated, still masked */
+    {"371502198501011236", 1, ""},
+    {"37-502198501011236", IDNO_MASK_MAX, "37*502********1236"},
+    {"身份证号码：37150219850101", 64,
+     "****************************0101"}, /* bytes, never half a character */
 };
 
 static void test_idno__mask(void **state)
@@ -234,13 +235,13 @@ static void test_idno__all_check_chars(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_idno__valid),
-    cmocka_unit_test(test_idno__invalid),
-    cmocka_unit_test(test_idno__messages),
-    cmocka_unit_test(test_idno__length_bounded),
-    cmocka_unit_test(test_idno__mask),
-    cmocka_unit_test(test_idno__mask_zero_size),
-    cmocka_unit_test(test_idno__all_check_chars),
+      cmocka_unit_test(test_idno__valid),
+      cmocka_unit_test(test_idno__invalid),
+      cmocka_unit_test(test_idno__messages),
+      cmocka_unit_test(test_idno__length_bounded),
+      cmocka_unit_test(test_idno__mask),
+      cmocka_unit_test(test_idno__mask_zero_size),
+      cmocka_unit_test(test_idno__all_check_chars),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

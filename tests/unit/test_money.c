@@ -13,19 +13,19 @@ static const struct {
   const char *s;
   hmb_fen want;
 } money_good[] = {
-  {"0", 0},
-  {"0.5", 50},
-  {"0.05", 5},
-  {"12.34", 1234},
-  {"12.3", 1230},
-  {"89.5", 8950},
-  {"16000", 1600000},
-  {"-0.01", -1},
-  {"-12.34", -1234},
-  {"1000000000000", HMB_FEN_LIMIT},
-  {"1000000000000.00", HMB_FEN_LIMIT},
-  {"-1000000000000", -HMB_FEN_LIMIT},
-  {"999999999999.99", HMB_FEN_LIMIT - 1},
+    {"0", 0},
+    {"0.5", 50},
+    {"0.05", 5},
+    {"12.34", 1234},
+    {"12.3", 1230},
+    {"89.5", 8950},
+    {"16000", 1600000},
+    {"-0.01", -1},
+    {"-12.34", -1234},
+    {"1000000000000", HMB_FEN_LIMIT},
+    {"1000000000000.00", HMB_FEN_LIMIT},
+    {"-1000000000000", -HMB_FEN_LIMIT},
+    {"999999999999.99", HMB_FEN_LIMIT - 1},
 };
 
 static void test_money__parse_accepts(void **state)
@@ -39,8 +39,7 @@ static void test_money__parse_accepts(void **state)
     if (money_parse(money_good[i].s, strlen(money_good[i].s), &v, "amount", &err) != HMB_OK)
       fail_msg("\"%s\" rejected: %s %s", money_good[i].s, err.code, err.message);
     if (v != money_good[i].want)
-      fail_msg("\"%s\" = %" PRId64 ", expected %" PRId64, money_good[i].s, v,
-               money_good[i].want);
+      fail_msg("\"%s\" = %" PRId64 ", expected %" PRId64, money_good[i].s, v, money_good[i].want);
   }
 }
 
@@ -48,29 +47,29 @@ static const struct {
   const char *s;
   const char *code;
 } money_bad[] = {
-  {"", "money.empty"},
-  {"-", "money.syntax"},
-  {"--1", "money.syntax"},
-  {"1.", "money.syntax"},
-  {".5", "money.syntax"},
-  {"-.5", "money.syntax"},
-  {"1.234", "money.decimals"},
-  {"0.001", "money.decimals"},
-  {"1e3", "money.syntax"},
-  {" 1", "money.syntax"},
-  {"1 ", "money.syntax"},
-  {"+1", "money.syntax"},
-  {"0x10", "money.syntax"},
-  {"1,000", "money.syntax"},
-  {"1.2.3", "money.syntax"},
-  {"1-", "money.syntax"},
-  {"12元", "money.syntax"},
-  {"１２", "money.syntax"}, /* full-width digits */
-  {"NaN", "money.syntax"},
-  {"1000000000000.01", "money.range"},
-  {"1000000000001", "money.range"},
-  {"-1000000000000.01", "money.range"},
-  {"99999999999999999999999999", "money.range"},
+    {"", "money.empty"},
+    {"-", "money.syntax"},
+    {"--1", "money.syntax"},
+    {"1.", "money.syntax"},
+    {".5", "money.syntax"},
+    {"-.5", "money.syntax"},
+    {"1.234", "money.decimals"},
+    {"0.001", "money.decimals"},
+    {"1e3", "money.syntax"},
+    {" 1", "money.syntax"},
+    {"1 ", "money.syntax"},
+    {"+1", "money.syntax"},
+    {"0x10", "money.syntax"},
+    {"1,000", "money.syntax"},
+    {"1.2.3", "money.syntax"},
+    {"1-", "money.syntax"},
+    {"12元", "money.syntax"},
+    {"１２", "money.syntax"}, /* full-width digits */
+    {"NaN", "money.syntax"},
+    {"1000000000000.01", "money.range"},
+    {"1000000000001", "money.range"},
+    {"-1000000000000.01", "money.range"},
+    {"99999999999999999999999999", "money.range"},
 };
 
 static void test_money__parse_rejects(void **state)
@@ -84,8 +83,8 @@ static void test_money__parse_rejects(void **state)
     hmb_err_init(&err);
     result = money_parse(money_bad[i].s, strlen(money_bad[i].s), &v, "claims[3].amount", &err);
     if (result != HMB_INVALID || strcmp(err.code, money_bad[i].code) != 0)
-      fail_msg("\"%s\": got %s %s, expected %s", money_bad[i].s, hmb_status_name(result),
-               err.code, money_bad[i].code);
+      fail_msg("\"%s\": got %s %s, expected %s", money_bad[i].s, hmb_status_name(result), err.code,
+               money_bad[i].code);
     assert_int_equal(err.status, HMB_INVALID);
     assert_string_equal(err.field, "claims[3].amount");
     assert_true(err.message[0] != '\0');
@@ -129,17 +128,17 @@ static const struct {
   hmb_fen v;
   const char *want;
 } formats[] = {
-  {0, "0.00"},
-  {5, "0.05"},
-  {-5, "-0.05"},
-  {50, "0.50"},
-  {100, "1.00"},
-  {123450, "1234.50"},
-  {-1234, "-12.34"},
-  {HMB_FEN_LIMIT, "1000000000000.00"},
-  {-HMB_FEN_LIMIT, "-1000000000000.00"},
-  {INT64_MAX, "92233720368547758.07"},
-  {INT64_MIN, "-92233720368547758.08"},
+    {0, "0.00"},
+    {5, "0.05"},
+    {-5, "-0.05"},
+    {50, "0.50"},
+    {100, "1.00"},
+    {123450, "1234.50"},
+    {-1234, "-12.34"},
+    {HMB_FEN_LIMIT, "1000000000000.00"},
+    {-HMB_FEN_LIMIT, "-1000000000000.00"},
+    {INT64_MAX, "92233720368547758.07"},
+    {INT64_MIN, "-92233720368547758.08"},
 };
 
 static void test_money__format(void **state)
@@ -191,8 +190,8 @@ static const struct {
   const char *s;
   hmb_bp want;
 } ratio_good[] = {
-  {"80%", 8000}, {"12.5%", 1250}, {"0.01%", 1},   {"100%", 10000}, {"0%", 0},
-  {"7.25%", 725}, {"99.99%", 9999}, {"100.00%", 10000}, {"50.0%", 5000},
+    {"80%", 8000},  {"12.5%", 1250},  {"0.01%", 1},       {"100%", 10000}, {"0%", 0},
+    {"7.25%", 725}, {"99.99%", 9999}, {"100.00%", 10000}, {"50.0%", 5000},
 };
 
 static void test_money__ratio_parse_accepts(void **state)
@@ -213,19 +212,11 @@ static const struct {
   const char *s;
   const char *code;
 } ratio_bad[] = {
-  {"80", "ratio.syntax"},
-  {"", "ratio.syntax"},
-  {"0.8", "ratio.syntax"},
-  {"%", "ratio.empty"},
-  {"101%", "ratio.range"},
-  {"100.01%", "ratio.range"},
-  {"-1%", "ratio.range"},
-  {"-0.01%", "ratio.range"},
-  {"1.234%", "ratio.decimals"},
-  {"80 %", "ratio.syntax"},
-  {"80%%", "ratio.syntax"},
-  {"+80%", "ratio.syntax"},
-  {"八成", "ratio.syntax"},
+    {"80", "ratio.syntax"},   {"", "ratio.syntax"},      {"0.8", "ratio.syntax"},
+    {"%", "ratio.empty"},     {"101%", "ratio.range"},   {"100.01%", "ratio.range"},
+    {"-1%", "ratio.range"},   {"-0.01%", "ratio.range"}, {"1.234%", "ratio.decimals"},
+    {"80 %", "ratio.syntax"}, {"80%%", "ratio.syntax"},  {"+80%", "ratio.syntax"},
+    {"八成", "ratio.syntax"},
 };
 
 static void test_money__ratio_parse_rejects(void **state)
@@ -239,8 +230,8 @@ static void test_money__ratio_parse_rejects(void **state)
     hmb_err_init(&err);
     result = ratio_parse(ratio_bad[i].s, strlen(ratio_bad[i].s), &v, "duties[0].ratio", &err);
     if (result != HMB_INVALID || strcmp(err.code, ratio_bad[i].code) != 0)
-      fail_msg("\"%s\": got %s %s, expected %s", ratio_bad[i].s, hmb_status_name(result),
-               err.code, ratio_bad[i].code);
+      fail_msg("\"%s\": got %s %s, expected %s", ratio_bad[i].s, hmb_status_name(result), err.code,
+               ratio_bad[i].code);
     assert_string_equal(err.field, "duties[0].ratio");
     assert_int_equal(v, 42);
   }
@@ -250,8 +241,8 @@ static const struct {
   hmb_bp bp;
   const char *want;
 } ratio_formats[] = {
-  {8000, "80%"}, {1250, "12.5%"}, {725, "7.25%"}, {1, "0.01%"},
-  {0, "0%"},     {10000, "100%"}, {9999, "99.99%"}, {10, "0.1%"},
+    {8000, "80%"}, {1250, "12.5%"}, {725, "7.25%"},   {1, "0.01%"},
+    {0, "0%"},     {10000, "100%"}, {9999, "99.99%"}, {10, "0.1%"},
 };
 
 static void test_money__ratio_format(void **state)
@@ -280,27 +271,27 @@ static const struct {
   hmb_bp bp;
   hmb_fen want;
 } apply[] = {
-  {1, 5000, 1},         /* 0.5 fen rounds away from zero */
-  {3, 5000, 2},         /* 1.5 -> 2 */
-  {-3, 5000, -2},       /* -1.5 -> -2 */
-  {-1, 5000, -1},
-  {1, 4999, 0},         /* 0.4999 -> 0 */
-  {-1, 4999, 0},
-  {12345, 8000, 9876},  /* 98.76 exactly */
-  {12345, 7000, 8642},  /* 8641.5 -> 8642 */
-  {-12345, 7000, -8642},
-  {15, 3333, 5},        /* 4.9995 -> 5 */
-  {100, 10000, 100},
-  {12345, 0, 0},
-  {0, 8000, 0},
-  {HMB_FEN_LIMIT, HMB_BP_ONE, HMB_FEN_LIMIT},
-  {-HMB_FEN_LIMIT, HMB_BP_ONE, -HMB_FEN_LIMIT},
-  {HMB_FEN_LIMIT, 1, 10000000000},
-  {1999999, 6500, 1299999}, /* 1299999.35 */
-  {1999999, 6501, 1300199}, /* 1300199.3499 */
-  {1999999, 6505, 1300999}, /* 1300999.3495 */
-  {3, 8333, 2},             /* 2.4999 */
-  {3, 8334, 3},             /* 2.5002 */
+    {1, 5000, 1},   /* 0.5 fen rounds away from zero */
+    {3, 5000, 2},   /* 1.5 -> 2 */
+    {-3, 5000, -2}, /* -1.5 -> -2 */
+    {-1, 5000, -1},
+    {1, 4999, 0}, /* 0.4999 -> 0 */
+    {-1, 4999, 0},
+    {12345, 8000, 9876}, /* 98.76 exactly */
+    {12345, 7000, 8642}, /* 8641.5 -> 8642 */
+    {-12345, 7000, -8642},
+    {15, 3333, 5}, /* 4.9995 -> 5 */
+    {100, 10000, 100},
+    {12345, 0, 0},
+    {0, 8000, 0},
+    {HMB_FEN_LIMIT, HMB_BP_ONE, HMB_FEN_LIMIT},
+    {-HMB_FEN_LIMIT, HMB_BP_ONE, -HMB_FEN_LIMIT},
+    {HMB_FEN_LIMIT, 1, 10000000000},
+    {1999999, 6500, 1299999}, /* 1299999.35 */
+    {1999999, 6501, 1300199}, /* 1300199.3499 */
+    {1999999, 6505, 1300999}, /* 1300999.3495 */
+    {3, 8333, 2},             /* 2.4999 */
+    {3, 8334, 3},             /* 2.5002 */
 };
 
 static void test_money__apply_bp(void **state)
@@ -310,8 +301,8 @@ static void test_money__apply_bp(void **state)
   for (i = 0; i < ARRAY_SIZE(apply); i++) {
     hmb_fen got = money_apply_bp(apply[i].amount, apply[i].bp);
     if (got != apply[i].want)
-      fail_msg("%" PRId64 " x %d bp = %" PRId64 ", expected %" PRId64, apply[i].amount,
-               apply[i].bp, got, apply[i].want);
+      fail_msg("%" PRId64 " x %d bp = %" PRId64 ", expected %" PRId64, apply[i].amount, apply[i].bp,
+               got, apply[i].want);
   }
 }
 
@@ -348,25 +339,25 @@ static const struct {
   int64_t want;
   const char *code;
 } ints[] = {
-  {"0", 0, 10, HMB_OK, 0, NULL},
-  {"10", 0, 10, HMB_OK, 10, NULL},
-  {"-5", -10, 10, HMB_OK, -5, NULL},
-  {"007", 0, 10, HMB_OK, 7, NULL},
-  {"9223372036854775807", INT64_MIN, INT64_MAX, HMB_OK, INT64_MAX, NULL},
-  {"-9223372036854775808", INT64_MIN, INT64_MAX, HMB_OK, INT64_MIN, NULL},
-  {"9223372036854775808", INT64_MIN, INT64_MAX, HMB_INVALID, 0, "int.range"},
-  {"-9223372036854775809", INT64_MIN, INT64_MAX, HMB_INVALID, 0, "int.range"},
-  {"123456789012345678901234567890", INT64_MIN, INT64_MAX, HMB_INVALID, 0, "int.range"},
-  {"11", 0, 10, HMB_INVALID, 0, "int.range"},
-  {"-1", 0, 10, HMB_INVALID, 0, "int.range"},
-  {"", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {"-", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {"+1", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {" 1", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {"1 ", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {"1.0", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {"0x1", 0, 10, HMB_INVALID, 0, "int.syntax"},
-  {"--1", -10, 10, HMB_INVALID, 0, "int.syntax"},
+    {"0", 0, 10, HMB_OK, 0, NULL},
+    {"10", 0, 10, HMB_OK, 10, NULL},
+    {"-5", -10, 10, HMB_OK, -5, NULL},
+    {"007", 0, 10, HMB_OK, 7, NULL},
+    {"9223372036854775807", INT64_MIN, INT64_MAX, HMB_OK, INT64_MAX, NULL},
+    {"-9223372036854775808", INT64_MIN, INT64_MAX, HMB_OK, INT64_MIN, NULL},
+    {"9223372036854775808", INT64_MIN, INT64_MAX, HMB_INVALID, 0, "int.range"},
+    {"-9223372036854775809", INT64_MIN, INT64_MAX, HMB_INVALID, 0, "int.range"},
+    {"123456789012345678901234567890", INT64_MIN, INT64_MAX, HMB_INVALID, 0, "int.range"},
+    {"11", 0, 10, HMB_INVALID, 0, "int.range"},
+    {"-1", 0, 10, HMB_INVALID, 0, "int.range"},
+    {"", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {"-", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {"+1", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {" 1", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {"1 ", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {"1.0", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {"0x1", 0, 10, HMB_INVALID, 0, "int.syntax"},
+    {"--1", -10, 10, HMB_INVALID, 0, "int.syntax"},
 };
 
 static void test_money__str_to_i64(void **state)
@@ -408,20 +399,20 @@ static void test_money__null_err(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_money__parse_accepts),
-    cmocka_unit_test(test_money__parse_rejects),
-    cmocka_unit_test(test_money__parse_length_bounded),
-    cmocka_unit_test(test_money__parse_nonneg),
-    cmocka_unit_test(test_money__format),
-    cmocka_unit_test(test_money__format_round_trip),
-    cmocka_unit_test(test_money__ratio_parse_accepts),
-    cmocka_unit_test(test_money__ratio_parse_rejects),
-    cmocka_unit_test(test_money__ratio_format),
-    cmocka_unit_test(test_money__apply_bp),
-    cmocka_unit_test(test_money__round_bpfen),
-    cmocka_unit_test(test_money__add_ok),
-    cmocka_unit_test(test_money__str_to_i64),
-    cmocka_unit_test(test_money__null_err),
+      cmocka_unit_test(test_money__parse_accepts),
+      cmocka_unit_test(test_money__parse_rejects),
+      cmocka_unit_test(test_money__parse_length_bounded),
+      cmocka_unit_test(test_money__parse_nonneg),
+      cmocka_unit_test(test_money__format),
+      cmocka_unit_test(test_money__format_round_trip),
+      cmocka_unit_test(test_money__ratio_parse_accepts),
+      cmocka_unit_test(test_money__ratio_parse_rejects),
+      cmocka_unit_test(test_money__ratio_format),
+      cmocka_unit_test(test_money__apply_bp),
+      cmocka_unit_test(test_money__round_bpfen),
+      cmocka_unit_test(test_money__add_ok),
+      cmocka_unit_test(test_money__str_to_i64),
+      cmocka_unit_test(test_money__null_err),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,12 +49,12 @@ static void test_people__load_sample(void **state)
     const char *field;
     const char *code;
   } want[] = {
-    {"people_sample.csv:6:psn_no", "people.duplicate"},
-    {"people_sample.csv:7:brdy", "date.invalid"},
-    {"people_sample.csv:8:gend", "gend.syntax"},
-    {"people_sample.csv:9:claim_free_years", "claim_free_years.range"},
-    {"people_sample.csv:10:preexisting", "preexisting.syntax"},
-    {"people_sample.csv:11:insutype", "int.syntax"},
+      {"people_sample.csv:6:psn_no", "people.duplicate"},
+      {"people_sample.csv:7:brdy", "date.invalid"},
+      {"people_sample.csv:8:gend", "gend.syntax"},
+      {"people_sample.csv:9:claim_free_years", "claim_free_years.range"},
+      {"people_sample.csv:10:preexisting", "preexisting.syntax"},
+      {"people_sample.csv:11:insutype", "int.syntax"},
   };
   size_t i;
   (void)state;
@@ -127,22 +127,21 @@ struct load_case {
 };
 
 static const struct load_case load_cases[] = {
-  {"no psn_no column", "certno,brdy\nx,1990-01-01\n", HMB_INVALID, "csv.missing_column",
-   "mem:1:psn_no"},
-  {"duplicate column", "psn_no,gend,gend\nP1,1,1\n", HMB_INVALID, "csv.duplicate_column",
-   "mem:1:gend"},
-  {"empty file", "", HMB_INVALID, "csv.empty", "mem:1"},
-  {"first bad row fails", "psn_no,brdy\nP1,1990-01-01\nP2,1990-1-1\n", HMB_INVALID,
-   "date.syntax", "mem:3:brdy"},
-  {"empty psn_no", "psn_no,gend\n,1\n", HMB_INVALID, "field.missing", "mem:2:psn_no"},
-  {"psn_no too long", "psn_no\nP1234567890123456789012345678901234567890\n", HMB_INVALID,
-   "text.too_long", "mem:2:psn_no"},
-  {"bad utf-8 groups", "psn_no,groups\nP1,\xff\n", HMB_INVALID, "text.invalid",
-   "mem:2:groups"},
-  {"loyalty range", "psn_no,loyalty_years\nP1,201\n", HMB_INVALID, "int.range",
-   "mem:2:loyalty_years"},
-  {"columns", "psn_no,gend\nP1\n", HMB_INVALID, "csv.columns", "mem:2"},
-  {"fine", "\xef\xbb\xbfpsn_no,unknown\r\nP1,x\r\n", HMB_OK, "", ""},
+    {"no psn_no column", "certno,brdy\nx,1990-01-01\n", HMB_INVALID, "csv.missing_column",
+     "mem:1:psn_no"},
+    {"duplicate column", "psn_no,gend,gend\nP1,1,1\n", HMB_INVALID, "csv.duplicate_column",
+     "mem:1:gend"},
+    {"empty file", "", HMB_INVALID, "csv.empty", "mem:1"},
+    {"first bad row fails", "psn_no,brdy\nP1,1990-01-01\nP2,1990-1-1\n", HMB_INVALID, "date.syntax",
+     "mem:3:brdy"},
+    {"empty psn_no", "psn_no,gend\n,1\n", HMB_INVALID, "field.missing", "mem:2:psn_no"},
+    {"psn_no too long", "psn_no\nP1234567890123456789012345678901234567890\n", HMB_INVALID,
+     "text.too_long", "mem:2:psn_no"},
+    {"bad utf-8 groups", "psn_no,groups\nP1,\xff\n", HMB_INVALID, "text.invalid", "mem:2:groups"},
+    {"loyalty range", "psn_no,loyalty_years\nP1,201\n", HMB_INVALID, "int.range",
+     "mem:2:loyalty_years"},
+    {"columns", "psn_no,gend\nP1\n", HMB_INVALID, "csv.columns", "mem:2"},
+    {"fine", "\xef\xbb\xbfpsn_no,unknown\r\nP1,x\r\n", HMB_OK, "", ""},
 };
 
 static void test_people__load_errors(void **state)
@@ -235,10 +234,10 @@ static void test_people__alloc_failures(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_people__load_sample),
-    cmocka_unit_test(test_people__load_errors),
-    cmocka_unit_test(test_people__many_and_families),
-    cmocka_unit_test(test_people__alloc_failures),
+      cmocka_unit_test(test_people__load_sample),
+      cmocka_unit_test(test_people__load_errors),
+      cmocka_unit_test(test_people__many_and_families),
+      cmocka_unit_test(test_people__alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,12 +13,12 @@
 #include <cmocka.h>
 
 #define HEAD                                                                                       \
-  "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\",\"source\":\"test\","                 \
+  "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\",\"source\":\"test\","               \
   "\"year\":2024,\"coverage\":{\"start\":\"2024-01-01\",\"end\":\"2024-12-31\"},"                  \
   "\"enrollment\":{\"window\":{\"start\":\"2023-10-01\",\"end\":\"2023-12-31\"}},"
 #define PREM "\"premiums\":{\"bands\":[{\"amount\":\"89\"}]},"
 #define R(extra)                                                                                   \
-  "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":"               \
+  "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":"              \
   "\"inscp_selfpay\"}],\"ratio\":\"80%\",\"cap\":\"1000000\"" extra "}]"
 
 struct collected {
@@ -55,61 +55,76 @@ static const struct {
      "responsibilities[0].ratoi"},
     {"three decimals", HEAD PREM R(",\"deductible\":\"100.123\""), "money.decimals",
      "responsibilities[0].deductible"},
-    {"ratio over 100%", HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
-     "[{\"component\":\"inscp_selfpay\"}],\"ratio\":\"120%\",\"cap\":\"1\"}]",
+    {"ratio over 100%",
+     HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
+               "[{\"component\":\"inscp_selfpay\"}],\"ratio\":\"120%\",\"cap\":\"1\"}]",
      "ratio.range", "responsibilities[0].ratio"},
-    {"ratio without %", HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
-     "[{\"component\":\"inscp_selfpay\"}],\"ratio\":\"0.8\",\"cap\":\"1\"}]",
+    {"ratio without %",
+     HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
+               "[{\"component\":\"inscp_selfpay\"}],\"ratio\":\"0.8\",\"cap\":\"1\"}]",
      "ratio.syntax", "responsibilities[0].ratio"},
     {"number not exact", HEAD PREM R(",\"deductible\":0.123"), "money.decimals",
      "responsibilities[0].deductible"},
-    {"unknown component", HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
-     "[{\"component\":\"hifp_pay\"}],\"ratio\":\"80%\",\"cap\":\"1\"}]",
+    {"unknown component",
+     HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
+               "[{\"component\":\"hifp_pay\"}],\"ratio\":\"80%\",\"cap\":\"1\"}]",
      "plan.component", "responsibilities[0].sources[0].component"},
-    {"unknown list", HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
+    {"unknown list",
+     HEAD PREM
+     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
      "[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"in\":[\"nope\"]}}],\"ratio\":\"80%\","
      "\"cap\":\"1\"}]",
      "plan.ref", "responsibilities[0].sources[0].lines.in[0]"},
-    {"bands out of order", HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
+    {"bands out of order",
+     HEAD PREM
+     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
      "[{\"component\":\"inscp_selfpay\"}],\"bands\":[{\"from\":\"0\",\"to\":\"5000\",\"ratio\":"
      "\"10%\"},{\"from\":\"4000\",\"ratio\":\"20%\"}],\"cap\":\"1\"}]",
      "plan.band_order", "responsibilities[0].bands[1]"},
-    {"no cap", HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
-     "[{\"component\":\"inscp_selfpay\"}],\"ratio\":\"80%\"}]",
+    {"no cap",
+     HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":"
+               "[{\"component\":\"inscp_selfpay\"}],\"ratio\":\"80%\"}]",
      "plan.cap_missing", "responsibilities[0].cap"},
-    {"premium gap", HEAD "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\"},"
-     "{\"age_min\":24,\"amount\":\"89\"}]}," R(""),
+    {"premium gap",
+     HEAD "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\"},"
+          "{\"age_min\":24,\"amount\":\"89\"}]}," R(""),
      "plan.premium_gap", "premiums.bands"},
-    {"premium overlap", HEAD "\"premiums\":{\"bands\":[{\"age_max\":30,\"amount\":\"39\"},"
-     "{\"age_min\":20,\"amount\":\"89\"}]}," R(""),
+    {"premium overlap",
+     HEAD "\"premiums\":{\"bands\":[{\"age_max\":30,\"amount\":\"39\"},"
+          "{\"age_min\":20,\"amount\":\"89\"}]}," R(""),
      "plan.premium_overlap", "premiums.bands"},
-    {"same cost counted twice", HEAD PREM
-     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":"
-     "\"inscp_selfpay\"}],\"ratio\":\"80%\",\"cap\":\"1\"},{\"id\":\"b\",\"name\":\"乙\","
-     "\"sources\":[{\"component\":\"psn_part_amt\"}],\"ratio\":\"10%\",\"cap\":\"1\"}]",
+    {"same cost counted twice",
+     HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":"
+               "\"inscp_selfpay\"}],\"ratio\":\"80%\",\"cap\":\"1\"},{\"id\":\"b\",\"name\":\"乙\","
+               "\"sources\":[{\"component\":\"psn_part_amt\"}],\"ratio\":\"10%\",\"cap\":\"1\"}]",
      "plan.overlap", "responsibilities[0].sources[0]"},
-    {"pool member twice", HEAD PREM R(",\"deductible\":{\"pool\":\"d\"}")
-     ",\"deductible_pools\":[{\"id\":\"d\",\"amount\":\"1\",\"members\":[\"a\",\"a\"]}]",
+    {"pool member twice",
+     HEAD PREM R(",\"deductible\":{\"pool\":\"d\"}") ",\"deductible_pools\":[{\"id\":\"d\","
+                                                     "\"amount\":\"1\",\"members\":[\"a\",\"a\"]}]",
      "plan.member_twice", "pools[0].members[1]"},
-    {"family pool varied per person", HEAD PREM R(",\"deductible\":{\"pool\":\"d\"}")
-     ",\"deductible_pools\":[{\"id\":\"d\",\"amount\":\"1\",\"scope\":\"family\",\"members\":"
-     "[\"a\"]}],\"variants\":[{\"when\":{\"preexisting\":true},\"pool\":\"d\",\"deductible\":\"9\"}]",
+    {"family pool varied per person",
+     HEAD PREM R(
+         ",\"deductible\":{\"pool\":\"d\"}") ",\"deductible_pools\":[{\"id\":\"d\",\"amount\":"
+                                             "\"1\",\"scope\":\"family\",\"members\":"
+                                             "[\"a\"]}],\"variants\":[{\"when\":{\"preexisting\":"
+                                             "true},\"pool\":\"d\",\"deductible\":\"9\"}]",
      "plan.variant_family", "variants[0]"},
     {"parameter without a value", HEAD PREM "\"parameters\":{\"mi\":{\"name\":\"大病\"}}," R(""),
      "plan.param_value", "parameters.mi"},
     {"undefined parameter", HEAD PREM R(",\"deductible\":{\"param\":\"mi\"}"), "plan.ref",
      "responsibilities[0].deductible.param"},
-    {"duplicate responsibility id", HEAD PREM
-     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":"
-     "\"inscp_selfpay\"}],\"ratio\":\"80%\",\"cap\":\"1\"},{\"id\":\"a\",\"name\":\"乙\","
-     "\"sources\":[{\"component\":\"preselfpay_amt\"}],\"ratio\":\"10%\",\"cap\":\"1\"}]",
+    {"duplicate responsibility id",
+     HEAD PREM "\"responsibilities\":[{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":"
+               "\"inscp_selfpay\"}],\"ratio\":\"80%\",\"cap\":\"1\"},{\"id\":\"a\",\"name\":\"乙\","
+               "\"sources\":[{\"component\":\"preselfpay_amt\"}],\"ratio\":\"10%\",\"cap\":\"1\"}]",
      "plan.duplicate_id", "responsibilities[1].id"},
     {"med_type not a code", HEAD PREM R(",\"when\":{\"med_type\":[\"住院\"]}"), "plan.code",
      "responsibilities[0].when.med_type[0]"},
-    {"date that does not exist", "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\","
+    {"date that does not exist",
+     "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\","
      "\"source\":\"x\",\"year\":2024,\"coverage\":{\"start\":\"2024-02-30\",\"end\":"
-     "\"2024-12-31\"},\"enrollment\":{\"window\":{\"start\":\"2023-10-01\",\"end\":\"2023-12-31\"}},"
-     PREM R(""),
+     "\"2024-12-31\"},\"enrollment\":{\"window\":{\"start\":\"2023-10-01\",\"end\":\"2023-12-31\"}}"
+     "," PREM R(""),
      "date.invalid", "coverage.start"},
 };
 

@@ -217,9 +217,14 @@ static void test_profile__shipped_plans(void **state)
       const char *group;
       hmb_fen fee;
     } fees[] = {
-        {0, NULL, 3900},   {22, NULL, 3900},   {23, NULL, 8900},
-        {59, NULL, 8900},  {60, NULL, 13900},  {150, NULL, 13900},
-        {45, "medical_assistance", 3900},      {10, "free_minor", 0},
+        {0, NULL, 3900},
+        {22, NULL, 3900},
+        {23, NULL, 8900},
+        {59, NULL, 8900},
+        {60, NULL, 13900},
+        {150, NULL, 13900},
+        {45, "medical_assistance", 3900},
+        {10, "free_minor", 0},
     };
     size_t i;
     for (i = 0; i < ARRAY_SIZE(fees); i++) {
@@ -304,7 +309,8 @@ static const char *const doc_patterns_plan[] = {
     "\"enrollment\":{\"window\":{\"start\":\"2023-11-10\",\"end\":\"2023-12-31\"},",
     " \"eligible\":[\"city_insured\",\"province_workers_students\"],\"veterans_any_time\":true,",
     " \"newborn_both_parents\":true,\"free_minor_both_parents\":true,",
-    " \"personal_account\":{\"relations\":[\"self\",\"spouse\",\"child\",\"parent\",\"spouse_parent\"],\"scope\":\"province\"}},",
+    " \"personal_account\":{\"relations\":[\"self\",\"spouse\",\"child\",\"parent\",\"spouse_"
+    "parent\"],\"scope\":\"province\"}},",
     "\"premiums\":{\"age_basis\":\"coverage_end\",\"bands\":[",
     " {\"age_max\":22,\"amount\":\"39\",\"expected_share\":\"30%\"},",
     " {\"age_min\":23,\"age_max\":59,\"amount\":\"89\",\"expected_share\":\"50%\"},",
@@ -318,59 +324,108 @@ static const char *const doc_patterns_plan[] = {
     "\"parameters\":{\"major_illness_threshold\":{\"name\":\"大病保险起付线\",\"value\":\"15000\",",
     " \"by_scheme\":{\"310\":\"20000\",\"390\":\"15000\"}}},",
     "\"responsibilities\":[",
-    " {\"id\":\"inpatient_local\",\"name\":\"住院（本地）\",\"when\":{\"med_type\":[\"21\"],\"in_region\":true},",
-    "  \"sources\":[{\"component\":\"inscp_selfpay\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
-    "   {\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    " {\"id\":\"inpatient_local\",\"name\":\"住院（本地）\",\"when\":{\"med_type\":[\"21\"],\"in_"
+    "region\":true},",
+    "  "
+    "\"sources\":[{\"component\":\"inscp_selfpay\",\"lines\":{\"except\":[\"special_drugs\",\"car_"
+    "t\"]}},",
+    "   "
+    "{\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\","
+    "\"car_t\"]}},",
     "   {\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],",
     "  \"deductible\":{\"pool\":\"inpatient\"},\"band_basis\":\"gross\",\"bands\":[",
-    "   {\"from\":\"13000\",\"to\":\"30000\",\"ratio\":\"10%\"},{\"from\":\"30000\",\"to\":\"50000\",\"ratio\":\"20%\"},",
+    "   "
+    "{\"from\":\"13000\",\"to\":\"30000\",\"ratio\":\"10%\"},{\"from\":\"30000\",\"to\":\"50000\","
+    "\"ratio\":\"20%\"},",
     "   {\"from\":\"50000\",\"ratio\":\"50%\"}],",
     "  \"cap\":\"1000000\",\"stay_limit\":\"300000\",",
-    "  \"item_limits\":[{\"list\":\"pet_ct\",\"max_count\":1},{\"list\":\"implants\",\"per\":\"code\",\"max_amount\":\"50000\"}]},",
-    " {\"id\":\"inpatient_elsewhere\",\"name\":\"住院（异地）\",\"when\":{\"med_type\":[\"21\"],\"in_region\":false},",
-    "  \"sources\":[{\"component\":\"inscp_selfpay\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
-    "   {\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    "  "
+    "\"item_limits\":[{\"list\":\"pet_ct\",\"max_count\":1},{\"list\":\"implants\",\"per\":"
+    "\"code\",\"max_amount\":\"50000\"}]},",
+    " {\"id\":\"inpatient_elsewhere\",\"name\":\"住院（异地）\",\"when\":{\"med_type\":[\"21\"],"
+    "\"in_region\":false},",
+    "  "
+    "\"sources\":[{\"component\":\"inscp_selfpay\",\"lines\":{\"except\":[\"special_drugs\",\"car_"
+    "t\"]}},",
+    "   "
+    "{\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\","
+    "\"car_t\"]}},",
     "   {\"component\":\"overlmt_selfpay\",\"weight\":\"60%\",\"when\":{\"in_region\":false}}],",
     "  \"deductible\":{\"pool\":\"inpatient\"},\"ratio\":\"70%\",\"cap\":\"1000000\"},",
-    " {\"id\":\"out_of_scope\",\"name\":\"住院范围外\",\"when\":{\"med_type\":[\"21\"],\"in_region\":true},",
-    "  \"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
-    "   {\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}},",
+    " {\"id\":\"out_of_scope\",\"name\":\"住院范围外\",\"when\":{\"med_type\":[\"21\"],\"in_"
+    "region\":true},",
+    "  "
+    "\"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"except\":[\"special_drugs\","
+    "\"car_t\"]}},",
+    "   "
+    "{\"component\":\"preselfpay_amt\",\"weight\":\"50%\",\"lines\":{\"except\":[\"special_drugs\","
+    "\"car_t\"]}},",
     "   {\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],",
-    "  \"deductible\":{\"pool\":\"inpatient\"},\"band_basis\":\"net\",\"ratio\":\"30%\",\"cap\":\"1000000\"},",
+    "  "
+    "\"deductible\":{\"pool\":\"inpatient\"},\"band_basis\":\"net\",\"ratio\":\"30%\",\"cap\":"
+    "\"1000000\"},",
     " {\"id\":\"outpatient\",\"name\":\"门诊\",\"when\":{\"med_type\":[\"11\"]},",
-    "  \"sources\":[{\"component\":\"psn_part_amt\",\"lines\":{\"except\":[\"special_drugs\",\"car_t\"]}}],",
-    "  \"deductible\":{\"pool\":\"family_outpatient\"},\"ratio\":\"50%\",\"cap\":\"5000\",\"max_visits\":20},",
-    " {\"id\":\"special_drugs\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"in\":[\"special_drugs\"]}}],",
-    "  \"deductible\":{\"param\":\"major_illness_threshold\"},\"ratio\":\"80%\",\"cap\":\"1000000\"},",
-    " {\"id\":\"car_t\",\"name\":\"CAR-T\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\",\"lines\":{\"in\":[\"car_t\"]}}],",
+    "  "
+    "\"sources\":[{\"component\":\"psn_part_amt\",\"lines\":{\"except\":[\"special_drugs\",\"car_"
+    "t\"]}}],",
+    "  "
+    "\"deductible\":{\"pool\":\"family_outpatient\"},\"ratio\":\"50%\",\"cap\":\"5000\",\"max_"
+    "visits\":20},",
+    " {\"id\":\"special_drugs\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_"
+    "amt\",\"lines\":{\"in\":[\"special_drugs\"]}}],",
+    "  "
+    "\"deductible\":{\"param\":\"major_illness_threshold\"},\"ratio\":\"80%\",\"cap\":\"1000000\"}"
+    ",",
+    " {\"id\":\"car_t\",\"name\":\"CAR-T\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
+    "\"lines\":{\"in\":[\"car_t\"]}}],",
     "  \"deductible\":\"0\",\"ratio\":\"80%\",\"cap\":{\"param\":\"major_illness_threshold\"}},",
-    " {\"id\":\"car_t_allowance\",\"name\":\"CAR-T 治疗津贴\",\"kind\":\"lump_sum\",\"amount\":\"5000\",",
+    " {\"id\":\"car_t_allowance\",\"name\":\"CAR-T "
+    "治疗津贴\",\"kind\":\"lump_sum\",\"amount\":\"5000\",",
     "  \"max_times\":1,\"trigger_lines\":[\"car_t\"],\"when\":{\"med_type\":[\"21\"]}},",
-    " {\"id\":\"act_dedc\",\"name\":\"基本医保起付线\",\"when\":{\"med_type\":[\"14\"],\"dise_codg\":[\"C\",\"I21\"],",
-    "  \"insutype\":[\"310\"],\"psn_type\":[\"11\"],\"hosp_lv\":[\"1\"],\"flags_none\":[\"x\"],\"out_filed\":true},",
-    "  \"sources\":[{\"component\":\"act_pay_dedc\",\"lines\":\"all\"}],\"ratio\":\"100%\",\"cap\":\"2000\"}],",
+    " {\"id\":\"act_dedc\",\"name\":\"基本医保起付线\",\"when\":{\"med_type\":[\"14\"],\"dise_"
+    "codg\":[\"C\",\"I21\"],",
+    "  "
+    "\"insutype\":[\"310\"],\"psn_type\":[\"11\"],\"hosp_lv\":[\"1\"],\"flags_none\":[\"x\"],\"out_"
+    "filed\":true},",
+    "  "
+    "\"sources\":[{\"component\":\"act_pay_dedc\",\"lines\":\"all\"}],\"ratio\":\"100%\",\"cap\":"
+    "\"2000\"}],",
     "\"deductible_pools\":[",
-    " {\"id\":\"inpatient\",\"amount\":\"13000\",\"scope\":\"person\",\"members\":[\"inpatient_local\",\"inpatient_elsewhere\",\"out_of_scope\"]},",
-    " {\"id\":\"family_outpatient\",\"amount\":\"1000\",\"scope\":\"family\",\"members\":[\"outpatient\"]}],",
-    "\"shared_caps\":[{\"id\":\"drugs\",\"amount\":\"1000000\",\"scope\":\"person\",\"members\":[\"special_drugs\",\"car_t\"]}],",
-    "\"exclusive\":[{\"id\":\"one_of\",\"members\":[\"inpatient_local\",\"inpatient_elsewhere\"]}],",
+    " {\"id\":\"inpatient\",\"amount\":\"13000\",\"scope\":\"person\",\"members\":[\"inpatient_"
+    "local\",\"inpatient_elsewhere\",\"out_of_scope\"]},",
+    " {\"id\":\"family_outpatient\",\"amount\":\"1000\",\"scope\":\"family\",\"members\":["
+    "\"outpatient\"]}],",
+    "\"shared_caps\":[{\"id\":\"drugs\",\"amount\":\"1000000\",\"scope\":\"person\",\"members\":["
+    "\"special_drugs\",\"car_t\"]}],",
+    "\"exclusive\":[{\"id\":\"one_of\",\"members\":[\"inpatient_local\",\"inpatient_elsewhere\"]}]"
+    ",",
     "\"band_axes\":[{\"id\":\"burden\",\"members\":[\"inpatient_local\",\"out_of_scope\"]}],",
     "\"variants\":[",
-    " {\"when\":{\"preexisting\":true},\"responsibility\":\"inpatient_local\",\"ratio\":\"30%\",\"note\":\"既往症\"},",
-    " {\"when\":{\"preexisting\":true},\"responsibility\":\"out_of_scope\",\"deductible_delta\":\"10000\"},",
+    " {\"when\":{\"preexisting\":true},\"responsibility\":\"inpatient_local\",\"ratio\":\"30%\","
+    "\"note\":\"既往症\"},",
+    " {\"when\":{\"preexisting\":true},\"responsibility\":\"out_of_scope\",\"deductible_delta\":"
+    "\"10000\"},",
     " {\"when\":{\"preexisting\":true},\"responsibility\":\"car_t\",\"excluded\":true},",
-    " {\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"inpatient_local\",\"ratio_delta\":\"+5%\"},",
-    " {\"when\":{\"claim_free_years_min\":1},\"pool\":\"inpatient\",\"deductible_delta\":\"-1000\"},",
-    " {\"when\":{\"age_min\":80,\"age_max\":150,\"insutype\":[\"390\"],\"groups_any\":[\"medical_assistance\"]},",
+    " {\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"inpatient_local\",\"ratio_delta\":"
+    "\"+5%\"},",
+    " {\"when\":{\"claim_free_years_min\":1},\"pool\":\"inpatient\",\"deductible_delta\":\"-1000\"}"
+    ",",
+    " {\"when\":{\"age_min\":80,\"age_max\":150,\"insutype\":[\"390\"],\"groups_any\":[\"medical_"
+    "assistance\"]},",
     "  \"responsibility\":\"special_drugs\",\"cap\":\"500000\",\"deductible\":\"0\"}],",
     "\"exclusions_comment\":\"已经由基本医疗保险统筹基金支付的费用: structural\",",
     "\"exclusions\":[",
-    " {\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\",\"when\":{\"flags_any\":[\"work_injury\"]}},",
-    " {\"id\":\"third_party\",\"name\":\"应当由第三人负担的\",\"when\":{\"flags_any\":[\"third_party\"]}},",
-    " {\"id\":\"public_health\",\"name\":\"应当由公共卫生负担的\",\"when\":{\"flags_any\":[\"public_health\"]}},",
+    " {\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\",\"when\":{\"flags_any\":["
+    "\"work_injury\"]}},",
+    " {\"id\":\"third_party\",\"name\":\"应当由第三人负担的\",\"when\":{\"flags_any\":[\"third_"
+    "party\"]}},",
+    " {\"id\":\"public_health\",\"name\":\"应当由公共卫生负担的\",\"when\":{\"flags_any\":["
+    "\"public_health\"]}},",
     " {\"id\":\"abroad\",\"name\":\"在境外就医的\",\"when\":{\"flags_any\":[\"abroad\"]}},",
-    " {\"id\":\"tonic_cosmetic\",\"name\":\"滋补保健、整形美容等\",\"lines\":[\"tonic_cosmetic\"]},",
-    " {\"id\":\"unfiled\",\"name\":\"未备案异地就医\",\"when\":{\"in_region\":false,\"out_filed\":false},",
+    " {\"id\":\"tonic_cosmetic\",\"name\":\"滋补保健、整形美容等\",\"lines\":[\"tonic_cosmetic\"]}"
+    ",",
+    " {\"id\":\"unfiled\",\"name\":\"未备案异地就医\",\"when\":{\"in_region\":false,\"out_filed\":"
+    "false},",
     "  \"responsibilities\":[\"inpatient_elsewhere\"]}]}",
 };
 
@@ -411,12 +466,11 @@ static void test_profile__doc_patterns(void **state)
   load_yunnan(&pr);
   assert_int_equal(profile_check(&pr, &p, collect, &s, NULL), HMB_OK);
   seen_text(&s, &text);
-  assert_string_equal(text.ptr,
-                      "profile.deductible_max@responsibilities[4].deductible;"
-                      "profile.deductible_max@variants[1];"
-                      "profile.ratio_min@responsibilities[0].bands[0].ratio;"
-                      "profile.ratio_min@responsibilities[0].bands[1].ratio;"
-                      "profile.ratio_min@variants[3]");
+  assert_string_equal(text.ptr, "profile.deductible_max@responsibilities[4].deductible;"
+                                "profile.deductible_max@variants[1];"
+                                "profile.ratio_min@responsibilities[0].bands[0].ratio;"
+                                "profile.ratio_min@responsibilities[0].bands[1].ratio;"
+                                "profile.ratio_min@variants[3]");
   assert_non_null(strstr(s.v[0].message, "20000.00 元（参数“major_illness_threshold”，险种 310）"));
   assert_non_null(strstr(s.v[1].message, "调整为 23000.00 元"));
   buf_release(&text);
@@ -427,7 +481,7 @@ static void test_profile__doc_patterns(void **state)
 /* ---- each check on inline plans ---- */
 
 #define HEAD                                                                                       \
-  "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\",\"year\":2024,\"source\":\"test\","   \
+  "{\"format\":\"hmb-plan/1\",\"id\":\"t\",\"name\":\"测试\",\"year\":2024,\"source\":\"test\"," \
   "\"coverage\":{\"start\":\"2024-01-01\",\"end\":\"2024-12-31\"},"                                \
   "\"enrollment\":{\"window\":{\"start\":\"2023-12-01\",\"end\":\"2023-12-31\"}},"
 #define PREM89 "\"premiums\":{\"bands\":[{\"amount\":\"89\"}]},"
@@ -435,58 +489,86 @@ static void test_profile__doc_patterns(void **state)
 #define RESP(id, comp, ded, ratio, cap)                                                            \
   "{\"id\":\"" id "\",\"name\":\"" id "\",\"sources\":[{\"component\":\"" comp "\"}],"             \
   "\"deductible\":\"" ded "\",\"ratio\":\"" ratio "\",\"cap\":\"" cap "\"}"
-#define ONE(ded, ratio, cap) HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", ded, ratio, cap) "]"
+#define ONE(ded, ratio, cap)                                                                       \
+  HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", ded, ratio, cap) "]"
 #define TWO(capa, capb, rest)                                                                      \
-  HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", capa) ","            \
-              RESP("b", "fulamt_ownpay_amt", "0", "80%", capb) "]" rest
+  HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", capa) "," RESP(      \
+      "b", "fulamt_ownpay_amt", "0", "80%", capb) "]" rest
 
-#define DED "{\"id\":\"ded\",\"check\":\"deductible_max\",\"amount\":\"15000\",\"message\":\"起付线不高于15000元\"}"
-#define RATIO "{\"id\":\"ratio\",\"check\":\"ratio_min\",\"ratio\":\"30%\",\"message\":\"报销比例不低于30%\"}"
-#define CAPT "{\"id\":\"cap\",\"check\":\"cap_min\",\"scope\":\"total\",\"amount\":\"2000000\",\"message\":\"封顶线不低于200万元\"}"
-#define CAPE "{\"id\":\"cape\",\"check\":\"cap_min\",\"scope\":\"each\",\"amount\":\"1000000\",\"message\":\"每项封顶线不低于100万元\"}"
-#define PREMB "{\"id\":\"prem\",\"check\":\"premium_avg_max\",\"tier\":\"basic\",\"amount\":\"100\",\"message\":\"基础保障平均保费不超过100元\"}"
-#define PREMU "{\"id\":\"premu\",\"check\":\"premium_avg_max\",\"tier\":\"upgraded\",\"amount\":\"200\",\"message\":\"升级保障平均保费不超过200元\"}"
-#define LOSS "{\"id\":\"loss\",\"check\":\"loss_ratio_target_min\",\"ratio\":\"70%\",\"message\":\"满期赔付率不低于70%\"}"
-#define TERM "{\"id\":\"term\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"服务期限不少于3年\"}"
+#define DED                                                                                        \
+  "{\"id\":\"ded\",\"check\":\"deductible_max\",\"amount\":\"15000\",\"message\":"                 \
+  "\"起付线不高于15000元\"}"
+#define RATIO                                                                                      \
+  "{\"id\":\"ratio\",\"check\":\"ratio_min\",\"ratio\":\"30%\",\"message\":\"报销比例不低于30%\"}"
+#define CAPT                                                                                       \
+  "{\"id\":\"cap\",\"check\":\"cap_min\",\"scope\":\"total\",\"amount\":\"2000000\",\"message\":"  \
+  "\"封顶线不低于200万元\"}"
+#define CAPE                                                                                       \
+  "{\"id\":\"cape\",\"check\":\"cap_min\",\"scope\":\"each\",\"amount\":\"1000000\",\"message\":"  \
+  "\"每项封顶线不低于100万元\"}"
+#define PREMB                                                                                      \
+  "{\"id\":\"prem\",\"check\":\"premium_avg_max\",\"tier\":\"basic\",\"amount\":\"100\","          \
+  "\"message\":\"基础保障平均保费不超过100元\"}"
+#define PREMU                                                                                      \
+  "{\"id\":\"premu\",\"check\":\"premium_avg_max\",\"tier\":\"upgraded\",\"amount\":\"200\","      \
+  "\"message\":\"升级保障平均保费不超过200元\"}"
+#define LOSS                                                                                       \
+  "{\"id\":\"loss\",\"check\":\"loss_ratio_target_min\",\"ratio\":\"70%\",\"message\":"            \
+  "\"满期赔付率不低于70%\"}"
+#define TERM                                                                                       \
+  "{\"id\":\"term\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"服务期限不少于3年\"}"
 
 static const struct check_case {
   const char *name;
-  const char *rule;     /* one rule of a profile */
-  const char *plan;     /* plan JSON without its closing brace */
-  const char *expect;   /* "code@field;..." in report order, "" for none */
-  const char *message;  /* substring of the first violation's message, or NULL */
+  const char *rule;    /* one rule of a profile */
+  const char *plan;    /* plan JSON without its closing brace */
+  const char *expect;  /* "code@field;..." in report order, "" for none */
+  const char *message; /* substring of the first violation's message, or NULL */
 } check_cases[] = {
     /* deductible_max */
     {"deductible at the limit", DED, ONE("15000", "80%", "1000000"), "", NULL},
     {"deductible above", DED, ONE("15000.01", "80%", "1000000"),
-     "profile.ded@responsibilities[0].deductible", "起付线 15000.01 元高于上限 15000.00 元（起付线不高于15000元）"},
+     "profile.ded@responsibilities[0].deductible",
+     "起付线 15000.01 元高于上限 15000.00 元（起付线不高于15000元）"},
     {"shared pool above", DED,
-     HEAD PREM89 "\"responsibilities\":["
-     "{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],\"deductible\":{\"pool\":\"p\"},\"ratio\":\"80%\",\"cap\":\"1000000\"},"
-     "{\"id\":\"b\",\"name\":\"b\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],\"deductible\":{\"pool\":\"p\"},\"ratio\":\"50%\",\"cap\":\"1000000\"}],"
+     HEAD PREM89
+     "\"responsibilities\":["
+     "{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],\"deductible\":{"
+     "\"pool\":\"p\"},\"ratio\":\"80%\",\"cap\":\"1000000\"},"
+     "{\"id\":\"b\",\"name\":\"b\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
+     "\"deductible\":{\"pool\":\"p\"},\"ratio\":\"50%\",\"cap\":\"1000000\"}],"
      "\"deductible_pools\":[{\"id\":\"p\",\"amount\":\"20000\",\"members\":[\"a\",\"b\"]}]",
      "profile.ded@deductible_pools[0].amount", "共用起付线“p” 20000.00 元"},
     {"parameter, one scheme above", DED,
-     HEAD PREM89 "\"parameters\":{\"th\":{\"name\":\"大病起付线\",\"by_scheme\":{\"310\":\"12000\",\"390\":\"16000\"}}},"
-     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-     "\"deductible\":{\"param\":\"th\"},\"ratio\":\"80%\",\"cap\":\"1000000\"}]",
+     HEAD PREM89 "\"parameters\":{\"th\":{\"name\":\"大病起付线\",\"by_scheme\":{\"310\":\"12000\","
+                 "\"390\":\"16000\"}}},"
+                 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":"
+                 "\"inscp_selfpay\"}],"
+                 "\"deductible\":{\"param\":\"th\"},\"ratio\":\"80%\",\"cap\":\"1000000\"}]",
      "profile.ded@responsibilities[0].deductible", "16000.00 元（参数“th”，险种 390）"},
     {"parameter, all within", DED,
-     HEAD PREM89 "\"parameters\":{\"th\":{\"name\":\"大病起付线\",\"value\":\"15000\",\"by_scheme\":{\"310\":\"12000\"}}},"
-     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-     "\"deductible\":{\"param\":\"th\"},\"ratio\":\"80%\",\"cap\":\"1000000\"}]",
+     HEAD PREM89 "\"parameters\":{\"th\":{\"name\":\"大病起付线\",\"value\":\"15000\",\"by_"
+                 "scheme\":{\"310\":\"12000\"}}},"
+                 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":"
+                 "\"inscp_selfpay\"}],"
+                 "\"deductible\":{\"param\":\"th\"},\"ratio\":\"80%\",\"cap\":\"1000000\"}]",
      "", NULL},
     {"variant replaces the deductible", DED,
-     ONE("10000", "80%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\",\"deductible\":\"20000\",\"note\":\"既往症\"}]",
+     ONE("10000", "80%",
+         "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\","
+                    "\"deductible\":\"20000\",\"note\":\"既往症\"}]",
      "profile.ded@variants[0]", "既往症：责任“a”的起付线调整为 20000.00 元"},
     {"variant adds to the deductible", DED,
-     ONE("14000", "80%", "1000000") ",\"variants\":[{\"when\":{\"age_min\":60},\"responsibility\":\"a\",\"deductible_delta\":\"2000\"}]",
+     ONE("14000", "80%", "1000000") ",\"variants\":[{\"when\":{\"age_min\":60},\"responsibility\":"
+                                    "\"a\",\"deductible_delta\":\"2000\"}]",
      "profile.ded@variants[0]", "16000.00"},
     {"variant lowers a deductible above", DED,
-     ONE("16000", "80%", "1000000") ",\"variants\":[{\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"a\",\"deductible_delta\":\"-2000\"}]",
+     ONE("16000", "80%", "1000000") ",\"variants\":[{\"when\":{\"loyalty_years_min\":2},"
+                                    "\"responsibility\":\"a\",\"deductible_delta\":\"-2000\"}]",
      "profile.ded@responsibilities[0].deductible", NULL},
     {"ratio variant is not a deductible variant", DED,
-     ONE("15000", "80%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\",\"ratio\":\"40%\"}]",
+     ONE("15000", "80%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},"
+                                    "\"responsibility\":\"a\",\"ratio\":\"40%\"}]",
      "", NULL},
 
     /* ratio_min */
@@ -494,33 +576,44 @@ static const struct check_case {
     {"ratio below", RATIO, ONE("0", "29.99%", "1000000"), "profile.ratio@responsibilities[0].ratio",
      "责任“a”赔付比例 29.99% 低于下限 30%（报销比例不低于30%）"},
     {"zero ratio band is not a ratio", RATIO,
-     HEAD PREM89 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-     "\"bands\":[{\"from\":\"0\",\"to\":\"10000\",\"ratio\":\"0%\"},{\"from\":\"10000\",\"ratio\":\"40%\"}],\"cap\":\"1000000\"}]",
+     HEAD PREM89 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":"
+                 "\"inscp_selfpay\"}],"
+                 "\"bands\":[{\"from\":\"0\",\"to\":\"10000\",\"ratio\":\"0%\"},{\"from\":"
+                 "\"10000\",\"ratio\":\"40%\"}],\"cap\":\"1000000\"}]",
      "", NULL},
     {"bands, the low one reported", RATIO,
-     HEAD PREM89 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-     "\"bands\":[{\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"20%\"},{\"from\":\"50000\",\"to\":\"80000\",\"ratio\":\"25%\"},"
-     "{\"from\":\"80000\",\"ratio\":\"50%\"}],\"cap\":\"1000000\"}]",
-     "profile.ratio@responsibilities[0].bands[0].ratio;profile.ratio@responsibilities[0].bands[1].ratio",
+     HEAD PREM89 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":"
+                 "\"inscp_selfpay\"}],"
+                 "\"bands\":[{\"from\":\"0\",\"to\":\"50000\",\"ratio\":\"20%\"},{\"from\":"
+                 "\"50000\",\"to\":\"80000\",\"ratio\":\"25%\"},"
+                 "{\"from\":\"80000\",\"ratio\":\"50%\"}],\"cap\":\"1000000\"}]",
+     "profile.ratio@responsibilities[0].bands[0].ratio;profile.ratio@responsibilities[0].bands[1]."
+     "ratio",
      "第 1 段赔付比例 20% 低于下限 30%"},
     {"one band not from zero", RATIO,
-     HEAD PREM89 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-     "\"bands\":[{\"from\":\"1000\",\"ratio\":\"20%\"}],\"cap\":\"1000000\"}]",
+     HEAD PREM89 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":"
+                 "\"inscp_selfpay\"}],"
+                 "\"bands\":[{\"from\":\"1000\",\"ratio\":\"20%\"}],\"cap\":\"1000000\"}]",
      "profile.ratio@responsibilities[0].bands[0].ratio", NULL},
     {"variant replaces the ratio", RATIO,
-     ONE("0", "70%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\",\"ratio\":\"20%\",\"note\":\"既往症\"}]",
+     ONE("0", "70%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},"
+                                "\"responsibility\":\"a\",\"ratio\":\"20%\",\"note\":\"既往症\"}]",
      "profile.ratio@variants[0]", "既往症：责任“a”赔付比例调整为 20%，低于下限 30%"},
     {"variant subtracts from the ratio", RATIO,
-     ONE("0", "40%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\",\"ratio_delta\":\"-15%\"}]",
+     ONE("0", "40%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},"
+                                "\"responsibility\":\"a\",\"ratio_delta\":\"-15%\"}]",
      "profile.ratio@variants[0]", "25%"},
     {"variant raises a ratio below", RATIO,
-     ONE("0", "25%", "1000000") ",\"variants\":[{\"when\":{\"loyalty_years_min\":3},\"responsibility\":\"a\",\"ratio_delta\":\"+10%\"}]",
+     ONE("0", "25%", "1000000") ",\"variants\":[{\"when\":{\"loyalty_years_min\":3},"
+                                "\"responsibility\":\"a\",\"ratio_delta\":\"+10%\"}]",
      "profile.ratio@responsibilities[0].ratio", NULL},
     {"excluding variant is not a ratio", RATIO,
-     ONE("0", "70%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\",\"excluded\":true}]",
+     ONE("0", "70%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},"
+                                "\"responsibility\":\"a\",\"excluded\":true}]",
      "", NULL},
     {"variant at 30% passes", RATIO,
-     ONE("0", "70%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\",\"ratio\":\"30%\"}]",
+     ONE("0", "70%", "1000000") ",\"variants\":[{\"when\":{\"preexisting\":true},"
+                                "\"responsibility\":\"a\",\"ratio\":\"30%\"}]",
      "", NULL},
 
     /* cap_min total */
@@ -528,49 +621,71 @@ static const struct check_case {
     {"total below", CAPT, TWO("1000000", "999999.99", ""), "profile.cap@responsibilities",
      "一人全年最高可获赔付合计 1999999.99 元低于下限 2000000.00 元"},
     {"shared cap limits the sum", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") ","
-     RESP("b", "fulamt_ownpay_amt", "0", "80%", "1000000") "," RESP("c", "preselfpay_amt", "0", "80%", "400000")
-     "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"1500000\",\"members\":[\"a\",\"b\"]}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "," RESP(
+         "b", "fulamt_ownpay_amt", "0", "80%",
+         "1000000") "," RESP("c", "preselfpay_amt", "0", "80%",
+                             "400000") "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"1500000\","
+                                       "\"members\":[\"a\",\"b\"]}]",
      "profile.cap@responsibilities", "1900000.00"},
     {"shared cap above the sum counts the sum", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") ","
-     RESP("b", "fulamt_ownpay_amt", "0", "80%", "900000") "," RESP("c", "preselfpay_amt", "0", "80%", "100000")
-     "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"5000000\",\"members\":[\"a\",\"b\"]}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "," RESP(
+         "b", "fulamt_ownpay_amt", "0", "80%",
+         "900000") "," RESP("c", "preselfpay_amt", "0", "80%",
+                            "100000") "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"5000000\","
+                                      "\"members\":[\"a\",\"b\"]}]",
      "", NULL},
     {"exclusive group counts the largest", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1500000") ","
-     RESP("b", "fulamt_ownpay_amt", "0", "80%", "1000000") "," RESP("c", "preselfpay_amt", "0", "80%", "600000")
-     "],\"exclusive\":[{\"id\":\"g\",\"members\":[\"b\",\"a\"]}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1500000") "," RESP(
+         "b", "fulamt_ownpay_amt", "0", "80%",
+         "1000000") "," RESP("c", "preselfpay_amt", "0", "80%",
+                             "600000") "],\"exclusive\":[{\"id\":\"g\",\"members\":[\"b\",\"a\"]}]",
      "", NULL},
     {"exclusive group below", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1500000") ","
-     RESP("b", "fulamt_ownpay_amt", "0", "80%", "1000000") "," RESP("c", "preselfpay_amt", "0", "80%", "400000")
-     "],\"exclusive\":[{\"id\":\"g\",\"members\":[\"a\",\"b\"]}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1500000") "," RESP(
+         "b", "fulamt_ownpay_amt", "0", "80%",
+         "1000000") "," RESP("c", "preselfpay_amt", "0", "80%",
+                             "400000") "],\"exclusive\":[{\"id\":\"g\",\"members\":[\"a\",\"b\"]}]",
      "profile.cap@responsibilities", "1900000.00"},
     /* members with own caps above the shared one: the shared cap binds */
     {"shared cap below its members' caps", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "5000000") ","
-     RESP("b", "fulamt_ownpay_amt", "0", "80%", "5000000")
-     "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"1800000\",\"members\":[\"a\",\"b\"]}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "5000000") "," RESP(
+         "b", "fulamt_ownpay_amt", "0", "80%",
+         "5000000") "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"1800000\",\"members\":[\"a\","
+                    "\"b\"]}]",
      "profile.cap@responsibilities", "1800000.00"},
     {"lump sum counts amount x times", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1900000") ","
-     "{\"id\":\"l\",\"name\":\"l\",\"kind\":\"lump_sum\",\"amount\":\"50000\",\"max_times\":2}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%",
+                                   "1900000") ","
+                                              "{\"id\":\"l\",\"name\":\"l\",\"kind\":\"lump_sum\","
+                                              "\"amount\":\"50000\",\"max_times\":2}]",
      "", NULL},
     {"lump sum once is not enough", CAPT,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1900000") ","
-     "{\"id\":\"l\",\"name\":\"l\",\"kind\":\"lump_sum\",\"amount\":\"50000\"}]",
+     HEAD PREM89 "\"responsibilities\":[" RESP(
+         "a", "inscp_selfpay", "0", "80%",
+         "1900000") ","
+                    "{\"id\":\"l\",\"name\":\"l\",\"kind\":\"lump_sum\",\"amount\":\"50000\"}]",
      "profile.cap@responsibilities", "1950000.00"},
     {"variant excluding a responsibility", CAPT,
-     TWO("1000000", "1000000", ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"b\",\"excluded\":true,\"note\":\"既往症\"}]"),
+     TWO("1000000", "1000000",
+         ",\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"b\",\"excluded\":"
+         "true,\"note\":\"既往症\"}]"),
      "profile.cap@variants[0]", "既往症：一人全年最高可获赔付合计降为 1000000.00 元"},
     {"variant lowering a cap", CAPT,
-     TWO("1000000", "1000000", ",\"variants\":[{\"when\":{\"age_min\":80},\"responsibility\":\"a\",\"cap\":\"500000\"}]"),
+     TWO("1000000", "1000000",
+         ",\"variants\":[{\"when\":{\"age_min\":80},\"responsibility\":\"a\",\"cap\":\"500000\"}]"),
      "profile.cap@variants[0]", "1500000.00"},
     {"cap parameter, one scheme below", CAPT,
-     HEAD PREM89 "\"parameters\":{\"c\":{\"name\":\"限额\",\"by_scheme\":{\"310\":\"2000000\",\"390\":\"1000000\"}}},"
-     "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-     "\"ratio\":\"80%\",\"cap\":{\"param\":\"c\"}}]",
+     HEAD PREM89 "\"parameters\":{\"c\":{\"name\":\"限额\",\"by_scheme\":{\"310\":\"2000000\","
+                 "\"390\":\"1000000\"}}},"
+                 "\"responsibilities\":[{\"id\":\"a\",\"name\":\"a\",\"sources\":[{\"component\":"
+                 "\"inscp_selfpay\"}],"
+                 "\"ratio\":\"80%\",\"cap\":{\"param\":\"c\"}}]",
      "profile.cap@responsibilities", "1000000.00 元（险种 390）"},
 
     /* cap_min each */
@@ -578,65 +693,92 @@ static const struct check_case {
     {"each below", CAPE, TWO("1000000", "500000", ""), "profile.cape@responsibilities[1].cap",
      "责任“b”封顶线 500000.00 元低于下限 1000000.00 元"},
     {"each, shared cap below", CAPE,
-     HEAD PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "2000000") ","
-     RESP("b", "fulamt_ownpay_amt", "0", "80%", "2000000")
-     "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"800000\",\"members\":[\"a\",\"b\"]}]",
+     HEAD PREM89
+     "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "2000000") "," RESP(
+         "b", "fulamt_ownpay_amt", "0", "80%",
+         "2000000") "],\"shared_caps\":[{\"id\":\"s\",\"amount\":\"800000\",\"members\":[\"a\","
+                    "\"b\"]}]",
      "profile.cape@shared_caps[0].amount", "共享封顶线“s” 800000.00 元"},
     {"each, variant lowering a cap", CAPE,
-     TWO("1000000", "1000000", ",\"variants\":[{\"when\":{\"age_min\":80},\"responsibility\":\"a\",\"cap\":\"500000\"}]"),
+     TWO("1000000", "1000000",
+         ",\"variants\":[{\"when\":{\"age_min\":80},\"responsibility\":\"a\",\"cap\":\"500000\"}]"),
      "profile.cape@variants[0]", NULL},
 
     /* premium_avg_max */
     {"flat premium within", PREMB, ONE("0", "80%", "1000000"), "", NULL},
     {"upgraded rule skips a basic plan", PREMU,
-     HEAD "\"premiums\":{\"bands\":[{\"amount\":\"250\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     HEAD "\"premiums\":{\"bands\":[{\"amount\":\"250\"}]},\"responsibilities\":[" RESP(
+         "a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "", NULL},
     {"upgraded plan above", PREMU,
-     HEAD "\"tier\":\"upgraded\",\"premiums\":{\"bands\":[{\"amount\":\"250\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
-     "profile.premu@premiums.bands[0].amount", "升级保障统一保费 250.00 元高于平均保费上限 200.00 元（升级保障平均保费不超过200元）"},
+     HEAD "\"tier\":\"upgraded\",\"premiums\":{\"bands\":[{\"amount\":\"250\"}]},"
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     "profile.premu@premiums.bands[0].amount",
+     "升级保障统一保费 250.00 元高于平均保费上限 200.00 元（升级保障平均保费不超过200元）"},
     {"basic rule skips an upgraded plan", PREMB,
-     HEAD "\"tier\":\"upgraded\",\"premiums\":{\"bands\":[{\"amount\":\"150\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     HEAD "\"tier\":\"upgraded\",\"premiums\":{\"bands\":[{\"amount\":\"150\"}]},"
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "", NULL},
     {"bands without shares: the highest", PREMB,
-     HEAD "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\"},{\"age_min\":23,\"age_max\":59,\"amount\":\"89\"},"
-     "{\"age_min\":60,\"amount\":\"139\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     HEAD "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\"},{\"age_min\":23,\"age_max\":"
+          "59,\"amount\":\"89\"},"
+          "{\"age_min\":60,\"amount\":\"139\"}]},\"responsibilities\":[" RESP(
+              "a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "profile.prem@premiums.bands[2].amount", "各档未载明参保人占比，按最高档保守判断"},
     {"weighted average within", PREMB,
-     HEAD "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\",\"expected_share\":\"30%\"},"
+     HEAD
+     "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\",\"expected_share\":\"30%\"},"
      "{\"age_min\":23,\"age_max\":59,\"amount\":\"89\",\"expected_share\":\"50%\"},"
-     "{\"age_min\":60,\"amount\":\"139\",\"expected_share\":\"20%\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     "{\"age_min\":60,\"amount\":\"139\",\"expected_share\":\"20%\"}]},\"responsibilities\":[" RESP(
+         "a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "", NULL},
     {"weighted average above", PREMB,
-     HEAD "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\",\"expected_share\":\"10%\"},"
+     HEAD
+     "\"premiums\":{\"bands\":[{\"age_max\":22,\"amount\":\"39\",\"expected_share\":\"10%\"},"
      "{\"age_min\":23,\"age_max\":59,\"amount\":\"89\",\"expected_share\":\"50%\"},"
-     "{\"age_min\":60,\"amount\":\"139\",\"expected_share\":\"40%\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
-     "profile.prem@premiums.bands", "基础保障平均保费 104.00 元（按各档参保人占比加权）高于上限 100.00 元"},
+     "{\"age_min\":60,\"amount\":\"139\",\"expected_share\":\"40%\"}]},\"responsibilities\":[" RESP(
+         "a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     "profile.prem@premiums.bands",
+     "基础保障平均保费 104.00 元（按各档参保人占比加权）高于上限 100.00 元"},
     {"weighted average exactly at the limit", PREMB,
-     HEAD "\"premiums\":{\"bands\":[{\"age_max\":40,\"amount\":\"100.01\",\"expected_share\":\"50%\"},"
-     "{\"age_min\":41,\"amount\":\"99.99\",\"expected_share\":\"50%\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     HEAD
+     "\"premiums\":{\"bands\":[{\"age_max\":40,\"amount\":\"100.01\",\"expected_share\":\"50%\"},"
+     "{\"age_min\":41,\"amount\":\"99.99\",\"expected_share\":\"50%\"}]},\"responsibilities\":"
+     "[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "", NULL},
     {"weighted average a fraction of a fen above", PREMB,
-     HEAD "\"premiums\":{\"bands\":[{\"age_max\":40,\"amount\":\"100.01\",\"expected_share\":\"50.01%\"},"
-     "{\"age_min\":41,\"amount\":\"99.99\",\"expected_share\":\"49.99%\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+     HEAD "\"premiums\":{\"bands\":[{\"age_max\":40,\"amount\":\"100.01\",\"expected_share\":\"50."
+          "01%\"},"
+          "{\"age_min\":41,\"amount\":\"99.99\",\"expected_share\":\"49.99%\"}]},"
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "profile.prem@premiums.bands", "平均保费 100.000002 元"},
     {"incomplete shares: the highest", PREMB,
      HEAD "\"premiums\":{\"bands\":[{\"age_max\":40,\"amount\":\"80\",\"expected_share\":\"60%\"},"
-     "{\"age_min\":41,\"amount\":\"120\"}]},\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+          "{\"age_min\":41,\"amount\":\"120\"}]},\"responsibilities\":[" RESP(
+              "a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "profile.prem@premiums.bands[1].amount", "各档参保人占比不完整或合计不为100%"},
 
     /* loss_ratio_target_min */
     {"loss ratio missing", LOSS, ONE("0", "80%", "1000000"), "profile.loss@loss_ratio_target",
      "未载明目标赔付率"},
-    {"loss ratio below", LOSS, HEAD "\"loss_ratio_target\":\"69.99%\"," PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+    {"loss ratio below", LOSS,
+     HEAD "\"loss_ratio_target\":\"69.99%\"," PREM89
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "profile.loss@loss_ratio_target", "目标赔付率 69.99% 低于下限 70%（满期赔付率不低于70%）"},
-    {"loss ratio at the limit", LOSS, HEAD "\"loss_ratio_target\":\"70%\"," PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+    {"loss ratio at the limit", LOSS,
+     HEAD "\"loss_ratio_target\":\"70%\"," PREM89
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "", NULL},
 
     /* term_years_min */
     {"term missing", TERM, ONE("0", "80%", "1000000"), "profile.term@term_years", "未载明承保期限"},
-    {"term short", TERM, HEAD "\"term_years\":2," PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+    {"term short", TERM,
+     HEAD "\"term_years\":2," PREM89
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "profile.term@term_years", "承保期限 2 年少于 3 年"},
-    {"term at the limit", TERM, HEAD "\"term_years\":3," PREM89 "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
+    {"term at the limit", TERM,
+     HEAD "\"term_years\":3," PREM89
+          "\"responsibilities\":[" RESP("a", "inscp_selfpay", "0", "80%", "1000000") "]",
      "", NULL},
 };
 
@@ -714,42 +856,54 @@ static const struct {
      HMB_INVALID, "profile.format", "format"},
     {PHEAD "\"rules\":[], \"extra\":1}", HMB_INVALID, "profile.unknown_key", "extra"},
     {PHEAD "\"rules\":[]}", HMB_INVALID, "profile.missing", "rules"},
-    {"{\"format\":\"hmb-profile/1\",\"id\":\"t\",\"source\":\"s\",\"rules\":[" DED "]}", HMB_INVALID,
-     "profile.missing", "name"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_min\",\"amount\":\"1\",\"message\":\"m\"}]}",
+    {"{\"format\":\"hmb-profile/1\",\"id\":\"t\",\"source\":\"s\",\"rules\":[" DED "]}",
+     HMB_INVALID, "profile.missing", "name"},
+    {PHEAD
+     "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_min\",\"amount\":\"1\",\"message\":\"m\"}]}",
      HMB_INVALID, "profile.check", "rules[0].check"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"message\":\"m\"}]}", HMB_INVALID,
-     "profile.missing", "rules[0].amount"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"amount\":\"1\",\"ratio\":\"1%\",\"message\":\"m\"}]}",
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"message\":\"m\"}]}",
+     HMB_INVALID, "profile.missing", "rules[0].amount"},
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"amount\":\"1\",\"ratio\":\"1%"
+           "\",\"message\":\"m\"}]}",
      HMB_INVALID, "profile.param", "rules[0].ratio"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"amount\":15000,\"message\":\"m\"}]}",
+    {PHEAD
+     "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"amount\":15000,\"message\":\"m\"}]}",
      HMB_INVALID, "profile.type", "rules[0].amount"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"amount\":\"1.234\",\"message\":\"m\"}]}",
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"deductible_max\",\"amount\":\"1.234\",\"message\":"
+           "\"m\"}]}",
      HMB_INVALID, "money.decimals", "rules[0].amount"},
     {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"ratio_min\",\"ratio\":\"30\",\"message\":\"m\"}]}",
      HMB_INVALID, NULL, "rules[0].ratio"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"cap_min\",\"amount\":\"1\",\"scope\":\"all\",\"message\":\"m\"}]}",
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"cap_min\",\"amount\":\"1\",\"scope\":\"all\","
+           "\"message\":\"m\"}]}",
      HMB_INVALID, "profile.enum", "rules[0].scope"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"premium_avg_max\",\"amount\":\"1\",\"tier\":\"gold\",\"message\":\"m\"}]}",
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"premium_avg_max\",\"amount\":\"1\",\"tier\":"
+           "\"gold\",\"message\":\"m\"}]}",
      HMB_INVALID, "profile.enum", "rules[0].tier"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":\"3\",\"message\":\"m\"}]}",
+    {PHEAD
+     "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":\"3\",\"message\":\"m\"}]}",
      HMB_INVALID, "profile.type", "rules[0].years"},
     {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":0,\"message\":\"m\"}]}",
      HMB_INVALID, "profile.range", "rules[0].years"},
     {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3}]}", HMB_INVALID,
      "profile.missing", "rules[0].message"},
     {PHEAD "\"rules\":[" TERM "," TERM "]}", HMB_INVALID, "profile.duplicate_id", "rules[1].id"},
-    {PHEAD "\"rules\":[{\"id\":\"Bad Id\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"m\"}]}",
+    {PHEAD
+     "\"rules\":[{\"id\":\"Bad Id\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"m\"}]}",
      HMB_INVALID, "profile.id", "rules[0].id"},
-    {PHEAD "\"rules\":[{\"id\":\"a_rule_id_that_is_far_too_long_x\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"m\"}]}",
+    {PHEAD "\"rules\":[{\"id\":\"a_rule_id_that_is_far_too_long_x\",\"check\":\"term_years_min\","
+           "\"years\":3,\"message\":\"m\"}]}",
      HMB_INVALID, "profile.id_length", "rules[0].id"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3,\"typo\":1,\"message\":\"m\"}]}",
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3,\"typo\":1,"
+           "\"message\":\"m\"}]}",
      HMB_INVALID, "profile.unknown_key", "rules[0].typo"},
-    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"m\"}],\"rules\":[]}",
+    {PHEAD "\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"m\"}],"
+           "\"rules\":[]}",
      HMB_INVALID, "profile.json", NULL},
     /* comments are allowed anywhere */
-    {PHEAD "\"comment\":\"c\",\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3,\"message\":\"m\","
-     "\"years_comment\":\"c\",\"x_note\":1}]}",
+    {PHEAD "\"comment\":\"c\",\"rules\":[{\"id\":\"x\",\"check\":\"term_years_min\",\"years\":3,"
+           "\"message\":\"m\","
+           "\"years_comment\":\"c\",\"x_note\":1}]}",
      HMB_OK, NULL, NULL},
 };
 

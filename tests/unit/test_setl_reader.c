@@ -200,41 +200,42 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-  {"three decimals", "S1,P1,2024-01-01 00:00:00,21,100.001,0,0,0,100,60,40\n", HMB_INVALID,
-   "money.decimals", "mem:2:medfee_sumamt", false},
-  {"exponent", "S1,P1,2024-01-01 00:00:00,21,1e3,0,0,0,100,60,40\n", HMB_INVALID,
-   "money.syntax", "mem:2:medfee_sumamt", false},
-  {"space in amount", "S1,P1,2024-01-01 00:00:00,21,100,0,0,0,100, 60,40\n", HMB_INVALID,
-   "money.syntax", "mem:2:fund_pay_sumamt", false},
-  {"bad date", "S1,P1,2024-02-30 00:00:00,21,100,0,0,0,100,60,40\n", HMB_INVALID,
-   "date.invalid", "mem:2:setl_time", false},
-  {"bad time", "S1,P1,2024-02-01 24:00:00,21,100,0,0,0,100,60,40\n", HMB_INVALID,
-   "datetime.invalid", "mem:2:setl_time", false},
-  {"code letters", "S1,P1,2024-01-01,2a,100,0,0,0,100,60,40\n", HMB_INVALID, "code.syntax",
-   "mem:2:med_type", false},
-  {"code range", "S1,P1,2024-01-01,1234567,100,0,0,0,100,60,40\n", HMB_INVALID, "code.range",
-   "mem:2:med_type", false},
-  {"negative code", "S1,P1,2024-01-01,-21,100,0,0,0,100,60,40\n", HMB_INVALID, "code.syntax",
-   "mem:2:med_type", false},
-  {"too few columns", "S1,P1,2024-01-01\n", HMB_INVALID, "csv.columns", "mem:2", false},
-  {"too many columns", "S1,P1,2024-01-01,21,100,0,0,0,100,60,40,x\n", HMB_INVALID,
-   "csv.columns", "mem:2", false},
-  {"empty required", "S1,P1,2024-01-01,,100,0,0,0,100,60,40\n", HMB_INVALID, "field.missing",
-   "mem:2:med_type", false},
-  {"empty setl_id", ",P1,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID, "field.missing",
-   "mem:2:setl_id", false},
-  {"id too long", "S123456789012345678901234567890123456789,P1,2024-01-01,21,100,0,0,0,100,60,40\n",
-   HMB_INVALID, "text.too_long", "mem:2:setl_id", false},
-  {"bad utf-8", "S1,P\xff,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID, "text.invalid",
-   "mem:2:psn_no", false},
-  {"overlong utf-8", "S1,P\xc0\xaf,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
-   "text.invalid", "mem:2:psn_no", false},
-  {"control char", "S1,P\x01,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID, "text.invalid",
-   "mem:2:psn_no", false},
-  {"text after quote", "S1,\"P1\"x,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
-   "csv.after_quote", "mem:2:psn_no", false},
-  {"unterminated quote", "S1,\"P1,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
-   "csv.unterminated_quote", "mem:2:psn_no", true},
+    {"three decimals", "S1,P1,2024-01-01 00:00:00,21,100.001,0,0,0,100,60,40\n", HMB_INVALID,
+     "money.decimals", "mem:2:medfee_sumamt", false},
+    {"exponent", "S1,P1,2024-01-01 00:00:00,21,1e3,0,0,0,100,60,40\n", HMB_INVALID, "money.syntax",
+     "mem:2:medfee_sumamt", false},
+    {"space in amount", "S1,P1,2024-01-01 00:00:00,21,100,0,0,0,100, 60,40\n", HMB_INVALID,
+     "money.syntax", "mem:2:fund_pay_sumamt", false},
+    {"bad date", "S1,P1,2024-02-30 00:00:00,21,100,0,0,0,100,60,40\n", HMB_INVALID, "date.invalid",
+     "mem:2:setl_time", false},
+    {"bad time", "S1,P1,2024-02-01 24:00:00,21,100,0,0,0,100,60,40\n", HMB_INVALID,
+     "datetime.invalid", "mem:2:setl_time", false},
+    {"code letters", "S1,P1,2024-01-01,2a,100,0,0,0,100,60,40\n", HMB_INVALID, "code.syntax",
+     "mem:2:med_type", false},
+    {"code range", "S1,P1,2024-01-01,1234567,100,0,0,0,100,60,40\n", HMB_INVALID, "code.range",
+     "mem:2:med_type", false},
+    {"negative code", "S1,P1,2024-01-01,-21,100,0,0,0,100,60,40\n", HMB_INVALID, "code.syntax",
+     "mem:2:med_type", false},
+    {"too few columns", "S1,P1,2024-01-01\n", HMB_INVALID, "csv.columns", "mem:2", false},
+    {"too many columns", "S1,P1,2024-01-01,21,100,0,0,0,100,60,40,x\n", HMB_INVALID, "csv.columns",
+     "mem:2", false},
+    {"empty required", "S1,P1,2024-01-01,,100,0,0,0,100,60,40\n", HMB_INVALID, "field.missing",
+     "mem:2:med_type", false},
+    {"empty setl_id", ",P1,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID, "field.missing",
+     "mem:2:setl_id", false},
+    {"id too long",
+     "S123456789012345678901234567890123456789,P1,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
+     "text.too_long", "mem:2:setl_id", false},
+    {"bad utf-8", "S1,P\xff,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID, "text.invalid",
+     "mem:2:psn_no", false},
+    {"overlong utf-8", "S1,P\xc0\xaf,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
+     "text.invalid", "mem:2:psn_no", false},
+    {"control char", "S1,P\x01,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID, "text.invalid",
+     "mem:2:psn_no", false},
+    {"text after quote", "S1,\"P1\"x,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
+     "csv.after_quote", "mem:2:psn_no", false},
+    {"unterminated quote", "S1,\"P1,2024-01-01,21,100,0,0,0,100,60,40\n", HMB_INVALID,
+     "csv.unterminated_quote", "mem:2:psn_no", true},
 };
 
 static void test_setl_reader__csv_bad_rows(void **state)
@@ -341,14 +342,14 @@ struct header_case {
 static void test_setl_reader__csv_header_errors(void **state)
 {
   static const struct header_case cases[] = {
-    {"setl_id,psn_no\n", "csv.missing_column", "mem:1:med_type"},
-    {H "", "", ""}, /* fine: no rows */
-    {"setl_id,psn_no,setl_id,setl_time,med_type,medfee_sumamt,fulamt_ownpay_amt,"
-     "overlmt_selfpay,preselfpay_amt,inscp_scp_amt,fund_pay_sumamt,psn_part_amt\n",
-     "csv.duplicate_column", "mem:1:setl_id"},
-    {"", "csv.empty", "mem:1"},
-    {"\n\n", "csv.empty", "mem:3"},
-    {"a,\"b\n", "csv.unterminated_quote", "mem:1"},
+      {"setl_id,psn_no\n", "csv.missing_column", "mem:1:med_type"},
+      {H "", "", ""}, /* fine: no rows */
+      {"setl_id,psn_no,setl_id,setl_time,med_type,medfee_sumamt,fulamt_ownpay_amt,"
+       "overlmt_selfpay,preselfpay_amt,inscp_scp_amt,fund_pay_sumamt,psn_part_amt\n",
+       "csv.duplicate_column", "mem:1:setl_id"},
+      {"", "csv.empty", "mem:1"},
+      {"\n\n", "csv.empty", "mem:3"},
+      {"a,\"b\n", "csv.unterminated_quote", "mem:1"},
   };
   size_t i;
   (void)state;
@@ -367,8 +368,8 @@ static void test_setl_reader__csv_header_errors(void **state)
     }
     if (st == HMB_OK || strcmp(err.code, cases[i].code) != 0 ||
         !ends_with(err.field, cases[i].field))
-      fail_msg("case %zu: want %s at %s, got %s at %s", i, cases[i].code, cases[i].field,
-               err.code, err.field);
+      fail_msg("case %zu: want %s at %s, got %s at %s", i, cases[i].code, cases[i].field, err.code,
+               err.field);
     assert_null(r);
   }
 }
@@ -512,14 +513,14 @@ static void test_setl_reader__csv_pipe_matches_memory(void **state)
   unsigned long n = 0;
   (void)state;
   assert_non_null(csv);
-  p += snprintf(p, 256, "%s", "setl_id,psn_no,setl_time,med_type,medfee_sumamt,fulamt_ownpay_amt,"
-                              "overlmt_selfpay,preselfpay_amt,inscp_scp_amt,fund_pay_sumamt,"
-                              "psn_part_amt,memo\r\n");
+  p += snprintf(p, 256, "%s",
+                "setl_id,psn_no,setl_time,med_type,medfee_sumamt,fulamt_ownpay_amt,"
+                "overlmt_selfpay,preselfpay_amt,inscp_scp_amt,fund_pay_sumamt,"
+                "psn_part_amt,memo\r\n");
   for (i = 0; i < rows; i++)
-    p += snprintf(p, 120,
-                  "S%zu,P%zu,2024-01-01 00:00:00,21,%zu.%02zu,0,0,0,%zu.%02zu,0,%zu.%02zu,%s\n", i,
-                  i % 977, i, i % 100, i, i % 100, i, i % 100,
-                  i % 7 ? "plain" : "\"quoted,\nline\"");
+    p += snprintf(
+        p, 120, "S%zu,P%zu,2024-01-01 00:00:00,21,%zu.%02zu,0,0,0,%zu.%02zu,0,%zu.%02zu,%s\n", i,
+        i % 977, i, i % 100, i, i % 100, i, i % 100, i % 7 ? "plain" : "\"quoted,\nline\"");
   len = (size_t)(p - csv);
   assert_true(len > 4u * 1024u * 1024u);
   assert_int_equal(pipe(fds), 0);
@@ -653,61 +654,64 @@ struct jbad {
 #define JOK JREQ ",\"medfee_sumamt\":1,\"inscp_scp_amt\":1"
 
 static const struct jbad jbad_cases[] = {
-  {"three decimals", "{" JREQ ",\"medfee_sumamt\":1.234,\"inscp_scp_amt\":1}", HMB_INVALID,
-   "money.decimals", "medfee_sumamt"},
-  {"three decimals string", "{" JREQ ",\"medfee_sumamt\":\"1.234\",\"inscp_scp_amt\":1}",
-   HMB_INVALID, "money.decimals", "medfee_sumamt"},
-  {"exponent", "{" JREQ ",\"medfee_sumamt\":1e2,\"inscp_scp_amt\":1}", HMB_INVALID,
-   "json.exponent", "medfee_sumamt"},
-  {"leading zero", "{" JREQ ",\"medfee_sumamt\":01,\"inscp_scp_amt\":1}", HMB_INVALID,
-   "json.syntax", "@"},
-  {"duplicate key", "{" JOK ",\"psn_no\":\"P2\"}", HMB_INVALID, "json.duplicate_key", "psn_no"},
-  {"duplicate unknown key", "{" JOK ",\"x\":1,\"x\":2}", HMB_INVALID, "json.duplicate_key", "x"},
-  {"duplicate escaped key", "{" JOK ",\"x\":1,\"\\u0078\":2}", HMB_INVALID,
-   "json.duplicate_key", "x"},
-  {"id as number", "{" JOK ",\"mdtrt_id\":123}", HMB_INVALID, "json.type", "mdtrt_id"},
-  {"amount as bool", "{" JREQ ",\"medfee_sumamt\":true,\"inscp_scp_amt\":1}", HMB_INVALID,
-   "json.type", "medfee_sumamt"},
-  {"details as object", "{" JOK ",\"details\":{}}", HMB_INVALID, "json.type", "details"},
-  {"details of strings", "{" JOK ",\"details\":[\"a\"]}", HMB_INVALID, "json.type", "details"},
-  {"nested unknown", "{" JOK ",\"extra\":{\"a\":1}}", HMB_INVALID, "json.nesting", "extra"},
-  {"nested in details", "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":"
-                        "1,\"x\":[1]}]}",
-   HMB_INVALID, "json.nesting", "details[0].x"},
-  {"bad detail", "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1},"
-                 "{\"med_list_codg\":\"B\",\"det_item_fee_sumamt\":1,\"cnt\":1.00001}]}",
-   HMB_INVALID, "cnt.decimals", "details[1].cnt"},
-  {"detail missing", "{" JOK ",\"details\":[{\"med_list_codg\":\"A\"}]}", HMB_INVALID,
-   "field.missing", "details[0].det_item_fee_sumamt"},
-  {"too many details", "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1},"
-                       "{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1},"
-                       "{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1}]}",
-   HMB_TOO_LARGE, "details.too_many", "details"},
-  {"trailing garbage", "{" JOK "} x", HMB_INVALID, "json.syntax", "@"},
-  {"two objects", "{" JOK "}{}", HMB_INVALID, "json.syntax", "@"},
-  {"missing required", "{\"setl_id\":\"J1\",\"psn_no\":\"P1\"}", HMB_INVALID, "field.missing",
-   "med_type"},
-  {"null required", "{" JREQ ",\"medfee_sumamt\":null,\"inscp_scp_amt\":1}", HMB_INVALID,
-   "field.missing", "medfee_sumamt"},
-  {"not an object", "[1]", HMB_INVALID, "json.syntax", "@1"},
-  {"empty", "", HMB_INVALID, "json.syntax", "@1"},
-  {"unterminated string", "{\"setl_id\":\"J1", HMB_INVALID, "json.syntax", "@"},
-  {"unterminated object", "{" JOK, HMB_INVALID, "json.syntax", "@"},
-  {"lone low surrogate", "{" JOK ",\"x\":\"\\udc00\"}", HMB_INVALID, "json.syntax", "@"},
-  {"lone high surrogate", "{" JOK ",\"x\":\"\\ud800x\"}", HMB_INVALID, "json.syntax", "@"},
-  {"nul escape", "{" JOK ",\"x\":\"\\u0000\"}", HMB_INVALID, "json.syntax", "@"},
-  {"bad escape", "{" JOK ",\"x\":\"\\q\"}", HMB_INVALID, "json.syntax", "@"},
-  {"raw control", "{" JOK ",\"x\":\"a\tb\"}", HMB_INVALID, "json.syntax", "@"},
-  {"bad utf-8", "{" JOK ",\"x\":\"\xed\xa0\x80\"}", HMB_INVALID, "json.syntax", "@"},
-  {"control in id", "{" JOK ",\"mdtrt_id\":\"a\\nb\"}", HMB_INVALID, "text.invalid", "mdtrt_id"},
-  {"id too long", "{" JOK ",\"mdtrt_id\":\"0123456789012345678901234567890123456789\"}",
-   HMB_INVALID, "text.too_long", "mdtrt_id"},
-  {"bad txn", "{" JOK ",\"txn\":2209}", HMB_INVALID, "txn.unknown", "txn"},
-  {"bad out_filed", "{" JOK ",\"out_filed\":2}", HMB_INVALID, "out_filed.syntax", "out_filed"},
-  {"code float", "{" JOK ",\"hosp_lv\":1.5}", HMB_INVALID, "code.syntax", "hosp_lv"},
-  {"bad literal", "{" JOK ",\"x\":nul}", HMB_INVALID, "json.syntax", "@"},
-  {"missing colon", "{\"setl_id\" \"J1\"}", HMB_INVALID, "json.syntax", "@12"},
-  {"trailing comma", "{" JOK ",}", HMB_INVALID, "json.syntax", "@"},
+    {"three decimals", "{" JREQ ",\"medfee_sumamt\":1.234,\"inscp_scp_amt\":1}", HMB_INVALID,
+     "money.decimals", "medfee_sumamt"},
+    {"three decimals string", "{" JREQ ",\"medfee_sumamt\":\"1.234\",\"inscp_scp_amt\":1}",
+     HMB_INVALID, "money.decimals", "medfee_sumamt"},
+    {"exponent", "{" JREQ ",\"medfee_sumamt\":1e2,\"inscp_scp_amt\":1}", HMB_INVALID,
+     "json.exponent", "medfee_sumamt"},
+    {"leading zero", "{" JREQ ",\"medfee_sumamt\":01,\"inscp_scp_amt\":1}", HMB_INVALID,
+     "json.syntax", "@"},
+    {"duplicate key", "{" JOK ",\"psn_no\":\"P2\"}", HMB_INVALID, "json.duplicate_key", "psn_no"},
+    {"duplicate unknown key", "{" JOK ",\"x\":1,\"x\":2}", HMB_INVALID, "json.duplicate_key", "x"},
+    {"duplicate escaped key", "{" JOK ",\"x\":1,\"\\u0078\":2}", HMB_INVALID, "json.duplicate_key",
+     "x"},
+    {"id as number", "{" JOK ",\"mdtrt_id\":123}", HMB_INVALID, "json.type", "mdtrt_id"},
+    {"amount as bool", "{" JREQ ",\"medfee_sumamt\":true,\"inscp_scp_amt\":1}", HMB_INVALID,
+     "json.type", "medfee_sumamt"},
+    {"details as object", "{" JOK ",\"details\":{}}", HMB_INVALID, "json.type", "details"},
+    {"details of strings", "{" JOK ",\"details\":[\"a\"]}", HMB_INVALID, "json.type", "details"},
+    {"nested unknown", "{" JOK ",\"extra\":{\"a\":1}}", HMB_INVALID, "json.nesting", "extra"},
+    {"nested in details",
+     "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":"
+     "1,\"x\":[1]}]}",
+     HMB_INVALID, "json.nesting", "details[0].x"},
+    {"bad detail",
+     "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1},"
+     "{\"med_list_codg\":\"B\",\"det_item_fee_sumamt\":1,\"cnt\":1.00001}]}",
+     HMB_INVALID, "cnt.decimals", "details[1].cnt"},
+    {"detail missing", "{" JOK ",\"details\":[{\"med_list_codg\":\"A\"}]}", HMB_INVALID,
+     "field.missing", "details[0].det_item_fee_sumamt"},
+    {"too many details",
+     "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1},"
+     "{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1},"
+     "{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1}]}",
+     HMB_TOO_LARGE, "details.too_many", "details"},
+    {"trailing garbage", "{" JOK "} x", HMB_INVALID, "json.syntax", "@"},
+    {"two objects", "{" JOK "}{}", HMB_INVALID, "json.syntax", "@"},
+    {"missing required", "{\"setl_id\":\"J1\",\"psn_no\":\"P1\"}", HMB_INVALID, "field.missing",
+     "med_type"},
+    {"null required", "{" JREQ ",\"medfee_sumamt\":null,\"inscp_scp_amt\":1}", HMB_INVALID,
+     "field.missing", "medfee_sumamt"},
+    {"not an object", "[1]", HMB_INVALID, "json.syntax", "@1"},
+    {"empty", "", HMB_INVALID, "json.syntax", "@1"},
+    {"unterminated string", "{\"setl_id\":\"J1", HMB_INVALID, "json.syntax", "@"},
+    {"unterminated object", "{" JOK, HMB_INVALID, "json.syntax", "@"},
+    {"lone low surrogate", "{" JOK ",\"x\":\"\\udc00\"}", HMB_INVALID, "json.syntax", "@"},
+    {"lone high surrogate", "{" JOK ",\"x\":\"\\ud800x\"}", HMB_INVALID, "json.syntax", "@"},
+    {"nul escape", "{" JOK ",\"x\":\"\\u0000\"}", HMB_INVALID, "json.syntax", "@"},
+    {"bad escape", "{" JOK ",\"x\":\"\\q\"}", HMB_INVALID, "json.syntax", "@"},
+    {"raw control", "{" JOK ",\"x\":\"a\tb\"}", HMB_INVALID, "json.syntax", "@"},
+    {"bad utf-8", "{" JOK ",\"x\":\"\xed\xa0\x80\"}", HMB_INVALID, "json.syntax", "@"},
+    {"control in id", "{" JOK ",\"mdtrt_id\":\"a\\nb\"}", HMB_INVALID, "text.invalid", "mdtrt_id"},
+    {"id too long", "{" JOK ",\"mdtrt_id\":\"0123456789012345678901234567890123456789\"}",
+     HMB_INVALID, "text.too_long", "mdtrt_id"},
+    {"bad txn", "{" JOK ",\"txn\":2209}", HMB_INVALID, "txn.unknown", "txn"},
+    {"bad out_filed", "{" JOK ",\"out_filed\":2}", HMB_INVALID, "out_filed.syntax", "out_filed"},
+    {"code float", "{" JOK ",\"hosp_lv\":1.5}", HMB_INVALID, "code.syntax", "hosp_lv"},
+    {"bad literal", "{" JOK ",\"x\":nul}", HMB_INVALID, "json.syntax", "@"},
+    {"missing colon", "{\"setl_id\" \"J1\"}", HMB_INVALID, "json.syntax", "@12"},
+    {"trailing comma", "{" JOK ",}", HMB_INVALID, "json.syntax", "@"},
 };
 
 static void test_setl_reader__jsonl_errors(void **state)
@@ -797,11 +801,17 @@ static void test_setl_reader__cnt_parse(void **state)
     enum hmb_status st;
     int64_t v;
   } cases[] = {
-    {"1", HMB_OK, 10000},          {"0.0001", HMB_OK, 1},       {"-2.5", HMB_OK, -25000},
-    {"100000000000", HMB_OK, INT64_C(1000000000000000)},
-    {"100000000001", HMB_INVALID, 0}, {"1.00001", HMB_INVALID, 0}, {"1.", HMB_INVALID, 0},
-    {".5", HMB_INVALID, 0},        {"", HMB_INVALID, 0},        {"1e3", HMB_INVALID, 0},
-    {"-", HMB_INVALID, 0},
+      {"1", HMB_OK, 10000},
+      {"0.0001", HMB_OK, 1},
+      {"-2.5", HMB_OK, -25000},
+      {"100000000000", HMB_OK, INT64_C(1000000000000000)},
+      {"100000000001", HMB_INVALID, 0},
+      {"1.00001", HMB_INVALID, 0},
+      {"1.", HMB_INVALID, 0},
+      {".5", HMB_INVALID, 0},
+      {"", HMB_INVALID, 0},
+      {"1e3", HMB_INVALID, 0},
+      {"-", HMB_INVALID, 0},
   };
   size_t i;
   (void)state;
@@ -820,8 +830,7 @@ static void test_setl_reader__alloc_failures(void **state)
   const char *csv = H "S1,P1,2024-01-01,21,1,0,0,0,1,0,1\n"
                       "\"S2\",\"P\"\"2\",2024-01-01,21,1,0,0,0,1,0,1\n";
   const char *det = "setl_id,med_list_codg,det_item_fee_sumamt\nS1,A,1\nS2,B,1\nS3,C,1\n";
-  const char *jl =
-      "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1}]}\n";
+  const char *jl = "{" JOK ",\"details\":[{\"med_list_codg\":\"A\",\"det_item_fee_sumamt\":1}]}\n";
   unsigned long n;
   int fmt;
   (void)state;
@@ -854,27 +863,27 @@ static void test_setl_reader__alloc_failures(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_setl_reader__csv_column_order_and_optional),
-    cmocka_unit_test(test_setl_reader__csv_crlf_bom),
-    cmocka_unit_test(test_setl_reader__csv_quoting),
-    cmocka_unit_test(test_setl_reader__csv_bad_rows),
-    cmocka_unit_test(test_setl_reader__csv_amounts_exact),
-    cmocka_unit_test(test_setl_reader__csv_field_too_long),
-    cmocka_unit_test(test_setl_reader__csv_row_too_long),
-    cmocka_unit_test(test_setl_reader__csv_header_errors),
-    cmocka_unit_test(test_setl_reader__csv_details_join),
-    cmocka_unit_test(test_setl_reader__csv_details_errors),
-    cmocka_unit_test(test_setl_reader__csv_details_limit),
-    cmocka_unit_test(test_setl_reader__csv_pipe_matches_memory),
-    cmocka_unit_test(test_setl_reader__open_missing_file),
-    cmocka_unit_test(test_setl_reader__jsonl_numbers_exact),
-    cmocka_unit_test(test_setl_reader__jsonl_escapes),
-    cmocka_unit_test(test_setl_reader__jsonl_details),
-    cmocka_unit_test(test_setl_reader__jsonl_errors),
-    cmocka_unit_test(test_setl_reader__jsonl_file),
-    cmocka_unit_test(test_setl_reader__jsonl_with_details_file),
-    cmocka_unit_test(test_setl_reader__cnt_parse),
-    cmocka_unit_test(test_setl_reader__alloc_failures),
+      cmocka_unit_test(test_setl_reader__csv_column_order_and_optional),
+      cmocka_unit_test(test_setl_reader__csv_crlf_bom),
+      cmocka_unit_test(test_setl_reader__csv_quoting),
+      cmocka_unit_test(test_setl_reader__csv_bad_rows),
+      cmocka_unit_test(test_setl_reader__csv_amounts_exact),
+      cmocka_unit_test(test_setl_reader__csv_field_too_long),
+      cmocka_unit_test(test_setl_reader__csv_row_too_long),
+      cmocka_unit_test(test_setl_reader__csv_header_errors),
+      cmocka_unit_test(test_setl_reader__csv_details_join),
+      cmocka_unit_test(test_setl_reader__csv_details_errors),
+      cmocka_unit_test(test_setl_reader__csv_details_limit),
+      cmocka_unit_test(test_setl_reader__csv_pipe_matches_memory),
+      cmocka_unit_test(test_setl_reader__open_missing_file),
+      cmocka_unit_test(test_setl_reader__jsonl_numbers_exact),
+      cmocka_unit_test(test_setl_reader__jsonl_escapes),
+      cmocka_unit_test(test_setl_reader__jsonl_details),
+      cmocka_unit_test(test_setl_reader__jsonl_errors),
+      cmocka_unit_test(test_setl_reader__jsonl_file),
+      cmocka_unit_test(test_setl_reader__jsonl_with_details_file),
+      cmocka_unit_test(test_setl_reader__cnt_parse),
+      cmocka_unit_test(test_setl_reader__alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,21 +19,21 @@ static const struct {
   const char *s;
   const char *want;
 } good[] = {
-  {"9144030071526726XG", "9144030071526726XG"},
-  {"91330100716105852F", "91330100716105852F"},
-  {"914403001922038216", "914403001922038216"},
-  {"91110000802100433B", "91110000802100433B"},
-  {"91110108551385082Q", "91110108551385082Q"},
-  {"9144030071526726xg", "9144030071526726XG"}, /* lowercase is normalized */
-  {"91330100716105852f", "91330100716105852F"},
-  {"12100000400000397W", "12100000400000397W"}, /* 机构编制, central level */
-  {"51110000500000001E", "51110000500000001E"}, /* 民政 */
-  {"Y1370100MA3C00001U", "Y1370100MA3C00001U"}, /* 其他 */
-  {"N2370102MA3C00001X", "N2370102MA3C00001X"}, /* 农业 */
-  {"A1100000MA0000001F", "A1100000MA0000001F"},
-  {"93370102MA3C000018", "93370102MA3C000018"}, /* 农民专业合作社 */
-  {"91370102MA3C000260", "91370102MA3C000260"}, /* sum mod 31 == 0: check '0' */
-  {"91370102MA3C00016Y", "91370102MA3C00016Y"}, /* check value 30 */
+    {"9144030071526726XG", "9144030071526726XG"},
+    {"91330100716105852F", "91330100716105852F"},
+    {"914403001922038216", "914403001922038216"},
+    {"91110000802100433B", "91110000802100433B"},
+    {"91110108551385082Q", "91110108551385082Q"},
+    {"9144030071526726xg", "9144030071526726XG"}, /* lowercase is normalized */
+    {"91330100716105852f", "91330100716105852F"},
+    {"12100000400000397W", "12100000400000397W"}, /* 机构编制, central level */
+    {"51110000500000001E", "51110000500000001E"}, /* 民政 */
+    {"Y1370100MA3C00001U", "Y1370100MA3C00001U"}, /* 其他 */
+    {"N2370102MA3C00001X", "N2370102MA3C00001X"}, /* 农业 */
+    {"A1100000MA0000001F", "A1100000MA0000001F"},
+    {"93370102MA3C000018", "93370102MA3C000018"}, /* 农民专业合作社 */
+    {"91370102MA3C000260", "91370102MA3C000260"}, /* sum mod 31 == 0: check '0' */
+    {"91370102MA3C00016Y", "91370102MA3C00016Y"}, /* check value 30 */
 };
 
 static void test_uscc__valid(void **state)
@@ -56,38 +56,38 @@ static const struct {
   const char *s;
   const char *code;
 } bad[] = {
-  /* length */
-  {"", "uscc.length"},
-  {"9144030071526726X", "uscc.length"},
-  {"9144030071526726XG0", "uscc.length"},
-  {"440301103005678", "uscc.length"}, /* an old 15-digit registration number */
-  {"71526726-X", "uscc.length"},      /* an old organization code */
-  {"９１４４０３００７１５２６７２６ＸＧ", "uscc.length"},
-  /* characters outside the charset */
-  {"9144030071526726IG", "uscc.char"},
-  {"9144030071526726OG", "uscc.char"},
-  {"9144030071526726ZG", "uscc.char"},
-  {"9144030071526726SG", "uscc.char"},
-  {"9144030071526726VG", "uscc.char"},
-  {"9144030071526726iG", "uscc.char"}, /* lowercase of a banned letter */
-  {"9144030071526726X ", "uscc.char"},
-  {" 144030071526726XG", "uscc.char"},
-  {"91440300-1526726XG", "uscc.char"},
-  /* registration authority and category */
-  {"B11100001000005898", "uscc.authority"},
-  {"01110000100000589K", "uscc.authority"},
-  {"90110000100000589D", "uscc.authority"},
-  {"9A110000100000589E", "uscc.authority"},
-  /* region */
-  {"91A10000100000589N", "uscc.region"},
-  {"919900001000005891", "uscc.region"},
-  {"91000000100000589F", "uscc.region"},
-  /* check character */
-  {"91110000100000589B", "uscc.checksum"}, /* the right one is A */
-  {"9144030071526726XH", "uscc.checksum"},
-  {"9144030071526726X0", "uscc.checksum"},
-  {"91330100716105853F", "uscc.checksum"}, /* one digit changed */
-  {"91330100761105852F", "uscc.checksum"}, /* two digits swapped */
+    /* length */
+    {"", "uscc.length"},
+    {"9144030071526726X", "uscc.length"},
+    {"9144030071526726XG0", "uscc.length"},
+    {"440301103005678", "uscc.length"}, /* an old 15-digit registration number */
+    {"71526726-X", "uscc.length"},      /* an old organization code */
+    {"９１４４０３００７１５２６７２６ＸＧ", "uscc.length"},
+    /* characters outside the charset */
+    {"9144030071526726IG", "uscc.char"},
+    {"9144030071526726OG", "uscc.char"},
+    {"9144030071526726ZG", "uscc.char"},
+    {"9144030071526726SG", "uscc.char"},
+    {"9144030071526726VG", "uscc.char"},
+    {"9144030071526726iG", "uscc.char"}, /* lowercase of a banned letter */
+    {"9144030071526726X ", "uscc.char"},
+    {" 144030071526726XG", "uscc.char"},
+    {"91440300-1526726XG", "uscc.char"},
+    /* registration authority and category */
+    {"B11100001000005898", "uscc.authority"},
+    {"01110000100000589K", "uscc.authority"},
+    {"90110000100000589D", "uscc.authority"},
+    {"9A110000100000589E", "uscc.authority"},
+    /* region */
+    {"91A10000100000589N", "uscc.region"},
+    {"919900001000005891", "uscc.region"},
+    {"91000000100000589F", "uscc.region"},
+    /* check character */
+    {"91110000100000589B", "uscc.checksum"}, /* the right one is A */
+    {"9144030071526726XH", "uscc.checksum"},
+    {"9144030071526726X0", "uscc.checksum"},
+    {"91330100716105853F", "uscc.checksum"}, /* one digit changed */
+    {"91330100761105852F", "uscc.checksum"}, /* two digits swapped */
 };
 
 static void test_uscc__invalid(void **state)
@@ -154,10 +154,10 @@ static void test_uscc__single_errors_caught(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_uscc__valid),
-    cmocka_unit_test(test_uscc__invalid),
-    cmocka_unit_test(test_uscc__messages),
-    cmocka_unit_test(test_uscc__single_errors_caught),
+      cmocka_unit_test(test_uscc__valid),
+      cmocka_unit_test(test_uscc__invalid),
+      cmocka_unit_test(test_uscc__messages),
+      cmocka_unit_test(test_uscc__single_errors_caught),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

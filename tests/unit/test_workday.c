@@ -66,62 +66,62 @@ static const struct {
   bool workday;
   const char *name; /* holiday name, or NULL */
 } day_cases[] = {
-  /* 2021 */
-  {"2021-01-01", false, "元旦"},
-  {"2021-02-12", false, "春节"},      /* Friday inside 春节 */
-  {"2021-02-20", true, NULL},         /* Saturday, 调休上班 */
-  {"2021-02-07", true, NULL},         /* Sunday, 调休上班 */
-  {"2021-03-06", false, NULL},        /* ordinary Saturday */
-  {"2021-03-08", true, NULL},         /* ordinary Monday */
-  {"2021-10-07", false, "国庆节"},    /* Thursday */
-  {"2021-09-18", true, NULL},         /* Saturday before 中秋 */
-  /* 2022 */
-  {"2022-02-01", false, "春节"},
-  {"2022-04-02", true, NULL},         /* Saturday before 清明 */
-  {"2022-03-05", false, NULL},
-  {"2022-03-07", true, NULL},
-  {"2022-10-09", true, NULL},         /* Sunday after 国庆 */
-  {"2022-12-31", false, "元旦"},      /* named by the 2023 notice */
-  /* 2023 */
-  {"2023-01-02", false, "元旦"},      /* Monday */
-  {"2023-04-05", false, "清明节"},    /* Wednesday, one day only */
-  {"2023-04-06", true, NULL},
-  {"2023-06-25", true, NULL},         /* Sunday after 端午 */
-  {"2023-03-04", false, NULL},
-  {"2023-03-06", true, NULL},
-  {"2023-09-29", false, "中秋节、国庆节"},
-  {"2023-10-07", true, NULL},
-  {"2023-12-30", false, "元旦"},      /* named by the 2024 notice */
-  /* 2024 */
-  {"2024-01-01", false, "元旦"},
-  {"2024-02-09", true, NULL},         /* 除夕 Friday: only "encouraged" off */
-  {"2024-02-12", false, "春节"},
-  {"2024-02-18", true, NULL},         /* Sunday, 调休上班 */
-  {"2024-04-07", true, NULL},         /* Sunday after 清明 */
-  {"2024-10-12", true, NULL},         /* Saturday after 国庆 */
-  {"2024-03-02", false, NULL},
-  {"2024-03-04", true, NULL},
-  {"2024-06-10", false, "端午节"},
-  /* 2025 */
-  {"2025-01-01", false, "元旦"},
-  {"2025-01-02", true, NULL},
-  {"2025-01-28", false, "春节"},      /* 除夕 is a holiday from 2025 on */
-  {"2025-01-26", true, NULL},
-  {"2025-04-27", true, NULL},         /* Sunday before 劳动节 */
-  {"2025-03-01", false, NULL},
-  {"2025-03-03", true, NULL},
-  {"2025-10-08", false, "国庆节、中秋节"},
-  {"2025-10-11", true, NULL},
-  /* 2026 */
-  {"2026-01-04", true, NULL},         /* Sunday after 元旦 */
-  {"2026-02-23", false, "春节"},      /* Monday, 9-day 春节 */
-  {"2026-02-14", true, NULL},
-  {"2026-02-28", true, NULL},
-  {"2026-03-07", false, NULL},
-  {"2026-03-09", true, NULL},
-  {"2026-09-20", true, NULL},         /* Sunday before 国庆 */
-  {"2026-09-25", false, "中秋节"},
-  {"2026-12-31", true, NULL},
+    /* 2021 */
+    {"2021-01-01", false, "元旦"},
+    {"2021-02-12", false, "春节"},   /* Friday inside 春节 */
+    {"2021-02-20", true, NULL},      /* Saturday, 调休上班 */
+    {"2021-02-07", true, NULL},      /* Sunday, 调休上班 */
+    {"2021-03-06", false, NULL},     /* ordinary Saturday */
+    {"2021-03-08", true, NULL},      /* ordinary Monday */
+    {"2021-10-07", false, "国庆节"}, /* Thursday */
+    {"2021-09-18", true, NULL},      /* Saturday before 中秋 */
+    /* 2022 */
+    {"2022-02-01", false, "春节"},
+    {"2022-04-02", true, NULL}, /* Saturday before 清明 */
+    {"2022-03-05", false, NULL},
+    {"2022-03-07", true, NULL},
+    {"2022-10-09", true, NULL},    /* Sunday after 国庆 */
+    {"2022-12-31", false, "元旦"}, /* named by the 2023 notice */
+    /* 2023 */
+    {"2023-01-02", false, "元旦"},   /* Monday */
+    {"2023-04-05", false, "清明节"}, /* Wednesday, one day only */
+    {"2023-04-06", true, NULL},
+    {"2023-06-25", true, NULL}, /* Sunday after 端午 */
+    {"2023-03-04", false, NULL},
+    {"2023-03-06", true, NULL},
+    {"2023-09-29", false, "中秋节、国庆节"},
+    {"2023-10-07", true, NULL},
+    {"2023-12-30", false, "元旦"}, /* named by the 2024 notice */
+    /* 2024 */
+    {"2024-01-01", false, "元旦"},
+    {"2024-02-09", true, NULL}, /* 除夕 Friday: only "encouraged" off */
+    {"2024-02-12", false, "春节"},
+    {"2024-02-18", true, NULL}, /* Sunday, 调休上班 */
+    {"2024-04-07", true, NULL}, /* Sunday after 清明 */
+    {"2024-10-12", true, NULL}, /* Saturday after 国庆 */
+    {"2024-03-02", false, NULL},
+    {"2024-03-04", true, NULL},
+    {"2024-06-10", false, "端午节"},
+    /* 2025 */
+    {"2025-01-01", false, "元旦"},
+    {"2025-01-02", true, NULL},
+    {"2025-01-28", false, "春节"}, /* 除夕 is a holiday from 2025 on */
+    {"2025-01-26", true, NULL},
+    {"2025-04-27", true, NULL}, /* Sunday before 劳动节 */
+    {"2025-03-01", false, NULL},
+    {"2025-03-03", true, NULL},
+    {"2025-10-08", false, "国庆节、中秋节"},
+    {"2025-10-11", true, NULL},
+    /* 2026 */
+    {"2026-01-04", true, NULL},    /* Sunday after 元旦 */
+    {"2026-02-23", false, "春节"}, /* Monday, 9-day 春节 */
+    {"2026-02-14", true, NULL},
+    {"2026-02-28", true, NULL},
+    {"2026-03-07", false, NULL},
+    {"2026-03-09", true, NULL},
+    {"2026-09-20", true, NULL}, /* Sunday before 国庆 */
+    {"2026-09-25", false, "中秋节"},
+    {"2026-12-31", true, NULL},
 };
 
 static void test_workday__days(void **state)
@@ -155,12 +155,12 @@ static void test_workday__year_totals(void **state)
   static const struct {
     int year, total;
   } totals[] = {
-    {2021, 250}, /* 261 weekdays - 11 */
-    {2022, 249}, /* 260 - 11 */
-    {2023, 249}, /* 260 - 11 */
-    {2024, 251}, /* 262 - 11 */
-    {2025, 248}, /* 261 - 13 */
-    {2026, 248}, /* 261 - 13 */
+      {2021, 250}, /* 261 weekdays - 11 */
+      {2022, 249}, /* 260 - 11 */
+      {2023, 249}, /* 260 - 11 */
+      {2024, 251}, /* 262 - 11 */
+      {2025, 248}, /* 261 - 13 */
+      {2026, 248}, /* 261 - 13 */
   };
   size_t i;
   (void)state;
@@ -181,59 +181,59 @@ static const struct {
   int n;
   const char *want;
 } add_cases[] = {
-  /* 2024-09-30 Mon: 10-01..10-07 off; 10-08(1) 09(2) 10(3) 11(4), 10-12 Sat
+    /* 2024-09-30 Mon: 10-01..10-07 off; 10-08(1) 09(2) 10(3) 11(4), 10-12 Sat
    * make-up (5), 10-13 Sun off, 10-14(6), 10-15(7). */
-  {"2024-09-30", 7, "2024-10-15"},
-  {"2024-09-30", 0, "2024-09-30"},
-  {"2024-09-30", 1, "2024-10-08"},
-  {"2024-09-30", 5, "2024-10-12"},
-  /* 2024-02-08 Thu: 02-09 除夕 is a working day (1); 02-10..02-17 off;
+    {"2024-09-30", 7, "2024-10-15"},
+    {"2024-09-30", 0, "2024-09-30"},
+    {"2024-09-30", 1, "2024-10-08"},
+    {"2024-09-30", 5, "2024-10-12"},
+    /* 2024-02-08 Thu: 02-09 除夕 is a working day (1); 02-10..02-17 off;
    * 02-18 Sun make-up (2); 02-19..02-23 (3..7). */
-  {"2024-02-08", 7, "2024-02-23"},
-  {"2024-02-08", 1, "2024-02-09"},
-  {"2024-02-08", 2, "2024-02-18"},
-  /* 2021-02-10 Wed: 02-11..02-17 off; 02-18(1) 19(2), 02-20 Sat make-up (3),
+    {"2024-02-08", 7, "2024-02-23"},
+    {"2024-02-08", 1, "2024-02-09"},
+    {"2024-02-08", 2, "2024-02-18"},
+    /* 2021-02-10 Wed: 02-11..02-17 off; 02-18(1) 19(2), 02-20 Sat make-up (3),
    * 02-22..02-25 (4..7). */
-  {"2021-02-10", 7, "2021-02-25"},
-  {"2021-02-10", 3, "2021-02-20"},
-  /* 2021-09-30 Thu: 10-01..10-07 off; 10-08(1), 10-09 Sat (2), 10-11..15 (3..7). */
-  {"2021-09-30", 7, "2021-10-15"},
-  {"2021-09-30", 2, "2021-10-09"},
-  /* 2022-01-28 Fri: 01-29 Sat (1), 01-30 Sun (2), 01-31..02-06 off,
+    {"2021-02-10", 7, "2021-02-25"},
+    {"2021-02-10", 3, "2021-02-20"},
+    /* 2021-09-30 Thu: 10-01..10-07 off; 10-08(1), 10-09 Sat (2), 10-11..15 (3..7). */
+    {"2021-09-30", 7, "2021-10-15"},
+    {"2021-09-30", 2, "2021-10-09"},
+    /* 2022-01-28 Fri: 01-29 Sat (1), 01-30 Sun (2), 01-31..02-06 off,
    * 02-07..02-11 (3..7). */
-  {"2022-01-28", 7, "2022-02-11"},
-  {"2022-01-28", 3, "2022-02-07"},
-  /* 2022-09-30 Fri: 10-01..10-07 off; 10-08 Sat (1), 10-09 Sun (2),
+    {"2022-01-28", 7, "2022-02-11"},
+    {"2022-01-28", 3, "2022-02-07"},
+    /* 2022-09-30 Fri: 10-01..10-07 off; 10-08 Sat (1), 10-09 Sun (2),
    * 10-10..10-14 (3..7). */
-  {"2022-09-30", 7, "2022-10-14"},
-  /* 2023-01-20 Fri: 01-21..01-27 off; 01-28 Sat (1), 01-29 Sun (2),
+    {"2022-09-30", 7, "2022-10-14"},
+    /* 2023-01-20 Fri: 01-21..01-27 off; 01-28 Sat (1), 01-29 Sun (2),
    * 01-30..02-03 (3..7). */
-  {"2023-01-20", 7, "2023-02-03"},
-  /* 2023-09-28 Thu: 09-29..10-06 off; 10-07 Sat (1), 10-08 Sun (2),
+    {"2023-01-20", 7, "2023-02-03"},
+    /* 2023-09-28 Thu: 09-29..10-06 off; 10-07 Sat (1), 10-08 Sun (2),
    * 10-09..10-13 (3..7). */
-  {"2023-09-28", 7, "2023-10-13"},
-  {"2023-09-28", 1, "2023-10-07"},
-  /* 2025-01-27 Mon: 01-28..02-04 off; 02-05(1) 06(2) 07(3), 02-08 Sat (4),
+    {"2023-09-28", 7, "2023-10-13"},
+    {"2023-09-28", 1, "2023-10-07"},
+    /* 2025-01-27 Mon: 01-28..02-04 off; 02-05(1) 06(2) 07(3), 02-08 Sat (4),
    * 02-10(5) 11(6) 12(7). */
-  {"2025-01-27", 7, "2025-02-12"},
-  {"2025-01-27", 4, "2025-02-08"},
-  /* 2025-09-30 Tue: 10-01..10-08 off; 10-09(1) 10(2), 10-11 Sat (3),
+    {"2025-01-27", 7, "2025-02-12"},
+    {"2025-01-27", 4, "2025-02-08"},
+    /* 2025-09-30 Tue: 10-01..10-08 off; 10-09(1) 10(2), 10-11 Sat (3),
    * 10-13(4) 14(5) 15(6) 16(7). */
-  {"2025-09-30", 7, "2025-10-16"},
-  /* 2026-02-13 Fri: 02-14 Sat (1), 02-15..02-23 off, 02-24(2) 25(3) 26(4)
+    {"2025-09-30", 7, "2025-10-16"},
+    /* 2026-02-13 Fri: 02-14 Sat (1), 02-15..02-23 off, 02-24(2) 25(3) 26(4)
    * 27(5), 02-28 Sat (6), 03-02 Mon (7). */
-  {"2026-02-13", 7, "2026-03-02"},
-  {"2026-02-13", 6, "2026-02-28"},
-  /* 2026-09-30 Wed: 10-01..10-07 off; 10-08(1) 09(2), 10-10 Sat (3),
+    {"2026-02-13", 7, "2026-03-02"},
+    {"2026-02-13", 6, "2026-02-28"},
+    /* 2026-09-30 Wed: 10-01..10-07 off; 10-08(1) 09(2), 10-10 Sat (3),
    * 10-12(4) 13(5) 14(6) 15(7). */
-  {"2026-09-30", 7, "2026-10-15"},
-  /* 元旦 across the year boundary: 2022-12-31..2023-01-02 off. */
-  {"2022-12-30", 1, "2023-01-03"},
-  /* The start day itself may lie before the calendar. */
-  {"2020-12-31", 1, "2021-01-04"},
-  {"2026-12-30", 1, "2026-12-31"},
-  /* A long walk: 2024 has 251 working days, the last on 12-31 (Tue). */
-  {"2023-12-31", 251, "2024-12-31"},
+    {"2026-09-30", 7, "2026-10-15"},
+    /* 元旦 across the year boundary: 2022-12-31..2023-01-02 off. */
+    {"2022-12-30", 1, "2023-01-03"},
+    /* The start day itself may lie before the calendar. */
+    {"2020-12-31", 1, "2021-01-04"},
+    {"2026-12-30", 1, "2026-12-31"},
+    /* A long walk: 2024 has 251 working days, the last on 12-31 (Tue). */
+    {"2023-12-31", 251, "2024-12-31"},
 };
 
 static void test_workday__add(void **state)
@@ -318,10 +318,8 @@ static void test_workday__uncovered(void **state)
   assert_int_equal(workday_add(&cal, D("2024-01-01"), -1, &out, &err), HMB_INVALID);
   assert_string_equal(err.code, "workday.negative");
 
-  assert_int_equal(workday_count(&cal, D("2026-12-01"), D("2027-01-05"), &n, &err),
-                   HMB_NOT_FOUND);
-  assert_int_equal(workday_count(&cal, D("2020-12-01"), D("2021-01-05"), &n, &err),
-                   HMB_NOT_FOUND);
+  assert_int_equal(workday_count(&cal, D("2026-12-01"), D("2027-01-05"), &n, &err), HMB_NOT_FOUND);
+  assert_int_equal(workday_count(&cal, D("2020-12-01"), D("2021-01-05"), &n, &err), HMB_NOT_FOUND);
   /* (2020-12-31, 2021-01-05]: every day of the interval is covered */
   assert_int_equal(workday_count(&cal, D("2020-12-31"), D("2021-01-05"), &n, &err), HMB_OK);
   assert_int_equal(n, 2);
@@ -354,7 +352,7 @@ static void test_workday__empty_calendar(void **state)
 
 /* ---- the parser ---- */
 
-#define Y24 "years\t2024\t2024\n"
+#define Y24  "years\t2024\t2024\n"
 #define NY24 "holiday\t2024-01-01\t2024-01-01\t元旦\n"
 
 static const struct {
@@ -362,49 +360,49 @@ static const struct {
   const char *code;
   const char *field;
 } bad_cases[] = {
-  {Y24 "holidy\t2024-01-01\t2024-01-01\t元旦\n", "calendar.kind", "t:2"},
-  {Y24 "Holiday\t2024-01-01\t2024-01-01\t元旦\n", "calendar.kind", "t:2"},
-  {Y24 NY24 "holiday\t2024-02-30\t2024-02-30\t春节\n", "calendar.date", "t:3"},
-  {Y24 "holiday\t2024/01/01\t2024-01-01\t元旦\n", "calendar.date", "t:2"},
-  {Y24 "holiday\t20240101\t2024-01-01\t元旦\n", "calendar.date", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-1-1\t元旦\n", "calendar.date", "t:2"},
-  {Y24 "holiday\t2024-01-03\t2024-01-01\t元旦\n", "calendar.order", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-20\t元旦\n", "calendar.span", "t:2"},
-  {Y24 NY24 "holiday\t2025-01-01\t2025-01-01\t元旦\n", "calendar.range", "t:3"},
-  {Y24 NY24 "holiday\t2024-12-31\t2025-01-01\t元旦\n", "calendar.range", "t:3"},
-  {Y24 "holiday\t2023-11-30\t2023-11-30\t元旦\n", "calendar.range", "t:2"},
-  {Y24 "holiday\t2023-11-30\t2024-01-01\t元旦\n", "calendar.span", "t:2"},
-  {"years\t2024\t2025\n" NY24 "holiday\t2024-11-30\t2024-11-30\t元旦\n"
-   "holiday\t2025-01-01\t2025-01-01\t元旦\nholiday\t2023-12-31\t2024-01-01\t元旦\n",
-   "calendar.overlap", "t:5"},
-  {Y24 NY24 "workday\t2024-01-01\t2024-01-01\t元旦\n", "calendar.overlap", "t:3"},
-  {Y24 "holiday\t2024-02-10\t2024-02-17\t春节\nholiday\t2024-02-17\t2024-02-18\t春节\n",
-   "calendar.overlap", "t:3"},
-  {Y24 NY24 "workday\t2024-02-05\t2024-02-05\t春节\n", "calendar.weekday", "t:3"},
-  {Y24 NY24 "workday\t2024-02-03\t2024-02-05\t春节\n", "calendar.weekday", "t:3"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\t新年\n", "calendar.name", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\t中秋节、\n", "calendar.name", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\t中秋节、中秋节\n", "calendar.name", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\t中秋节,国庆节\n", "calendar.name", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\n", "calendar.syntax", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\t元旦\textra\n", "calendar.syntax", "t:2"},
-  {Y24 "holiday\t2024-01-01\t2024-01-01\t元旦\t\n", "calendar.syntax", "t:2"},
-  {Y24 "holiday\t\t2024-01-01\t2024-01-01\t元旦\n", "calendar.syntax", "t:2"},
-  {Y24 "holiday 2024-01-01 2024-01-01 元旦\n", "calendar.kind", "t:2"},
-  {Y24 "holiday\t2024-01-01 \t2024-01-01\t元旦\n", "calendar.syntax", "t:2"},
-  {Y24 " holiday\t2024-01-01\t2024-01-01\t元旦\n", "calendar.syntax", "t:2"},
-  {"# comment\n\n" NY24 Y24, "calendar.no_years", "t:3"},
-  {"# only comments\n\n", "calendar.no_years", "t"},
-  {"", "calendar.no_years", "t"},
-  {Y24 NY24 Y24, "calendar.years", "t:3"},
-  {"years\t2024\n" NY24, "calendar.syntax", "t:1"},
-  {"years\t2025\t2024\n" NY24, "calendar.years", "t:1"},
-  {"years\t20x4\t2024\n" NY24, "calendar.years", "t:1"},
-  {"years\t1900\t1901\n", "calendar.years", "t:1"},
-  {"years\t2024\t2200\n", "calendar.years", "t:1"},
-  {"years\t1901\t2199\n", "calendar.years", "t:1"},
-  {"# c\nyears\t2024\t2025\n" NY24, "calendar.year_empty", "t:2"},
-  {Y24 "workday\t2024-02-04\t2024-02-04\t春节\n", "calendar.year_empty", "t:1"},
+    {Y24 "holidy\t2024-01-01\t2024-01-01\t元旦\n", "calendar.kind", "t:2"},
+    {Y24 "Holiday\t2024-01-01\t2024-01-01\t元旦\n", "calendar.kind", "t:2"},
+    {Y24 NY24 "holiday\t2024-02-30\t2024-02-30\t春节\n", "calendar.date", "t:3"},
+    {Y24 "holiday\t2024/01/01\t2024-01-01\t元旦\n", "calendar.date", "t:2"},
+    {Y24 "holiday\t20240101\t2024-01-01\t元旦\n", "calendar.date", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-1-1\t元旦\n", "calendar.date", "t:2"},
+    {Y24 "holiday\t2024-01-03\t2024-01-01\t元旦\n", "calendar.order", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-20\t元旦\n", "calendar.span", "t:2"},
+    {Y24 NY24 "holiday\t2025-01-01\t2025-01-01\t元旦\n", "calendar.range", "t:3"},
+    {Y24 NY24 "holiday\t2024-12-31\t2025-01-01\t元旦\n", "calendar.range", "t:3"},
+    {Y24 "holiday\t2023-11-30\t2023-11-30\t元旦\n", "calendar.range", "t:2"},
+    {Y24 "holiday\t2023-11-30\t2024-01-01\t元旦\n", "calendar.span", "t:2"},
+    {"years\t2024\t2025\n" NY24 "holiday\t2024-11-30\t2024-11-30\t元旦\n"
+     "holiday\t2025-01-01\t2025-01-01\t元旦\nholiday\t2023-12-31\t2024-01-01\t元旦\n",
+     "calendar.overlap", "t:5"},
+    {Y24 NY24 "workday\t2024-01-01\t2024-01-01\t元旦\n", "calendar.overlap", "t:3"},
+    {Y24 "holiday\t2024-02-10\t2024-02-17\t春节\nholiday\t2024-02-17\t2024-02-18\t春节\n",
+     "calendar.overlap", "t:3"},
+    {Y24 NY24 "workday\t2024-02-05\t2024-02-05\t春节\n", "calendar.weekday", "t:3"},
+    {Y24 NY24 "workday\t2024-02-03\t2024-02-05\t春节\n", "calendar.weekday", "t:3"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\t新年\n", "calendar.name", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\t中秋节、\n", "calendar.name", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\t中秋节、中秋节\n", "calendar.name", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\t中秋节,国庆节\n", "calendar.name", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\n", "calendar.syntax", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\t元旦\textra\n", "calendar.syntax", "t:2"},
+    {Y24 "holiday\t2024-01-01\t2024-01-01\t元旦\t\n", "calendar.syntax", "t:2"},
+    {Y24 "holiday\t\t2024-01-01\t2024-01-01\t元旦\n", "calendar.syntax", "t:2"},
+    {Y24 "holiday 2024-01-01 2024-01-01 元旦\n", "calendar.kind", "t:2"},
+    {Y24 "holiday\t2024-01-01 \t2024-01-01\t元旦\n", "calendar.syntax", "t:2"},
+    {Y24 " holiday\t2024-01-01\t2024-01-01\t元旦\n", "calendar.syntax", "t:2"},
+    {"# comment\n\n" NY24 Y24, "calendar.no_years", "t:3"},
+    {"# only comments\n\n", "calendar.no_years", "t"},
+    {"", "calendar.no_years", "t"},
+    {Y24 NY24 Y24, "calendar.years", "t:3"},
+    {"years\t2024\n" NY24, "calendar.syntax", "t:1"},
+    {"years\t2025\t2024\n" NY24, "calendar.years", "t:1"},
+    {"years\t20x4\t2024\n" NY24, "calendar.years", "t:1"},
+    {"years\t1900\t1901\n", "calendar.years", "t:1"},
+    {"years\t2024\t2200\n", "calendar.years", "t:1"},
+    {"years\t1901\t2199\n", "calendar.years", "t:1"},
+    {"# c\nyears\t2024\t2025\n" NY24, "calendar.year_empty", "t:2"},
+    {Y24 "workday\t2024-02-04\t2024-02-04\t春节\n", "calendar.year_empty", "t:1"},
 };
 
 static void test_workday__parse_errors(void **state)
@@ -420,8 +418,8 @@ static void test_workday__parse_errors(void **state)
     result = workday_cal_parse(&c, bad_cases[i].text, strlen(bad_cases[i].text), "t", &err);
     if (result != HMB_INVALID || strcmp(err.code, bad_cases[i].code) ||
         strcmp(err.field, bad_cases[i].field))
-      fail_msg("case %zu: got %s %s %s (%s), expected %s %s", i, hmb_status_name(result),
-               err.code, err.field, err.message, bad_cases[i].code, bad_cases[i].field);
+      fail_msg("case %zu: got %s %s %s (%s), expected %s %s", i, hmb_status_name(result), err.code,
+               err.field, err.message, bad_cases[i].code, bad_cases[i].field);
     assert_true(err.message[0] != '\0');
     /* a failed parse leaves the calendar empty */
     assert_null(c.kind);
@@ -435,8 +433,8 @@ static void test_workday__parse_messages(void **state)
   struct workday_cal c;
   struct hmb_err err;
   const char *text = Y24 NY24 "# comment\n"
-                             "holiday\t2024-02-10\t2024-02-17\t春节\n"
-                             "workday\t2024-02-17\t2024-02-17\t春节\n";
+                              "holiday\t2024-02-10\t2024-02-17\t春节\n"
+                              "workday\t2024-02-17\t2024-02-17\t春节\n";
   (void)state;
   workday_cal_init(&c);
   hmb_err_init(&err);
@@ -517,8 +515,7 @@ static void test_workday__parse_limits(void **state)
   assert_string_equal(err.code, "calendar.no_years");
   free(big);
 
-  assert_int_equal(workday_cal_parse(&c, nul_line, sizeof(nul_line) - 1, "t", &err),
-                   HMB_INVALID);
+  assert_int_equal(workday_cal_parse(&c, nul_line, sizeof(nul_line) - 1, "t", &err), HMB_INVALID);
   assert_string_equal(err.code, "calendar.syntax");
   assert_string_equal(err.field, "t:2");
 
@@ -546,20 +543,14 @@ static void test_workday__load_errors(void **state)
 int main(void)
 {
   const struct CMUnitTest shipped[] = {
-    cmocka_unit_test(test_workday__coverage),
-    cmocka_unit_test(test_workday__days),
-    cmocka_unit_test(test_workday__year_totals),
-    cmocka_unit_test(test_workday__add),
-    cmocka_unit_test(test_workday__add_count_agree),
-    cmocka_unit_test(test_workday__uncovered),
+      cmocka_unit_test(test_workday__coverage),        cmocka_unit_test(test_workday__days),
+      cmocka_unit_test(test_workday__year_totals),     cmocka_unit_test(test_workday__add),
+      cmocka_unit_test(test_workday__add_count_agree), cmocka_unit_test(test_workday__uncovered),
   };
   const struct CMUnitTest parser[] = {
-    cmocka_unit_test(test_workday__empty_calendar),
-    cmocka_unit_test(test_workday__parse_errors),
-    cmocka_unit_test(test_workday__parse_messages),
-    cmocka_unit_test(test_workday__parse_accepts),
-    cmocka_unit_test(test_workday__parse_limits),
-    cmocka_unit_test(test_workday__load_errors),
+      cmocka_unit_test(test_workday__empty_calendar), cmocka_unit_test(test_workday__parse_errors),
+      cmocka_unit_test(test_workday__parse_messages), cmocka_unit_test(test_workday__parse_accepts),
+      cmocka_unit_test(test_workday__parse_limits),   cmocka_unit_test(test_workday__load_errors),
   };
   int failed = cmocka_run_group_tests_name("workday_shipped", shipped, setup_cal, teardown_cal);
   failed += cmocka_run_group_tests_name("workday_parser", parser, NULL, NULL);
