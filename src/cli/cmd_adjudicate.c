@@ -604,15 +604,6 @@ static void keep_result(const struct plan *p, struct row_out *ro, enum row_statu
 
 /* ---- one row ---- */
 
-static void reject(struct run *run, const char *where, const struct hmb_err *err)
-{
-  run->rejected++;
-  if (run->rejected <= MAX_REPORTED_ERRORS)
-    cli_print_err(where, err);
-  else if (run->rejected == MAX_REPORTED_ERRORS + 1)
-    fprintf(stderr, "hmb: 错误行过多，其余错误只计数不再逐条显示\n");
-}
-
 static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h, uint64_t hp,
                                struct row_out *ro, struct buf *text, bool explain,
                                struct hmb_err *err)
@@ -717,11 +708,22 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
 
 enum batch_state { B_EMPTY = 0, B_PARSED, B_DONE };
 
+/* A rejected row (or unreadable text) reported before row `before` of its
+ * batch: reports are printed by the main thread as it writes the batch,
+ * so they come in file order whichever thread found them. */
+struct report {
+  size_t before;
+  unsigned long line; /* 0: err->field already names file and line */
+  struct hmb_err err;
+};
+
 struct batch {
   enum batch_state state;
   struct settlement s[BATCH];
   struct row_out out[BATCH];
   struct buf text; /* explanations and error messages of the batch */
+  struct report *reports;
+  size_t nreports, areports;
   unsigned long line[BATCH];
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
   bool invalid[BATCH];   /* settlement_validate() failed: out[i] holds the error */
@@ -730,6 +732,24 @@ struct batch {
   struct setl_line *pool; /* copies of the rows' detail lines */
   size_t npool, pool_cap;
 };
+
+static enum hmb_status batch_report(struct batch *b, size_t before, unsigned long line,
+                                    const struct hmb_err *err)
+{
+  if (b->nreports == b->areports) {
+    size_t n = b->areports ? b->areports * 2 : 16;
+    struct report *r = hmb_reallocarray(b->reports, n, sizeof(*r));
+    if (!r)
+      return HMB_NOMEM;
+    b->reports = r;
+    b->areports = n;
+  }
+  b->reports[b->nreports].before = before;
+  b->reports[b->nreports].line = line;
+  b->reports[b->nreports].err = *err;
+  b->nreports++;
+  return HMB_OK;
+}
 
 /* Keep the row just read into b->s[b->n]: copy its detail lines, which
  * live in the reader only until its next call. */
@@ -746,10 +766,10 @@ static enum hmb_status batch_add(struct batch *b, unsigned long line, const char
   b->invalid[b->n] = settlement_validate(s, &err) != HMB_OK;
   if (b->invalid[b->n]) {
     struct row_out *ro = &b->out[b->n];
-    char where[512];
-    snprintf(where, sizeof(where), "%s:%lu", path, line);
-    if (++*rejected <= MAX_REPORTED_ERRORS)
-      cli_print_err(where, &err);
+    (void)path;
+    ++*rejected;
+    if (batch_report(b, b->n, line, &err))
+      return HMB_NOMEM;
     ro->status = ROW_ERROR;
     ro->text_at = b->text.len;
     buf_addstr(&b->text, err.message);
@@ -826,9 +846,9 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
       return result;
     }
     if (result) {
-      char where[512];
-      snprintf(where, sizeof(where), "%s:%lu", path, b->line[i]);
-      reject(run, where, &err);
+      run->rejected++;
+      if (batch_report(b, i, b->line[i], &err))
+        return HMB_NOMEM;
       b->out[i].status = ROW_ERROR;
       b->out[i].text_at = b->text.len;
       buf_addstr(&b->text, err.message);
@@ -885,6 +905,33 @@ static void *worker_main(void *arg)
   }
 }
 
+/* Stable: reports for the same row keep the order they were found in. */
+static void sort_reports(struct batch *b)
+{
+  size_t i, j;
+  for (i = 1; i < b->nreports; i++) {
+    struct report r = b->reports[i];
+    for (j = i; j > 0 && b->reports[j - 1].before > r.before; j--)
+      b->reports[j] = b->reports[j - 1];
+    b->reports[j] = r;
+  }
+}
+
+static void print_report(const struct report *r, const char *path, unsigned long *printed)
+{
+  char where[512];
+  if (++*printed > MAX_REPORTED_ERRORS) {
+    if (*printed == MAX_REPORTED_ERRORS + 1)
+      fprintf(stderr, "hmb: 错误行过多，其余错误只计数不再逐条显示\n");
+    return;
+  }
+  if (r->line)
+    snprintf(where, sizeof(where), "%s:%lu", path, r->line);
+  else
+    where[0] = '\0';
+  cli_print_err(where, &r->err);
+}
+
 static void report_plan(void *ctx, const struct hmb_err *e)
 {
   cli_print_err(*(const char **)ctx, e);
@@ -921,7 +968,7 @@ int cmd_adjudicate(int argc, char **argv)
   struct spare spare;
   pthread_t worker;
   bool worker_started = false;
-  unsigned long read_rejected = 0;
+  unsigned long read_rejected = 0, printed = 0;
   enum hmb_status result;
   int i, rc = 0;
   bool eof = false, explain = false;
@@ -1063,8 +1110,16 @@ int cmd_adjudicate(int argc, char **argv)
         size_t bi;
         b = pl.ring[nformatted % RING];
         pthread_mutex_unlock(&pl.mu);
-        for (bi = 0; bi < b->n; bi++)
-          format_row(&o, &plan, &b->s[bi], &b->out[bi], b->text.ptr + b->out[bi].text_at);
+        {
+          size_t ri = 0;
+          sort_reports(b);
+          for (bi = 0; bi <= b->n; bi++) {
+            while (ri < b->nreports && b->reports[ri].before == bi)
+              print_report(&b->reports[ri++], setl_path, &printed);
+            if (bi < b->n)
+              format_row(&o, &plan, &b->s[bi], &b->out[bi], b->text.ptr + b->out[bi].text_at);
+          }
+        }
         if (!rc && o.b.len >= OUT_FLUSH && out_flush(&o, &err)) {
           cli_print_err("hmb adjudicate", &err);
           rc = 2;
@@ -1084,14 +1139,18 @@ int cmd_adjudicate(int argc, char **argv)
         pthread_mutex_unlock(&pl.mu);
         b->n = 0;
         b->npool = 0;
+        b->nreports = 0;
         buf_reset(&b->text);
         while (b->n < BATCH) {
           hmb_err_init(&err);
           result = setl_reader_next(rd, &b->s[b->n], &eof, &err);
           if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
             read_rejected++;
-            if (read_rejected <= MAX_REPORTED_ERRORS)
-              cli_print_err("", &err);
+            if (batch_report(b, b->n, 0, &err)) {
+              fprintf(stderr, "hmb adjudicate: 内存不足\n");
+              rc = 2;
+              break;
+            }
             continue;
           }
           if (result) {
@@ -1108,7 +1167,7 @@ int cmd_adjudicate(int argc, char **argv)
           }
         }
         pthread_mutex_lock(&pl.mu);
-        if (b->n && !rc) {
+        if ((b->n || b->nreports) && !rc) {
           b->state = B_PARSED;
           nparsed++;
           pl.submitted = nparsed;
@@ -1213,6 +1272,7 @@ done:
     if (pl.ring[k]) {
       buf_release(&pl.ring[k]->text);
       free(pl.ring[k]->pool);
+      free(pl.ring[k]->reports);
       free(pl.ring[k]);
     }
   setl_reader_free(rd);

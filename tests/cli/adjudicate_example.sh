@@ -18,6 +18,9 @@ grep -q '"settlements":9,"reversals":1,"rejected":2,"eligible":"302800.00","paid
   fail "summary: $(cat "$out/s.json")"
 grep -q 'liaocheng-2024-settlements.csv:9: setl_id: .*(setl.duplicate)' "$out/err" || fail "duplicate not reported: $(cat "$out/err")"
 grep -q 'liaocheng-2024-settlements.csv:10:medfee_sumamt: .*(money.decimals)' "$out/err" || fail "3 decimals not reported: $(cat "$out/err")"
+# rejected rows are reported in file order
+[ "$(grep -o 'settlements.csv:[0-9]*' "$out/err" | tr '\n' ' ')" = "settlements.csv:9 settlements.csv:10 " ] ||
+  fail "reports out of order: $(cat "$out/err")"
 grep -q '^S2024000002,P371500000002,ok,62000.00,17000.00,16000.00,1000.00,0.00,0.00$' "$out/r.csv" || fail "S2024000002"
 grep -q '^S2024000003,P371500000003,ok,143000.00,83200.00,3200.00,0.00,80000.00,0.00$' "$out/r.csv" || fail "S2024000003 (CAR-T)"
 grep -q '^S2024000005,P371500000004,ok,12000.00,1600.00,0.00,0.00,0.00,1600.00$' "$out/r.csv" || fail "S2024000005 (special efficacy)"
