@@ -24,6 +24,23 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHMB_SANITIZE=ON >/d
 ninja -C build/asan -j"$jobs"
 ctest --test-dir build/asan -j"$jobs" --output-on-failure
 
+echo "== ThreadSanitizer: hmb adjudicate's two threads on the CLI tests and 50k generated rows"
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+ninja -C build/tsan -j"$jobs" hmb
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+for t in tests/cli/*.sh; do bash "$t" build/tsan/hmb >/dev/null || { echo "tsan: $t failed"; exit 1; }; done
+tsdir=$(mktemp -d)
+build/release/gen_settlements --count 50000 --seed 7 --out-settlements "$tsdir/s.csv" --out-details "$tsdir/d.csv" >/dev/null 2>&1
+build/tsan/hmb adjudicate --plan plans/liaocheng-2024.json --settlements "$tsdir/s.csv" \
+  --details "$tsdir/d.csv" --out "$tsdir/r.csv" >/dev/null 2>"$tsdir/err" || { cat "$tsdir/err"; exit 1; }
+build/release/hmb adjudicate --plan plans/liaocheng-2024.json --settlements "$tsdir/s.csv" \
+  --details "$tsdir/d.csv" --out "$tsdir/r2.csv" >/dev/null 2>&1
+cmp -s "$tsdir/r.csv" "$tsdir/r2.csv" || { echo "tsan and release results differ"; exit 1; }
+rm -rf "$tsdir"
+unset TSAN_OPTIONS
+echo "tsan: clean"
+
 if command -v clang >/dev/null && [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
   echo "== fuzz targets, ${HMB_FUZZ_SECONDS:-20} s each"
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHMB_FUZZ=ON -DHMB_WERROR=OFF >/dev/null
