@@ -248,7 +248,7 @@ static void HMB_PRINTF(4, 5)
     ck->report(ck->ctx, &e);
 }
 
-static bool valid_id(const char *id)
+bool plan_valid_id(const char *id)
 {
   const char *c;
   if (!*id)
@@ -460,7 +460,7 @@ static void check_resp(struct checker *ck, int i)
   char field[128];
   int j;
   snprintf(field, sizeof(field), "responsibilities[%d].id", i);
-  if (!valid_id(r->id))
+  if (!plan_valid_id(r->id))
     problem(ck, "plan.id", field, "责任ID只能由小写字母、数字、下划线组成");
   for (j = 0; j < i; j++)
     if (!strcmp(p->resp[j].id, r->id))
@@ -525,7 +525,7 @@ enum hmb_status plan_finish(struct plan *p, plan_report_fn report, void *ctx, st
   char field[128];
   size_t rl;
 
-  if (!valid_id(p->id))
+  if (!plan_valid_id(p->id))
     problem(&ck, "plan.id", "id", "产品ID只能由小写字母、数字、下划线、连字符组成");
   if (!p->name || !*p->name)
     problem(&ck, "plan.missing", "name", "缺少产品名称");

@@ -289,6 +289,9 @@ struct plan {
 void plan_init(struct plan *p);
 void plan_release(struct plan *p);
 
+/* true for a usable id: lower-case letters, digits, '_' and '-', not empty. */
+bool plan_valid_id(const char *id);
+
 /* Index of the responsibility / list / param with this id, or -1. */
 int plan_find_resp(const struct plan *p, const char *id);
 int plan_find_list(const struct plan *p, const char *id);

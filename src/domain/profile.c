@@ -55,22 +55,11 @@ void profile_release(struct profile *pr)
   profile_init(pr);
 }
 
-static bool valid_id(const char *id)
-{
-  const char *c;
-  if (!*id)
-    return false;
-  for (c = id; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-      return false;
-  return true;
-}
-
 enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err)
 {
   char field[64];
   int i, j;
-  if (!valid_id(pr->id))
+  if (!plan_valid_id(pr->id))
     return hmb_err_set(err, HMB_INVALID, "profile.id", "id",
                        "规则集ID只能由小写字母、数字、下划线、连字符组成");
   if (!pr->name || !*pr->name)
@@ -86,7 +75,7 @@ enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err)
     const struct profile_rule *r = &pr->rules[i];
     unsigned params;
     snprintf(field, sizeof(field), "rules[%d].id", i);
-    if (!valid_id(r->id))
+    if (!plan_valid_id(r->id))
       return hmb_err_set(err, HMB_INVALID, "profile.id", field,
                          "规则ID只能由小写字母、数字、下划线、连字符组成");
     for (j = 0; j < i; j++)

@@ -1044,6 +1044,29 @@ static bool list_add(struct pctx *c, struct plan_list *l, const char *code, size
   return true;
 }
 
+/*
+ * Shared checks of an entry of an object keyed by id ("lists",
+ * "parameters"): room for one more, a usable id, an object with only the
+ * known keys. Returns 1 to take the entry, 0 to skip it, -1 to stop (full).
+ */
+static int keyed_entry(struct pctx *c, const char *section, const char *key, json_t *e, int count,
+                       int max, const char *what, const char *const *keys, char *ep)
+{
+  join(ep, section, key);
+  if (count >= max) {
+    bad(c, "plan.too_many", ep, "%s过多（最多 %d）", what, max);
+    return -1;
+  }
+  if (strlen(key) >= PLAN_ID_MAX || !*key) {
+    bad(c, "plan.id_length", ep, "%sID过长", what);
+    return 0;
+  }
+  if (!want_object(c, e, ep))
+    return 0;
+  check_keys(c, e, ep, keys);
+  return 1;
+}
+
 static void lists_parse(struct pctx *c, json_t *v)
 {
   static const char *const keys[] = {"name", "codes", "file", NULL};
@@ -1057,18 +1080,11 @@ static void lists_parse(struct pctx *c, json_t *v)
     struct plan_list *l;
     json_t *codes;
     char *file;
-    join(ep, "lists", key);
-    if (c->p->nlists >= PLAN_MAX_LISTS) {
-      bad(c, "plan.too_many", ep, "目录过多（最多 %d）", PLAN_MAX_LISTS);
+    int take = keyed_entry(c, "lists", key, e, c->p->nlists, PLAN_MAX_LISTS, "目录", keys, ep);
+    if (take < 0)
       return;
-    }
-    if (strlen(key) >= PLAN_ID_MAX || !*key) {
-      bad(c, "plan.id_length", ep, "目录ID过长");
+    if (!take)
       continue;
-    }
-    if (!want_object(c, e, ep))
-      continue;
-    check_keys(c, e, ep, keys);
     l = &c->p->lists[c->p->nlists++];
     memcpy(l->id, key, strlen(key) + 1);
     l->name = get_text(c, e, "name", ep, true);
@@ -1162,18 +1178,12 @@ static void params_parse(struct pctx *c, json_t *v)
     char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
     struct plan_param *pp;
     json_t *bs;
-    join(ep, "parameters", key);
-    if (c->p->nparams >= PLAN_MAX_PARAMS) {
-      bad(c, "plan.too_many", ep, "参数过多（最多 %d）", PLAN_MAX_PARAMS);
+    int take =
+        keyed_entry(c, "parameters", key, e, c->p->nparams, PLAN_MAX_PARAMS, "参数", keys, ep);
+    if (take < 0)
       return;
-    }
-    if (strlen(key) >= PLAN_ID_MAX || !*key) {
-      bad(c, "plan.id_length", ep, "参数ID过长");
+    if (!take)
       continue;
-    }
-    if (!want_object(c, e, ep))
-      continue;
-    check_keys(c, e, ep, keys);
     pp = &c->p->params[c->p->nparams++];
     memcpy(pp->id, key, strlen(key) + 1);
     pp->name = get_text(c, e, "name", ep, true);
