@@ -757,67 +757,66 @@ static enum plan_scope scope_parse(struct pctx *c, json_t *obj, const char *path
   return sc;
 }
 
-static void pools_parse(struct pctx *c, json_t *v)
+/* The shared parts of a deductible pool and a shared cap. */
+struct shared_amount {
+  char *id;
+  struct plan_amount *amount;
+  enum plan_scope *scope;
+  int *members, *nmembers;
+};
+
+static void shared_amount_parse(struct pctx *c, json_t *e, const char *ep,
+                                const struct shared_amount *out)
 {
   static const char *const keys[] = {"id", "amount", "scope", "members", NULL};
-  size_t i;
-  json_t *e;
-  if (!want_array(c, v, "deductible_pools"))
-    return;
-  json_array_foreach(v, i, e)
-  {
-    char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
-    struct plan_pool *pool;
-    joini(ep, "deductible_pools", i);
-    if (!want_object(c, e, ep))
-      continue;
-    if (c->p->npools >= PLAN_MAX_POOLS) {
-      bad(c, "plan.too_many", ep, "免赔额设置过多（最多 %d）", PLAN_MAX_POOLS);
-      return;
-    }
-    check_keys(c, e, ep, keys);
-    pool = &c->p->pools[c->p->npools++];
-    memset(pool, 0, sizeof(*pool));
-    get_id(c, e, "id", ep, pool->id, true);
-    if (!get_amount(c, e, "amount", ep, &pool->amount) && !json_object_get(e, "amount")) {
-      join(kp, ep, "amount");
-      bad(c, "plan.missing", kp, "缺少必填字段");
-    }
-    pool->scope = scope_parse(c, e, ep);
-    join(kp, ep, "members");
-    members_parse(c, json_object_get(e, "members"), kp, pool->members, &pool->nmembers);
+  char kp[PATH_MAX_LEN];
+  check_keys(c, e, ep, keys);
+  get_id(c, e, "id", ep, out->id, true);
+  if (!get_amount(c, e, "amount", ep, out->amount) && !json_object_get(e, "amount")) {
+    join(kp, ep, "amount");
+    bad(c, "plan.missing", kp, "缺少必填字段");
   }
+  *out->scope = scope_parse(c, e, ep);
+  join(kp, ep, "members");
+  members_parse(c, json_object_get(e, "members"), kp, out->members, out->nmembers);
 }
 
-static void caps_parse(struct pctx *c, json_t *v)
+/* "deductible_pools" (caps == false) or "shared_caps" (caps == true). */
+static void shared_amounts_parse(struct pctx *c, json_t *v, bool caps)
 {
-  static const char *const keys[] = {"id", "amount", "scope", "members", NULL};
+  const char *section = caps ? "shared_caps" : "deductible_pools";
   size_t i;
   json_t *e;
-  if (!want_array(c, v, "shared_caps"))
+  if (!want_array(c, v, section))
     return;
   json_array_foreach(v, i, e)
   {
-    char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
-    struct plan_cap *cap;
-    joini(ep, "shared_caps", i);
+    char ep[PATH_MAX_LEN];
+    struct shared_amount sa;
+    joini(ep, section, i);
     if (!want_object(c, e, ep))
       continue;
-    if (c->p->ncaps >= PLAN_MAX_CAPS) {
-      bad(c, "plan.too_many", ep, "共享限额过多（最多 %d）", PLAN_MAX_CAPS);
-      return;
+    if (caps) {
+      struct plan_cap *cap;
+      if (c->p->ncaps >= PLAN_MAX_CAPS) {
+        bad(c, "plan.too_many", ep, "共享限额过多（最多 %d）", PLAN_MAX_CAPS);
+        return;
+      }
+      cap = &c->p->caps[c->p->ncaps++];
+      memset(cap, 0, sizeof(*cap));
+      sa = (struct shared_amount){cap->id, &cap->amount, &cap->scope, cap->members, &cap->nmembers};
+    } else {
+      struct plan_pool *pool;
+      if (c->p->npools >= PLAN_MAX_POOLS) {
+        bad(c, "plan.too_many", ep, "免赔额设置过多（最多 %d）", PLAN_MAX_POOLS);
+        return;
+      }
+      pool = &c->p->pools[c->p->npools++];
+      memset(pool, 0, sizeof(*pool));
+      sa = (struct shared_amount){pool->id, &pool->amount, &pool->scope, pool->members,
+                                  &pool->nmembers};
     }
-    check_keys(c, e, ep, keys);
-    cap = &c->p->caps[c->p->ncaps++];
-    memset(cap, 0, sizeof(*cap));
-    get_id(c, e, "id", ep, cap->id, true);
-    if (!get_amount(c, e, "amount", ep, &cap->amount) && !json_object_get(e, "amount")) {
-      join(kp, ep, "amount");
-      bad(c, "plan.missing", kp, "缺少必填字段");
-    }
-    cap->scope = scope_parse(c, e, ep);
-    join(kp, ep, "members");
-    members_parse(c, json_object_get(e, "members"), kp, cap->members, &cap->nmembers);
+    shared_amount_parse(c, e, ep, &sa);
   }
 }
 
@@ -1489,9 +1488,9 @@ enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len, co
     }
   }
   if ((x = json_object_get(root, "deductible_pools")))
-    pools_parse(&c, x);
+    shared_amounts_parse(&c, x, false);
   if ((x = json_object_get(root, "shared_caps")))
-    caps_parse(&c, x);
+    shared_amounts_parse(&c, x, true);
   if ((x = json_object_get(root, "exclusive")))
     groups_parse(&c, x, "exclusive");
   if ((x = json_object_get(root, "band_axes")))
