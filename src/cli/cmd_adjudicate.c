@@ -804,24 +804,16 @@ static void batch_fix_lines(struct batch *b)
       b->s[i].lines = b->pool + b->pool_at[i];
 }
 
-/* Prefetch the table slots of every row, then the person records (and the
- * states right after them) whose slots have arrived: the misses of a batch
- * overlap instead of queueing behind each other. */
-static void batch_prefetch(struct run *run, const struct batch *b)
+#define SLOT_AHEAD   48
+#define PERSON_AHEAD 24
+static inline void prefetch_person(struct run *run, uint64_t h)
 {
-  size_t i;
-  for (i = 0; i < b->n; i++) {
-    hidx_prefetch(&run->setls, b->hs[i]);
-    hidx_prefetch(&run->persons, b->hp[i]);
-  }
-  for (i = 0; i < b->n; i++) {
-    const struct hslot *sl = &run->persons.s[b->hp[i] & (run->persons.cap - 1)];
-    if (sl->key == b->hp[i] && sl->val) {
-      const char *pr = sl->val;
-      __builtin_prefetch(pr);
-      __builtin_prefetch(pr + 64);
-      __builtin_prefetch(pr + 128);
-    }
+  const struct hslot *sl = &run->persons.s[h & (run->persons.cap - 1)];
+  if (sl->key == h && sl->val) {
+    const char *pr = sl->val;
+    __builtin_prefetch(pr);
+    __builtin_prefetch(pr + 64);
+    __builtin_prefetch(pr + 128);
   }
 }
 
@@ -835,8 +827,19 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
   if (!hidx_reserve(&run->setls, b->n) || !hidx_reserve(&run->persons, b->n))
     return HMB_NOMEM;
   batch_fix_lines(b);
-  batch_prefetch(run, b);
+  for (i = 0; i < SLOT_AHEAD && i < b->n; i++) {
+    hidx_prefetch(&run->setls, b->hs[i]);
+    hidx_prefetch(&run->persons, b->hp[i]);
+  }
   for (i = 0; i < b->n; i++) {
+    /* slots 16 rows ahead; person records 8 rows ahead, from slots that
+     * were prefetched 8 rows ago */
+    if (i + SLOT_AHEAD < b->n) {
+      hidx_prefetch(&run->setls, b->hs[i + SLOT_AHEAD]);
+      hidx_prefetch(&run->persons, b->hp[i + SLOT_AHEAD]);
+    }
+    if (i + PERSON_AHEAD < b->n)
+      prefetch_person(run, b->hp[i + PERSON_AHEAD]);
     if (b->invalid[i])
       continue;
     hmb_err_init(&err);
