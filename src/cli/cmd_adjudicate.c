@@ -974,7 +974,7 @@ int cmd_adjudicate(int argc, char **argv)
   unsigned long read_rejected = 0, printed = 0;
   enum hmb_status result;
   int i, rc = 0;
-  bool eof = false, explain = false;
+  bool eof = false, explain = false, allow_draft = false;
   unsigned long people_paid = 0;
   size_t k;
   FILE *sum_out;
@@ -999,6 +999,9 @@ int cmd_adjudicate(int argc, char **argv)
     else if (!strcmp(argv[i], "--explain")) {
       explain = true;
       continue;
+    } else if (!strcmp(argv[i], "--allow-draft")) {
+      allow_draft = true;
+      continue;
     } else if (!strcmp(argv[i], "--param")) {
       const char *v = need_arg(&i, argc, argv);
       if (!v || nparams == ARRAY_SIZE(params))
@@ -1015,7 +1018,7 @@ int cmd_adjudicate(int argc, char **argv)
   if (!plan_path || !setl_path) {
     fprintf(stderr, "用法: hmb adjudicate --plan P --settlements F [--details D] [--people F]\n"
                     "       [--out F] [--format csv|jsonl] [--summary-json F] [--explain]\n"
-                    "       [--param NAME[.SCHEME]=AMOUNT]\n");
+                    "       [--param NAME[.SCHEME]=AMOUNT] [--allow-draft]\n");
     return 2;
   }
   if (strcmp(format, "csv") && strcmp(format, "jsonl")) {
@@ -1039,6 +1042,14 @@ int cmd_adjudicate(int argc, char **argv)
 
   if (plan_load(&plan, plan_path, report_plan, &plan_path, &err)) {
     fprintf(stderr, "hmb adjudicate: 产品方案无效，未理算\n");
+    rc = 2;
+    goto done;
+  }
+  if (plan.draft && !allow_draft) {
+    fprintf(stderr,
+            "hmb adjudicate: %s 是草案（status: draft），其中部分数字未经核实，不能用于理赔；"
+            "仅供测试时加 --allow-draft\n",
+            plan_path);
     rc = 2;
     goto done;
   }

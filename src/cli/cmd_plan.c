@@ -67,7 +67,8 @@ int cmd_plan(int argc, char **argv)
     plan_release(&plan);
     return 1;
   }
-  printf("%s: 方案有效 — %s %d（%d 项责任）\n", file, plan.name, plan.year, plan.nresp);
+  printf("%s: 方案有效 — %s %d（%d 项责任）%s\n", file, plan.name, plan.year, plan.nresp,
+         plan.draft ? "；草案（status: draft）：部分数字未经核实，不可用于理赔" : "");
   for (k = 0; k < nprofiles; k++) {
     struct profile pr;
     struct buf path = BUF_INIT(4096);

@@ -7,7 +7,7 @@ static const char usage[] =
     "  plan check FILE [--profile ID|FILE]   校验产品方案（及监管规则）\n"
     "  adjudicate --plan P --settlements F [--details D] [--people F]\n"
     "             [--out F] [--format csv|jsonl] [--summary-json F] [--explain]\n"
-    "             [--param NAME[.SCHEME]=AMOUNT]   批量理算一年的结算数据\n"
+    "             [--param NAME[.SCHEME]=AMOUNT] [--allow-draft]   批量理算一年的结算数据\n"
     "  workdays add DATE N | count FROM TO   按法定节假日计算工作日\n"
     "  version\n";
 

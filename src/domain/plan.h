@@ -252,6 +252,7 @@ struct plan {
   int term_years;           /* consortium term, 0 unknown */
   hmb_bp loss_ratio_target; /* -1 unknown */
   enum plan_tier tier;
+  bool draft; /* "status": "draft": figures not final, not for claims */
 
   struct plan_enrollment enrollment;
   int age_basis_end; /* 0: age at coverage start */

@@ -1364,6 +1364,7 @@ enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len, co
                                 plan_report_fn report, void *ctx, struct hmb_err *err)
 {
   static const char *const keys[] = {"format",
+                                     "status",
                                      "id",
                                      "name",
                                      "city",
@@ -1438,6 +1439,13 @@ enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len, co
   if (get_int(&c, root, "term_years", "", 1, 10, &n, false))
     p->term_years = (int)n;
   get_ratio(&c, root, "loss_ratio_target", "", &p->loss_ratio_target, false, false);
+  if ((s = get_text(&c, root, "status", "", false))) {
+    if (!strcmp(s, "draft"))
+      p->draft = true;
+    else if (strcmp(s, "final"))
+      bad(&c, "plan.enum", "status", "status 只能是 \"final\" 或 \"draft\"");
+    free(s);
+  }
   if ((s = get_text(&c, root, "tier", "", false))) {
     if (!strcmp(s, "upgraded"))
       p->tier = TIER_UPGRADED;

@@ -31,6 +31,22 @@ grep -q '^S2024000004,P371500000002,reversal,-11000.00,-8100.00,-8000.00,-100.00
   --details examples/liaocheng-2024-details.csv --format jsonl --explain --out "$out/r.jsonl" 2>/dev/null >/dev/null
 grep -q '"setl_id":"S2024000002".*"payout":"17000.00".*"explanation":"【基本医疗保险范围内住院自付医疗费用】' "$out/r.jsonl" || fail "jsonl"
 
+# the same year as JSON lines (details nested) gives the same results
+"$hmb" adjudicate --plan plans/liaocheng-2024.json \
+  --settlements examples/liaocheng-2024-settlements.jsonl \
+  --people examples/liaocheng-2024-people.csv --out "$out/rj.csv" 2>"$out/errj" >/dev/null
+cmp -s "$out/r.csv" "$out/rj.csv" || fail "JSON lines results differ from CSV"
+grep -q 'settlements.jsonl:9:medfee_sumamt: .*(money.decimals)' "$out/errj" || fail "jsonl error: $(cat "$out/errj")"
+
+# a draft plan is refused for claims unless --allow-draft
+"$hmb" adjudicate --plan plans/weihai-2024.json --settlements examples/liaocheng-2024-settlements.csv \
+  --out "$out/w.csv" 2>"$out/w" >/dev/null
+[ $? -eq 2 ] || fail "draft plan not refused"
+grep -q 'status: draft' "$out/w" || fail "draft message: $(cat "$out/w")"
+"$hmb" adjudicate --plan plans/weihai-2024.json --allow-draft \
+  --settlements examples/liaocheng-2024-settlements.csv --out "$out/w.csv" 2>/dev/null >/dev/null
+[ $? -eq 1 ] || fail "--allow-draft"
+
 "$hmb" plan check plans/liaocheng-2024.json >/dev/null || fail "plan check"
 "$hmb" plan check plans/liaocheng-2024.json --profile yunnan-2023 >/dev/null 2>"$out/p"
 [ $? -eq 1 ] || fail "profile violations should exit 1"
