@@ -808,12 +808,20 @@ static void batch_fix_lines(struct batch *b)
 #define PERSON_AHEAD 24
 static inline void prefetch_person(struct run *run, uint64_t h)
 {
-  const struct hslot *sl = &run->persons.s[h & (run->persons.cap - 1)];
-  if (sl->key == h && sl->val) {
-    const char *pr = sl->val;
-    __builtin_prefetch(pr);
-    __builtin_prefetch(pr + 64);
-    __builtin_prefetch(pr + 128);
+  /* follow the probe sequence a little: at three-quarters load a person is
+   * often a slot or two past their home slot */
+  size_t mask = run->persons.cap - 1, j = h & mask, k;
+  for (k = 0; k < 4; k++, j = (j + 1) & mask) {
+    const struct hslot *sl = &run->persons.s[j];
+    if (!sl->key)
+      return;
+    if (sl->key == h) {
+      const char *pr = sl->val;
+      __builtin_prefetch(pr);
+      __builtin_prefetch(pr + 64);
+      __builtin_prefetch(pr + 128);
+      return;
+    }
   }
 }
 
