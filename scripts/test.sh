@@ -24,6 +24,10 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHMB_SANITIZE=ON >/d
 ninja -C build/asan -j"$jobs"
 ctest --test-dir build/asan -j"$jobs" --output-on-failure
 
+echo "== gcc -fanalyzer on the libraries and the command (its warnings are errors)"
+cmake -S . -B build/analyzer -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-fanalyzer >/dev/null
+ninja -C build/analyzer -j"$jobs" hmb
+
 echo "== ThreadSanitizer: hmb adjudicate's two threads on the CLI tests and 50k generated rows"
 cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null

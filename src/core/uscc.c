@@ -39,8 +39,8 @@ static bool valid_region(const char *r)
 enum hmb_status uscc_parse(const char *s, size_t len, char out[USCC_LEN + 1], const char *field,
                            struct hmb_err *err)
 {
-  char code[USCC_LEN + 1];
-  int values[USCC_LEN];
+  char code[USCC_LEN + 1] = {0};
+  int values[USCC_LEN] = {0}; /* filled below; zeroed for the static analyzer */
   int sum = 0, want;
   size_t i;
 
