@@ -498,6 +498,11 @@ static void out_header(struct out *o, const struct plan *p)
     buf_addch(&o->b, ',');
     buf_addstr(&o->b, p->resp[r].id);
   }
+  /* with family-scope pools or caps a settlement can change what other
+   * members are paid: that change has its own column, so the payout and
+   * family_adjust columns add up to the summary's total */
+  if (p->has_family_scope)
+    buf_addstr(&o->b, ",family_adjust");
   if (o->explain)
     buf_addstr(&o->b, ",explanation");
   buf_addch(&o->b, '\n');
@@ -571,9 +576,15 @@ static void format_row(struct out *o, const struct plan *p, const struct settlem
       buf_addch(&o->b, ',');
       buf_add_money(&o->b, ro->r[r]);
     }
+    if (p->has_family_scope) {
+      buf_addch(&o->b, ',');
+      buf_add_money(&o->b, ro->family_adjust);
+    }
   } else {
     buf_addch(&o->b, ',');
     for (r = 0; r < p->nresp; r++)
+      buf_addch(&o->b, ',');
+    if (p->has_family_scope)
       buf_addch(&o->b, ',');
   }
   if (o->explain) {
