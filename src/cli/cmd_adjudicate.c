@@ -442,7 +442,7 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
     }
     if (nfam) {
       if (!*out)
-        BUG("person %s missing from its own family", s->psn_no);
+        BUG("person of settlement %s missing from its own family", s->setl_id);
       return HMB_OK;
     }
   }
@@ -666,7 +666,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
   if (result)
     return result;
   if (!pr || !pr->members)
-    BUG("get_person returned no person for %s", s->psn_no);
+    BUG("no person for settlement %s", s->setl_id);
   result = adj_settle(p, pr->members, pr->nmembers, pr->member, s, 0, &res, err);
   if (result)
     return result;
