@@ -519,7 +519,9 @@ static hmb_fen run_year(const struct plan *p, const struct gen_setl *g, size_t n
   return total;
 }
 
-static const char *const property_plans[] = {"plans/liaocheng-2024.json"};
+/* plans without path-dependent rules: split and order invariance must hold */
+static const char *const property_plans[] = {"plans/liaocheng-2024.json",
+                                             "plans/shanghai-2021.json", "plans/weihai-2024.json"};
 
 static void test_adjudicate__split_and_order_invariance(void **state)
 {
