@@ -266,7 +266,7 @@ struct run {
   struct person_rec **person_list;
   size_t person_cap;
   /* summary */
-  unsigned long settled, reversals, rejected, duplicates, out_of_order;
+  unsigned long settled, reversals, rejected, out_of_order;
   hmb_fen eligible, paid;
   hmb_time last_time;
 };
@@ -395,7 +395,7 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
 {
   size_t len = strlen(s->psn_no), slot, i;
   bool found;
-  struct person_rec *pr;
+  struct person_rec *pr, *made[PLAN_MAX_FAMILY];
   struct account_rec *acct = NULL;
   enum hmb_status result;
 
@@ -421,25 +421,19 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, u
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     acct->n = 0;
     for (i = 0; i < nfam; i++) {
-      struct person_rec *m;
-      result = make_person(run, fam[i].psn_no, strlen(fam[i].psn_no), s->insutype, &m, err);
+      result = make_person(run, fam[i].psn_no, strlen(fam[i].psn_no), s->insutype, &made[i], err);
       if (!result)
-        result = person_insert(run, m, err);
+        result = person_insert(run, made[i], err);
       if (result)
         return result;
-      m->members = acct->m;
-      m->member = acct->n;
-      acct->m[acct->n++] = m->st;
-      if (!strcmp(m->psn_no, s->psn_no))
-        *out = m;
+      made[i]->members = acct->m;
+      made[i]->member = acct->n;
+      acct->m[acct->n++] = made[i]->st;
+      if (!strcmp(made[i]->psn_no, s->psn_no))
+        *out = made[i];
     }
-    for (i = 0; i < nfam && acct; i++) {
-      struct person_rec *m =
-          person_lookup(run, fam[i].psn_no, strlen(fam[i].psn_no),
-                        nonzero_hash(fam[i].psn_no, strlen(fam[i].psn_no)), &slot, &found);
-      if (m)
-        m->nmembers = acct->n;
-    }
+    for (i = 0; i < nfam; i++)
+      made[i]->nmembers = acct->n;
     if (nfam) {
       if (!*out)
         BUG("person of settlement %s missing from its own family", s->setl_id);
@@ -627,8 +621,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, uint64_t h
   size_t idlen = strlen(s->setl_id), slot;
   bool hash_found;
 
-  if (!hidx_reserve(&run->setls, 1))
-    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  /* room for this row's insertion was reserved for the whole batch */
   rec = setl_find(run, s->setl_id, idlen, h, &slot, &hash_found);
 
   if (s->kind == SETL_REVERSAL) {
@@ -762,10 +755,22 @@ static enum hmb_status batch_report(struct batch *b, size_t before, unsigned lon
   return HMB_OK;
 }
 
+/* Row i of the batch is rejected: report it and give it an error result. */
+static enum hmb_status batch_reject_row(struct batch *b, size_t i, const struct hmb_err *err)
+{
+  struct row_out *ro = &b->out[i];
+  if (batch_report(b, i, b->line[i], err))
+    return HMB_NOMEM;
+  ro->status = ROW_ERROR;
+  ro->text_at = b->text.len;
+  buf_addstr(&b->text, err->message);
+  ro->text_len = b->text.len - ro->text_at;
+  return HMB_OK;
+}
+
 /* Keep the row just read into b->s[b->n]: copy its detail lines, which
  * live in the reader only until its next call. */
-static enum hmb_status batch_add(struct batch *b, unsigned long line, const char *path,
-                                 unsigned long *rejected)
+static enum hmb_status batch_add(struct batch *b, unsigned long line, unsigned long *rejected)
 {
   struct settlement *s = &b->s[b->n];
   struct hmb_err err;
@@ -776,15 +781,9 @@ static enum hmb_status batch_add(struct batch *b, unsigned long line, const char
   hmb_err_init(&err);
   b->invalid[b->n] = settlement_validate(s, &err) != HMB_OK;
   if (b->invalid[b->n]) {
-    struct row_out *ro = &b->out[b->n];
-    (void)path;
     ++*rejected;
-    if (batch_report(b, b->n, line, &err))
+    if (batch_reject_row(b, b->n, &err))
       return HMB_NOMEM;
-    ro->status = ROW_ERROR;
-    ro->text_at = b->text.len;
-    buf_addstr(&b->text, err.message);
-    ro->text_len = b->text.len - ro->text_at;
   }
   if (s->nlines) {
     if (b->npool + s->nlines > b->pool_cap) {
@@ -851,8 +850,8 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
     hidx_prefetch(&run->persons, b->hp[i]);
   }
   for (i = 0; i < b->n; i++) {
-    /* slots 16 rows ahead; person records 8 rows ahead, from slots that
-     * were prefetched 8 rows ago */
+    /* index slots SLOT_AHEAD rows ahead; person records PERSON_AHEAD rows
+     * ahead, from slots prefetched SLOT_AHEAD - PERSON_AHEAD rows ago */
     if (i + SLOT_AHEAD < b->n) {
       hidx_prefetch(&run->setls, b->hs[i + SLOT_AHEAD]);
       hidx_prefetch(&run->persons, b->hp[i + SLOT_AHEAD]);
@@ -869,12 +868,8 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
     }
     if (result) {
       run->rejected++;
-      if (batch_report(b, i, b->line[i], &err))
+      if (batch_reject_row(b, i, &err))
         return HMB_NOMEM;
-      b->out[i].status = ROW_ERROR;
-      b->out[i].text_at = b->text.len;
-      buf_addstr(&b->text, err.message);
-      b->out[i].text_len = b->text.len - b->out[i].text_at;
     }
   }
   return HMB_OK;
@@ -1193,7 +1188,7 @@ int cmd_adjudicate(int argc, char **argv)
           }
           if (eof)
             break;
-          if (batch_add(b, setl_reader_line(rd), setl_path, &read_rejected)) {
+          if (batch_add(b, setl_reader_line(rd), &read_rejected)) {
             fprintf(stderr, "hmb adjudicate: 内存不足\n");
             rc = 2;
             break;
@@ -1233,13 +1228,8 @@ int cmd_adjudicate(int argc, char **argv)
     cli_print_err("hmb adjudicate", &err);
     rc = 2;
   }
-  for (k = 0; k < run.npersons; k++) {
-    hmb_fen *paid = adj_paid(&plan, run.person_list[k]->st), sum = 0;
-    int r;
-    for (r = 0; r < plan.nresp; r++)
-      sum += paid[r];
-    people_paid += sum > 0;
-  }
+  for (k = 0; k < run.npersons; k++)
+    people_paid += adj_paid_total(&plan, run.person_list[k]->st) > 0;
   {
     size_t nlines = 0, unmatched = setl_reader_unmatched_details(rd, &nlines);
     if (unmatched)

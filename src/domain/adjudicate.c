@@ -219,6 +219,15 @@ static enum hmb_status ext_apply(struct adj_state *st, const struct adj_ext_delt
   return HMB_OK;
 }
 
+hmb_fen adj_paid_total(const struct plan *p, const struct adj_state *st)
+{
+  hmb_fen sum = 0;
+  int r;
+  for (r = 0; r < p->nresp; r++)
+    sum += st->v[p->nresp + r];
+  return sum;
+}
+
 bool adj_state_equal(const struct plan *p, const struct adj_state *a, const struct adj_state *b)
 {
   uint32_t i, na = a->ext ? a->ext->n : 0, nb = b->ext ? b->ext->n : 0;
@@ -236,6 +245,9 @@ bool adj_state_equal(const struct plan *p, const struct adj_state *a, const stru
 
 /* ---- eligible amounts ---- */
 
+/* Settlements with more detail lines than this get their line parts from the heap. */
+#define ADJ_LINES_ON_STACK 64
+
 struct line_parts {
   int64_t part[4]; /* bpfen: fulamt, overlmt, preselfpay, inscp_selfpay */
 };
@@ -243,7 +255,7 @@ struct line_parts {
 struct setl_work {
   struct setl_parts parts;
   int64_t setl_part[4]; /* bpfen */
-  struct line_parts lp[SETL_MAX_LINES > 64 ? 64 : SETL_MAX_LINES];
+  struct line_parts lp[ADJ_LINES_ON_STACK];
   struct line_parts *lines; /* lp or heap for many lines */
   uint32_t any_mask;        /* union of lines' masks */
 };

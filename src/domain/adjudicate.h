@@ -80,6 +80,9 @@ static inline hmb_fen *adj_paid(const struct plan *p, struct adj_state *st)
   return st->v + p->nresp;
 }
 
+/* The member's payout for the year so far, all responsibilities. */
+hmb_fen adj_paid_total(const struct plan *p, const struct adj_state *st);
+
 /* What a settlement added to its member's state: what a reversal takes back. */
 #define ADJ_MAX_EXT_DELTAS 64
 enum adj_ext_kind { EXT_VISIT = 1, EXT_STAY, EXT_ITEM_AMOUNT, EXT_ITEM_COUNT, EXT_LUMP };

@@ -44,11 +44,6 @@ static enum hmb_status check_amount(hmb_fen v, const char *field, struct hmb_err
   return HMB_OK;
 }
 
-static void money_text(hmb_fen v, char *buf)
-{
-  money_format(v, buf);
-}
-
 enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *err)
 {
   enum hmb_status result;
@@ -91,8 +86,9 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
   }
   if (s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt !=
       s->medfee_sumamt) {
-    money_text(s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt, a);
-    money_text(s->medfee_sumamt, b);
+    money_format(s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt,
+                 a);
+    money_format(s->medfee_sumamt, b);
     return hmb_err_set(err, HMB_INVALID, "setl.medfee_mismatch", "medfee_sumamt",
                        "医疗费总额 %s 与 全自费+超限价+乙类先行自付+符合范围 之和 %s 不一致", b, a);
   }
@@ -100,16 +96,16 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
     return hmb_err_set(err, HMB_INVALID, "setl.fund_exceeds", "fund_pay_sumamt",
                        "基金支付总额超过医疗费总额");
   if (s->medfee_sumamt - s->fund_pay_sumamt != s->psn_part_amt) {
-    money_text(s->medfee_sumamt - s->fund_pay_sumamt, a);
-    money_text(s->psn_part_amt, b);
+    money_format(s->medfee_sumamt - s->fund_pay_sumamt, a);
+    money_format(s->psn_part_amt, b);
     return hmb_err_set(err, HMB_INVALID, "setl.psn_part_mismatch", "psn_part_amt",
                        "个人负担总额 %s 应等于 医疗费总额-基金支付总额 = %s", b, a);
   }
   funds = s->hifp_pay + s->hifmi_pay + s->hifob_pay + s->maf_pay + s->cvlserv_pay + s->hifes_pay +
           s->oth_pay;
   if (funds && funds != s->fund_pay_sumamt) {
-    money_text(funds, a);
-    money_text(s->fund_pay_sumamt, b);
+    money_format(funds, a);
+    money_format(s->fund_pay_sumamt, b);
     return hmb_err_set(err, HMB_INVALID, "setl.fund_mismatch", "fund_pay_sumamt",
                        "基金支付总额 %s 与各项基金支付之和 %s 不一致", b, a);
   }
