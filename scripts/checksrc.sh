@@ -11,6 +11,13 @@ while IFS= read -r hit; do fail "$hit: core must not include a higher layer"; do
   grep -nE '#include "(plan|adjudicate|settlement|profile|plan_json|setl_reader|people|cli)\.h"' src/core/*.[ch])
 while IFS= read -r hit; do fail "$hit: domain must not include I/O, database or HTTP headers"; done < <(
   grep -nE '#include [<"](sqlite3|libpq-fe|microhttpd|jansson|csv|plan_json|setl_reader|people|cli)\.h[>"]' src/domain/*.[ch])
+# store knows no service or face; service knows no HTTP; only store/ talks to a database.
+while IFS= read -r hit; do fail "$hit: store must not include service, HTTP or CLI headers"; done < <(
+  grep -nE '#include [<"](svc|svc_int|pii|http_[a-z]+|cli|microhttpd)\.h[>"]' src/store/*.[ch])
+while IFS= read -r hit; do fail "$hit: service must not include HTTP or CLI headers"; done < <(
+  grep -nE '#include [<"](http_[a-z]+|cli|microhttpd)\.h[>"]' src/service/*.[ch])
+while IFS= read -r hit; do fail "$hit: only store/ may include a database client"; done < <(
+  grep -nE '#include [<"](sqlite3|libpq-fe)\.h[>"]' src/core/*.[ch] src/domain/*.[ch] src/io/*.[ch] src/service/*.[ch] src/http/*.[ch] src/cli/*.[ch])
 # Every .c includes compat.h first.
 for f in src/*/*.c; do
   [ -f "$f" ] || continue

@@ -28,11 +28,17 @@ echo "== gcc -fanalyzer on the libraries and the command (its warnings are error
 cmake -S . -B build/analyzer -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-fanalyzer >/dev/null
 ninja -C build/analyzer -j"$jobs" hmb
 
-echo "== ThreadSanitizer: hmb adjudicate's two threads on the CLI tests and 50k generated rows"
+echo "== ThreadSanitizer: hmb adjudicate's two threads on the CLI tests and 50k generated rows,"
+echo "   the settlement writer with concurrent submitters (test_svc), the server under load (API tests)"
 cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
-ninja -C build/tsan -j"$jobs" hmb
+ninja -C build/tsan -j"$jobs" hmb test_svc load_http
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+HMB_HOME=$PWD build/tsan/test_svc >/dev/null || { echo "tsan: test_svc failed"; exit 1; }
+for t in tests/api/*.py; do
+  [ -f "$t" ] || continue
+  HMB_HOME=$PWD python3 "$t" build/tsan/hmb >/dev/null || { echo "tsan: $t failed"; exit 1; }
+done
 for t in tests/cli/*.sh; do bash "$t" build/tsan/hmb >/dev/null || { echo "tsan: $t failed"; exit 1; }; done
 tsdir=$(mktemp -d)
 build/release/gen_settlements --count 50000 --seed 7 --out-settlements "$tsdir/s.csv" --out-details "$tsdir/d.csv" >/dev/null 2>&1

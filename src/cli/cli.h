@@ -13,6 +13,13 @@
 int cmd_plan(int argc, char **argv);
 int cmd_adjudicate(int argc, char **argv);
 int cmd_workdays(int argc, char **argv);
+/* Commands on a store (cmd_db.c, cmd_demo.c, cmd_serve.c, cmd_key.c). */
+int cmd_roster(int argc, char **argv);
+int cmd_plan_add(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* Directory holding data/, profiles/ and plans/: $HMB_HOME, else the source tree. */
 const char *cli_home(void);

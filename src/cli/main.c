@@ -9,6 +9,15 @@ static const char usage[] =
     "             [--out F] [--format csv|jsonl] [--summary-json F] [--explain]\n"
     "             [--param NAME[.SCHEME]=AMOUNT] [--allow-draft]   批量理算一年的结算数据\n"
     "  workdays add DATE N | count FROM TO   按法定节假日计算工作日\n"
+    "  serve --db PATH [--port 8080] [--bind 127.0.0.1] [--threads 2] [--key-file F]\n"
+    "        [--today YYYY-MM-DD]   运行 HTTP API 服务（docs/api.md）\n"
+    "  key add --db PATH --role operator|hospital|bureau|sponsor --name NAME [--sponsor ID]\n"
+    "        新建 API 密钥（只显示一次）\n"
+    "  demo [--db PATH] [--people N] [--settlements M] [--seed S]   "
+    "建立演示城市（名单、参保、结算）\n"
+    "  roster import FILE [--db PATH]   导入医保局参保名单\n"
+    "  plan add FILE [--db PATH]        保存产品方案到数据库\n"
+    "  verify [--db PATH]               按结算记录重算每人年度状态并核对\n"
     "  version\n";
 
 const char *cli_home(void)
@@ -38,12 +47,24 @@ int main(int argc, char **argv)
     printf("hmb 0.1.0\n");
     return 0;
   }
+  if (!strcmp(argv[1], "plan") && argc > 2 && !strcmp(argv[2], "add"))
+    return cmd_plan_add(argc - 3, argv + 3);
   if (!strcmp(argv[1], "plan"))
     return cmd_plan(argc - 2, argv + 2);
   if (!strcmp(argv[1], "adjudicate"))
     return cmd_adjudicate(argc - 2, argv + 2);
   if (!strcmp(argv[1], "workdays"))
     return cmd_workdays(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "serve"))
+    return cmd_serve(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "key"))
+    return cmd_key(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "demo"))
+    return cmd_demo(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "roster"))
+    return cmd_roster(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "verify"))
+    return cmd_verify(argc - 2, argv + 2);
   fprintf(stderr, "hmb: 未知命令“%s”\n\n%s", argv[1], usage);
   return 2;
 }

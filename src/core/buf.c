@@ -22,8 +22,10 @@ void buf_release(struct buf *b)
 void buf_reset(struct buf *b)
 {
   b->len = 0;
-  b->ptr[0] = '\0';
-  if (!b->alloc)
+  /* never write the shared empty string: other threads read it */
+  if (b->alloc)
+    b->ptr[0] = '\0';
+  else
     b->ptr = hmb_buf_empty;
 }
 

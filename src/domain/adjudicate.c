@@ -1096,3 +1096,62 @@ size_t adj_contrib_unpack(const struct plan *p, const uint8_t *in, size_t len,
   }
   return n;
 }
+
+/* ---- packing states ---- */
+
+#define STATE_FORMAT 1
+
+enum hmb_status adj_state_pack(const struct plan *p, const struct adj_state *st, struct buf *out)
+{
+  uint8_t tmp[18];
+  uint32_t i, n = st->ext ? st->ext->n : 0;
+  int k;
+  tmp[0] = STATE_FORMAT;
+  tmp[1] = (uint8_t)p->nresp;
+  tmp[2] = (uint8_t)n;
+  tmp[3] = (uint8_t)(n >> 8);
+  tmp[4] = (uint8_t)(n >> 16);
+  tmp[5] = (uint8_t)(n >> 24);
+  if (buf_add(out, tmp, 6))
+    return HMB_NOMEM;
+  for (k = 0; k < 2 * p->nresp; k++) {
+    put_u64(tmp, (uint64_t)st->v[k]);
+    if (buf_add(out, tmp, 8))
+      return HMB_NOMEM;
+  }
+  for (i = 0; i < n; i++) {
+    const struct adj_ext_entry *e = &st->ext->e[i];
+    put_u64(tmp, e->key);
+    tmp[8] = e->kind;
+    tmp[9] = e->resp;
+    put_u64(tmp + 10, (uint64_t)e->value);
+    if (buf_add(out, tmp, 18))
+      return HMB_NOMEM;
+  }
+  return HMB_OK;
+}
+
+enum hmb_status adj_state_unpack(const struct plan *p, const uint8_t *in, size_t len,
+                                 struct adj_state *st, struct hmb_err *err)
+{
+  size_t at = 6;
+  uint32_t i, n;
+  int k;
+  if (len < 6 || in[0] != STATE_FORMAT || in[1] != p->nresp)
+    return hmb_err_set(err, HMB_INVALID, "state.format", "state", "保存的年度状态与产品不符");
+  n = (uint32_t)in[2] | (uint32_t)in[3] << 8 | (uint32_t)in[4] << 16 | (uint32_t)in[5] << 24;
+  if (len != 6 + 16 * (size_t)p->nresp + 18 * (size_t)n)
+    return hmb_err_set(err, HMB_INVALID, "state.format", "state", "保存的年度状态长度不符");
+  for (k = 0; k < 2 * p->nresp; k++, at += 8)
+    st->v[k] = (int64_t)get_u64(in + at);
+  for (i = 0; i < n; i++, at += 18) {
+    struct adj_ext_delta d;
+    d.key = get_u64(in + at);
+    d.kind = in[at + 8];
+    d.resp = in[at + 9];
+    d.value = (int64_t)get_u64(in + at + 10);
+    if (!d.value || ext_apply(st, &d, 1))
+      return hmb_err_set(err, HMB_INVALID, "state.format", "state", "保存的年度状态无法读取");
+  }
+  return HMB_OK;
+}

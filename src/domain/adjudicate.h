@@ -176,4 +176,15 @@ size_t adj_contrib_pack(const struct plan *p, const struct adj_contrib *c, uint8
 size_t adj_contrib_unpack(const struct plan *p, const uint8_t *in, size_t len,
                           struct adj_contrib *c);
 
+/*
+ * A member's state as bytes, for a store: the amounts and the
+ * path-dependent usage, not the terms (they are resolved again from the
+ * enrollment). adj_state_pack() appends to out; adj_state_unpack() fills
+ * st (initialised with its terms) and returns HMB_INVALID for bytes that
+ * are not a state of this plan.
+ */
+enum hmb_status adj_state_pack(const struct plan *p, const struct adj_state *st, struct buf *out);
+enum hmb_status adj_state_unpack(const struct plan *p, const uint8_t *in, size_t len,
+                                 struct adj_state *st, struct hmb_err *err);
+
 #endif /* HMB_ADJUDICATE_H */

@@ -1,0 +1,899 @@
+/*
+ * test_store.c - the SQLite store: schema migration, records, constraints
+ * mapped to hmb statuses, transactions and savepoints, several handles.
+ */
+#include "compat.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/* ---- fixture: a fresh database file in a temp directory per test ---- */
+
+struct fx {
+  char dir[64];
+  char path[128];
+  struct store *s;
+};
+
+static struct hmb_err E;
+
+#define OK(call)                                                                                   \
+  do {                                                                                             \
+    enum hmb_status r_;                                                                            \
+    hmb_err_init(&E);                                                                              \
+    r_ = (call);                                                                                   \
+    if (r_ != HMB_OK)                                                                              \
+      fail_msg("%s: %s %s %s %s", #call, hmb_status_name(r_), E.code, E.field, E.message);         \
+  } while (0)
+
+#define IS(want, call)                                                                             \
+  do {                                                                                             \
+    enum hmb_status r_;                                                                            \
+    hmb_err_init(&E);                                                                              \
+    r_ = (call);                                                                                   \
+    if (r_ != (want))                                                                              \
+      fail_msg("%s: got %s (%s %s), want %s", #call, hmb_status_name(r_), E.code, E.message,       \
+               hmb_status_name(want));                                                             \
+  } while (0)
+
+static void fx_files_remove(const struct fx *f)
+{
+  static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+  char p[160];
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE(sfx); i++) {
+    snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]);
+    unlink(p);
+  }
+  rmdir(f->dir);
+}
+
+static int fx_setup(void **state)
+{
+  struct fx *f = hmb_calloc(1, sizeof(*f));
+  if (!f)
+    return -1;
+  snprintf(f->dir, sizeof(f->dir), "/tmp/hmb_store_XXXXXX");
+  if (!mkdtemp(f->dir)) {
+    free(f);
+    return -1;
+  }
+  snprintf(f->path, sizeof(f->path), "%s/hmb.db", f->dir);
+  hmb_err_init(&E);
+  if (store_open(&f->s, f->path, &E) != HMB_OK) {
+    print_error("store_open: %s %s\n", E.code, E.message);
+    fx_files_remove(f);
+    free(f);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int fx_teardown(void **state)
+{
+  struct fx *f = *state;
+  store_close(f->s);
+  fx_files_remove(f);
+  free(f);
+  return 0;
+}
+
+/* Run one constant statement on the file behind the store's back. */
+static void raw_exec(const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    fail_msg("%s: %s", sql, msg);
+  sqlite3_close(db);
+}
+
+static int64_t raw_count(const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int64_t n;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* ---- record makers ---- */
+
+static void mk_person(struct store_person *p, const char *psn_no, uint8_t seed, const char *family)
+{
+  memset(p, 0, sizeof(*p));
+  snprintf(p->psn_no, sizeof(p->psn_no), "%s", psn_no);
+  memset(p->certno_bidx, seed, sizeof(p->certno_bidx));
+  p->certno_enc_len = 60;
+  memset(p->certno_enc, seed ^ 0x5a, p->certno_enc_len);
+  p->name_enc_len = 45;
+  memset(p->name_enc, seed ^ 0xa5, p->name_enc_len);
+  p->gend = 1;
+  p->birth = date_from_ymd(1980, 5, 17);
+  p->insutype = 390;
+  p->status = PSN_ACTIVE;
+  p->status_date = date_from_ymd(2024, 1, 1);
+  snprintf(p->admdvs, sizeof(p->admdvs), "330100");
+  snprintf(p->family_id, sizeof(p->family_id), "%s", family);
+  p->relation = *family ? REL_HEAD : REL_NONE;
+  snprintf(p->groups, sizeof(p->groups), "medical_assistance");
+}
+
+static void mk_enrollment(struct store_enrollment *e, const char *policy_no, const char *plan_id,
+                          const char *psn_no, int year)
+{
+  memset(e, 0, sizeof(*e));
+  snprintf(e->policy_no, sizeof(e->policy_no), "%s", policy_no);
+  snprintf(e->plan_id, sizeof(e->plan_id), "%s", plan_id);
+  snprintf(e->psn_no, sizeof(e->psn_no), "%s", psn_no);
+  e->year = year;
+  e->status = ENR_PENDING;
+  e->channel = CH_ONLINE;
+  snprintf(e->payer, sizeof(e->payer), "%s", psn_no);
+  e->premium = 8900;
+  e->enrolled_on = date_from_ymd(year - 1, 11, 3);
+  e->cover_start = date_from_ymd(year, 1, 1);
+  e->loyalty_years = 2;
+  e->created_at = date_time(e->enrolled_on) + 3600;
+  e->updated_at = e->created_at;
+}
+
+static void mk_setl(struct store_setl *r, const char *setl_id, int kind, const char *plan_id,
+                    const char *psn_no, hmb_fen payout)
+{
+  memset(r, 0, sizeof(*r));
+  snprintf(r->setl_id, sizeof(r->setl_id), "%s", setl_id);
+  r->kind = (int8_t)kind;
+  snprintf(r->plan_id, sizeof(r->plan_id), "%s", plan_id);
+  snprintf(r->psn_no, sizeof(r->psn_no), "%s", psn_no);
+  snprintf(r->policy_no, sizeof(r->policy_no), "P-%s", psn_no);
+  r->setl_time = date_time(date_from_ymd(2025, 3, 4)) + 37800;
+  r->eligible = payout * 2;
+  r->payout = payout;
+  r->family_adjust = -12;
+  r->contrib_len = 5;
+  memcpy(r->contrib, "\x01\x00\x02\xff\x03", 5);
+  r->created_at = r->setl_time + 5;
+}
+
+static void put_plan(struct store *s, const char *plan_id)
+{
+  static const char json[] = "{\"plan_id\":\"x\"}";
+  OK(s->ops->plan_put(s, plan_id, json, sizeof(json) - 1, &E));
+}
+
+static void put_person(struct store *s, const char *psn_no, uint8_t seed, const char *family)
+{
+  struct store_person p;
+  bool changed;
+  mk_person(&p, psn_no, seed, family);
+  OK(s->ops->person_put(s, &p, &changed, &E));
+}
+
+/* ---- schema ---- */
+
+static void test_store__migrate_and_reopen(void **state)
+{
+  struct fx *f = *state;
+  int version = 0;
+  OK(store_schema_version(f->s, &version, &E));
+  assert_int_equal(version, STORE_SCHEMA_VERSION);
+  assert_string_equal(f->s->ops->name, "sqlite");
+  store_close(f->s);
+  f->s = NULL;
+
+  OK(store_open(&f->s, f->path, &E));
+  OK(store_schema_version(f->s, &version, &E));
+  assert_int_equal(version, 1);
+  /* reopening migrated nothing again */
+  assert_int_equal(raw_count(f->path, "SELECT count(*) FROM schema_version"), 1);
+  assert_int_equal(raw_count(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+  store_close(f->s);
+  f->s = NULL;
+  /* the "sqlite:" URL form opens the same file */
+  {
+    char url[160];
+    snprintf(url, sizeof(url), "sqlite:%s", f->path);
+    OK(store_open(&f->s, url, &E));
+  }
+}
+
+static void test_store__newer_schema_refused(void **state)
+{
+  struct fx *f = *state;
+  struct store *s2 = (struct store *)&E; /* any non-NULL value: must be reset */
+  raw_exec(f->path, "INSERT INTO schema_version(version) VALUES(99)");
+  IS(HMB_UNSUPPORTED, store_open(&s2, f->path, &E));
+  assert_null(s2);
+  assert_string_equal(E.code, "store.schema_newer");
+  assert_non_null(strstr(E.message, "99"));
+}
+
+static void test_store__open_errors(void **state)
+{
+  struct store *s2;
+  (void)state;
+  IS(HMB_INVALID, store_open(&s2, "", &E));
+  IS(HMB_IO, store_open(&s2, "/nonexistent-dir-hmb/x/y.db", &E));
+  assert_null(s2);
+}
+
+struct opener {
+  const char *path;
+  enum hmb_status result;
+  int version;
+};
+
+static void *open_thread(void *arg)
+{
+  struct opener *o = arg;
+  struct store *s = NULL;
+  struct hmb_err err;
+  o->result = store_open(&s, o->path, &err);
+  if (!o->result)
+    o->result = store_schema_version(s, &o->version, &err);
+  store_close(s);
+  return NULL;
+}
+
+/* Several handles opening one new file at once: exactly one migrates. */
+static void test_store__concurrent_open(void **state)
+{
+  struct fx *f = *state;
+  struct fx g;
+  struct opener o[6];
+  pthread_t t[6];
+  size_t i;
+
+  snprintf(g.dir, sizeof(g.dir), "%s", f->dir);
+  snprintf(g.path, sizeof(g.path), "%s/new.db", f->dir);
+  for (i = 0; i < ARRAY_SIZE(o); i++) {
+    o[i].path = g.path;
+    o[i].result = HMB_IO;
+    assert_int_equal(pthread_create(&t[i], NULL, open_thread, &o[i]), 0);
+  }
+  for (i = 0; i < ARRAY_SIZE(o); i++)
+    pthread_join(t[i], NULL);
+  for (i = 0; i < ARRAY_SIZE(o); i++) {
+    assert_int_equal(o[i].result, HMB_OK);
+    assert_int_equal(o[i].version, STORE_SCHEMA_VERSION);
+  }
+  assert_int_equal(raw_count(g.path, "SELECT count(*) FROM schema_version"), 1);
+  {
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    char p[160];
+    for (i = 0; i < ARRAY_SIZE(sfx); i++) {
+      snprintf(p, sizeof(p), "%s%s", g.path, sfx[i]);
+      unlink(p);
+    }
+  }
+}
+
+/* ---- meta and plans ---- */
+
+static void test_store__meta_and_plans(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct buf b = BUF_INIT(1 << 20);
+
+  IS(HMB_NOT_FOUND, s->ops->meta_get(s, "k", &b, &E));
+  assert_string_equal(E.field, "key");
+  OK(s->ops->meta_put(s, "k", "v1", &E));
+  OK(s->ops->meta_put(s, "k", "值2", &E));
+  OK(s->ops->meta_get(s, "k", &b, &E));
+  assert_string_equal(b.ptr, "值2");
+  buf_reset(&b);
+
+  OK(s->ops->plan_ids(s, &b, &E));
+  assert_int_equal(b.len, 0);
+  put_plan(s, "zj-2025");
+  put_plan(s, "hz-2025");
+  OK(s->ops->plan_put(s, "hz-2025", "{\"v\":2}", 7, &E));
+  OK(s->ops->plan_ids(s, &b, &E));
+  assert_string_equal(b.ptr, "hz-2025;zj-2025");
+  buf_reset(&b);
+  OK(s->ops->plan_get(s, "hz-2025", &b, &E));
+  assert_string_equal(b.ptr, "{\"v\":2}");
+  IS(HMB_NOT_FOUND, s->ops->plan_get(s, "nope", &b, &E));
+  assert_string_equal(E.code, "plan.not_found");
+  assert_string_equal(E.field, "plan_id");
+  buf_release(&b);
+}
+
+/* ---- persons ---- */
+
+enum person_edit { ED_NONE, ED_NAME, ED_GROUPS, ED_STATUS };
+
+static const struct {
+  enum person_edit edit;
+  int status;
+  int ymd[3]; /* status date */
+  bool changed;
+} person_steps[] = {
+    {ED_NONE, PSN_ACTIVE, {2024, 1, 1}, true},      /* insert */
+    {ED_NONE, PSN_ACTIVE, {2024, 1, 1}, false},     /* identical */
+    {ED_NAME, PSN_ACTIVE, {2024, 1, 1}, true},      /* name ciphertext differs */
+    {ED_NAME, PSN_ACTIVE, {2024, 1, 1}, false},     /* same again */
+    {ED_GROUPS, PSN_ACTIVE, {2024, 1, 1}, true},    /* groups differ, no history row */
+    {ED_STATUS, PSN_SUSPENDED, {2024, 6, 1}, true}, /* history row */
+    {ED_STATUS, PSN_ENDED, {2024, 6, 1}, true},     /* same day: replaces */
+    {ED_STATUS, PSN_ENDED, {2024, 6, 1}, false},    {ED_STATUS, PSN_ACTIVE, {2025, 1, 1}, true},
+};
+
+static const struct {
+  int ymd[3];
+  enum hmb_status result;
+  int status;
+} status_at[] = {
+    {{2023, 12, 31}, HMB_NOT_FOUND, 0},  {{2024, 1, 1}, HMB_OK, PSN_ACTIVE},
+    {{2024, 5, 31}, HMB_OK, PSN_ACTIVE}, {{2024, 6, 1}, HMB_OK, PSN_ENDED},
+    {{2024, 12, 31}, HMB_OK, PSN_ENDED}, {{2025, 1, 1}, HMB_OK, PSN_ACTIVE},
+    {{2199, 1, 1}, HMB_OK, PSN_ACTIVE},
+};
+
+static void test_store__person_put_and_history(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_person p, got;
+  size_t i;
+  int64_t n;
+
+  mk_person(&p, "33010000000001", 7, "");
+  for (i = 0; i < ARRAY_SIZE(person_steps); i++) {
+    bool changed = !person_steps[i].changed;
+    if (person_steps[i].edit == ED_NAME)
+      p.name_enc[3] = 0x42;
+    if (person_steps[i].edit == ED_GROUPS) {
+      memset(p.groups, 0, sizeof(p.groups)); /* the comparison below is bytewise */
+      snprintf(p.groups, sizeof(p.groups), "veteran;disabled");
+    }
+    p.status = (int8_t)person_steps[i].status;
+    p.status_date =
+        date_from_ymd(person_steps[i].ymd[0], person_steps[i].ymd[1], person_steps[i].ymd[2]);
+    OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+    OK(s->ops->person_put(s, &p, &changed, &E));
+    OK(s->ops->commit(s, &E));
+    if (changed != person_steps[i].changed)
+      fail_msg("step %zu: changed = %d", i, changed);
+    OK(s->ops->person_get(s, p.psn_no, &got, &E));
+    if (memcmp(&got, &p, sizeof(p)))
+      fail_msg("step %zu: stored person differs", i);
+  }
+  for (i = 0; i < ARRAY_SIZE(status_at); i++) {
+    int st = -1;
+    hmb_date d = date_from_ymd(status_at[i].ymd[0], status_at[i].ymd[1], status_at[i].ymd[2]);
+    IS(status_at[i].result, s->ops->person_status_at(s, p.psn_no, d, &st, &E));
+    if (st != status_at[i].status)
+      fail_msg("status_at %d-%d-%d = %d", status_at[i].ymd[0], status_at[i].ymd[1],
+               status_at[i].ymd[2], st);
+  }
+  assert_int_equal(raw_count(f->path, "SELECT count(*) FROM person_status"), 3);
+  {
+    int st;
+    IS(HMB_NOT_FOUND, s->ops->person_status_at(s, "nobody", 30000, &st, &E));
+    assert_string_equal(E.field, "psn_no");
+  }
+
+  OK(s->ops->person_by_bidx(s, p.certno_bidx, &got, &E));
+  assert_string_equal(got.psn_no, p.psn_no);
+  {
+    uint8_t other[STORE_BIDX_LEN] = {0};
+    IS(HMB_NOT_FOUND, s->ops->person_by_bidx(s, other, &got, &E));
+    assert_string_equal(E.code, "person.not_found");
+  }
+  IS(HMB_NOT_FOUND, s->ops->person_get(s, "nobody", &got, &E));
+  assert_string_equal(E.code, "person.not_found");
+  assert_string_equal(E.field, "psn_no");
+  assert_string_equal(E.message, "人员不存在");
+
+  /* another person with the same ID number (blind index) */
+  {
+    struct store_person q;
+    bool changed = true;
+    mk_person(&q, "33010000000002", 7, "");
+    IS(HMB_CONFLICT, s->ops->person_put(s, &q, &changed, &E));
+    assert_false(changed);
+    assert_string_equal(E.code, "store.conflict");
+    assert_non_null(strstr(E.field, "certno_bidx"));
+  }
+  OK(s->ops->person_count(s, &n, &E));
+  assert_int_equal(n, 1);
+}
+
+static void test_store__person_rejects(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_person p;
+  bool changed;
+
+  /* an unterminated string is refused, not truncated */
+  mk_person(&p, "x", 1, "");
+  memset(p.admdvs, '3', sizeof(p.admdvs));
+  IS(HMB_INVALID, s->ops->person_put(s, &p, &changed, &E));
+  assert_string_equal(E.code, "store.too_long");
+  /* a value outside the schema's CHECK */
+  mk_person(&p, "x", 1, "");
+  p.status = 7;
+  IS(HMB_IO, s->ops->person_put(s, &p, &changed, &E));
+  assert_string_equal(E.code, "store.sqlite");
+  /* a stored text longer than its field is corruption, never truncated */
+  put_person(s, "y", 2, "");
+  raw_exec(f->path, "UPDATE persons SET admdvs = '3301000000' WHERE psn_no = 'y'");
+  IS(HMB_IO, s->ops->person_get(s, "y", &p, &E));
+  assert_string_equal(E.code, "store.corrupt");
+}
+
+static void test_store__family(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_person out[STORE_LIST_MAX];
+  size_t n = 99;
+
+  put_person(s, "c", 3, "F1");
+  put_person(s, "a", 1, "F1");
+  put_person(s, "d", 4, "F2");
+  put_person(s, "b", 2, "F1");
+  put_person(s, "e", 5, "");
+  OK(s->ops->family(s, "F1", out, ARRAY_SIZE(out), &n, &E));
+  assert_int_equal(n, 3);
+  assert_string_equal(out[0].psn_no, "a");
+  assert_string_equal(out[1].psn_no, "b");
+  assert_string_equal(out[2].psn_no, "c");
+  assert_string_equal(out[2].family_id, "F1");
+  OK(s->ops->family(s, "F1", out, 2, &n, &E));
+  assert_int_equal(n, 2);
+  assert_string_equal(out[1].psn_no, "b");
+  OK(s->ops->family(s, "F9", out, ARRAY_SIZE(out), &n, &E));
+  assert_int_equal(n, 0);
+  OK(s->ops->family(s, "", out, ARRAY_SIZE(out), &n, &E));
+  assert_int_equal(n, 0);
+}
+
+/* ---- enrollments, policy numbers, payments ---- */
+
+static void test_store__enrollments(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_enrollment e, got, list[STORE_LIST_MAX];
+  struct store_payment pay;
+  size_t n;
+
+  put_plan(s, "hz-2024");
+  put_plan(s, "hz-2025");
+  put_person(s, "p1", 1, "");
+  put_person(s, "p2", 2, "");
+
+  mk_enrollment(&e, "HZ2024-1", "hz-2024", "p1", 2024);
+  OK(s->ops->enrollment_put(s, &e, &E));
+  mk_enrollment(&e, "HZ2025-1", "hz-2025", "p1", 2025);
+  OK(s->ops->enrollment_put(s, &e, &E));
+  OK(s->ops->enrollment_get(s, "hz-2025", "p1", &got, &E));
+  assert_memory_equal(&got, &e, sizeof(e));
+
+  /* update by policy_no */
+  e.status = ENR_ACTIVE;
+  e.paid = 8900;
+  snprintf(e.group, sizeof(e.group), "senior");
+  OK(s->ops->enrollment_put(s, &e, &E));
+  OK(s->ops->enrollment_by_policy(s, "HZ2025-1", &got, &E));
+  assert_memory_equal(&got, &e, sizeof(e));
+
+  OK(s->ops->enrollments_of(s, "p1", list, ARRAY_SIZE(list), &n, &E));
+  assert_int_equal(n, 2);
+  assert_int_equal(list[0].year, 2025);
+  assert_int_equal(list[1].year, 2024);
+  OK(s->ops->enrollments_of(s, "p1", list, 1, &n, &E));
+  assert_int_equal(n, 1);
+  OK(s->ops->enrollments_of(s, "p2", list, ARRAY_SIZE(list), &n, &E));
+  assert_int_equal(n, 0);
+
+  /* one policy per person and plan */
+  mk_enrollment(&e, "HZ2025-2", "hz-2025", "p1", 2025);
+  IS(HMB_CONFLICT, s->ops->enrollment_put(s, &e, &E));
+  assert_string_equal(E.code, "store.conflict");
+  /* unknown person or plan */
+  mk_enrollment(&e, "HZ2025-3", "hz-2025", "ghost", 2025);
+  IS(HMB_NOT_FOUND, s->ops->enrollment_put(s, &e, &E));
+  assert_string_equal(E.code, "store.reference");
+  mk_enrollment(&e, "HZ2025-3", "nope", "p2", 2025);
+  IS(HMB_NOT_FOUND, s->ops->enrollment_put(s, &e, &E));
+
+  IS(HMB_NOT_FOUND, s->ops->enrollment_get(s, "hz-2025", "p2", &got, &E));
+  assert_string_equal(E.code, "enrollment.not_found");
+  IS(HMB_NOT_FOUND, s->ops->enrollment_by_policy(s, "none", &got, &E));
+  assert_string_equal(E.field, "policy_no");
+
+  memset(&pay, 0, sizeof(pay));
+  snprintf(pay.policy_no, sizeof(pay.policy_no), "HZ2025-1");
+  pay.channel = CH_PERSONAL_ACCOUNT;
+  snprintf(pay.payer, sizeof(pay.payer), "p1");
+  pay.amount = 8900;
+  pay.at = 1700000000;
+  OK(s->ops->payment_add(s, &pay, &E));
+  assert_true(pay.id > 0);
+  {
+    int64_t first = pay.id;
+    pay.amount = -8900;
+    OK(s->ops->payment_add(s, &pay, &E));
+    assert_true(pay.id > first);
+  }
+  snprintf(pay.policy_no, sizeof(pay.policy_no), "none");
+  IS(HMB_NOT_FOUND, s->ops->payment_add(s, &pay, &E));
+}
+
+static void test_store__policy_seq(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  static const struct {
+    const char *plan;
+    int64_t want;
+  } steps[] = {{"A", 1}, {"A", 2}, {"B", 1}, {"A", 3}, {"B", 2}};
+  size_t i;
+  int64_t v;
+
+  put_plan(s, "A");
+  put_plan(s, "B");
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  for (i = 0; i < ARRAY_SIZE(steps); i++) {
+    OK(s->ops->policy_seq_next(s, steps[i].plan, &v, &E));
+    if (v != steps[i].want)
+      fail_msg("step %zu: %s -> %" PRId64, i, steps[i].plan, v);
+  }
+  OK(s->ops->commit(s, &E));
+
+  /* a rolled-back transaction gives its numbers back */
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->policy_seq_next(s, "A", &v, &E));
+  assert_int_equal(v, 4);
+  s->ops->rollback(s);
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->policy_seq_next(s, "A", &v, &E));
+  assert_int_equal(v, 4);
+  OK(s->ops->commit(s, &E));
+  IS(HMB_NOT_FOUND, s->ops->policy_seq_next(s, "unknown-plan", &v, &E));
+}
+
+/* ---- sponsors ---- */
+
+static void test_store__sponsor_spend(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_sponsor sp, got;
+  static const struct {
+    hmb_fen amount;
+    enum hmb_status result;
+    hmb_fen spent; /* afterwards */
+  } steps[] = {
+      {40000, HMB_OK, 40000},    {60000, HMB_OK, 100000}, /* exactly the budget */
+      {1, HMB_CONFLICT, 100000}, {-100000, HMB_OK, 0},    /* refund */
+      {-1, HMB_CONFLICT, 0},     {100001, HMB_CONFLICT, 0}, {HMB_FEN_LIMIT + 1, HMB_OVERFLOW, 0},
+  };
+  size_t i;
+
+  memset(&sp, 0, sizeof(sp));
+  snprintf(sp.id, sizeof(sp.id), "red-cross");
+  snprintf(sp.name, sizeof(sp.name), "红十字会");
+  sp.budget = 100000;
+  OK(s->ops->sponsor_put(s, &sp, &E));
+  for (i = 0; i < ARRAY_SIZE(steps); i++) {
+    OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+    IS(steps[i].result, s->ops->sponsor_spend(s, "red-cross", steps[i].amount, &E));
+    if (steps[i].result == HMB_CONFLICT) {
+      assert_string_equal(E.code, "sponsor.budget");
+      assert_non_null(strstr(E.message, "资助资金预算不足"));
+    }
+    OK(s->ops->commit(s, &E));
+    OK(s->ops->sponsor_get(s, "red-cross", &got, &E));
+    if (got.spent != steps[i].spent)
+      fail_msg("step %zu: spent %" PRId64, i, got.spent);
+  }
+  assert_string_equal(got.name, "红十字会");
+  assert_int_equal(got.budget, 100000);
+
+  /* an update keeps the ledger; a budget below spent is refused */
+  OK(s->ops->sponsor_spend(s, "red-cross", 500, &E));
+  sp.budget = 1000;
+  OK(s->ops->sponsor_put(s, &sp, &E));
+  OK(s->ops->sponsor_get(s, "red-cross", &got, &E));
+  assert_int_equal(got.spent, 500);
+  assert_int_equal(got.budget, 1000);
+  sp.budget = 499;
+  IS(HMB_CONFLICT, s->ops->sponsor_put(s, &sp, &E));
+  assert_string_equal(E.code, "sponsor.budget");
+
+  IS(HMB_NOT_FOUND, s->ops->sponsor_spend(s, "nobody", 1, &E));
+  IS(HMB_NOT_FOUND, s->ops->sponsor_get(s, "nobody", &got, &E));
+}
+
+/* ---- settlements ---- */
+
+static void test_store__setl_put_get(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_setl r, rev, got;
+  struct buf resp = BUF_INIT(1 << 20);
+  int64_t n;
+
+  mk_setl(&r, "S1", SETL_SETTLE, "hz-2025", "p1", 12345);
+  OK(s->ops->setl_put(s, &r, "{\"req\":1}", "{\"resp\":\"一\"}", &E));
+  assert_true(r.seq > 0);
+  OK(s->ops->setl_get(s, "S1", SETL_SETTLE, &got, &resp, &E));
+  assert_memory_equal(&got, &r, sizeof(r));
+  assert_string_equal(resp.ptr, "{\"resp\":\"一\"}");
+  OK(s->ops->setl_get(s, "S1", SETL_SETTLE, &got, NULL, &E));
+
+  /* the same request twice */
+  IS(HMB_CONFLICT, s->ops->setl_put(s, &r, "{}", "{}", &E));
+  assert_string_equal(E.code, "store.conflict");
+  IS(HMB_NOT_FOUND, s->ops->setl_get(s, "S1", SETL_REVERSAL, &got, NULL, &E));
+  assert_string_equal(E.field, "setl_id");
+
+  /* its reversal: same setl_id, other kind */
+  mk_setl(&rev, "S1", SETL_REVERSAL, "hz-2025", "p1", -12345);
+  OK(s->ops->setl_put(s, &rev, "{}", "{}", &E));
+  assert_true(rev.seq > r.seq);
+  OK(s->ops->setl_mark_reversed(s, "S1", &E));
+  OK(s->ops->setl_get(s, "S1", SETL_SETTLE, &got, NULL, &E));
+  assert_int_equal(got.reversed, 1);
+  OK(s->ops->setl_get(s, "S1", SETL_REVERSAL, &got, NULL, &E));
+  assert_int_equal(got.reversed, 0);
+  assert_int_equal(got.payout, -12345);
+  IS(HMB_NOT_FOUND, s->ops->setl_mark_reversed(s, "S404", &E));
+  OK(s->ops->setl_count(s, &n, &E));
+  assert_int_equal(n, 2);
+  buf_release(&resp);
+}
+
+static void test_store__setl_of_person(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  static const struct {
+    const char *id, *plan, *psn;
+  } put[] = {
+      {"S1", "A", "p1"}, {"S2", "A", "p2"}, {"S3", "A", "p1"}, {"S4", "B", "p1"}, {"S5", "A", "p1"},
+  };
+  struct store_setl r, out[STORE_LIST_MAX];
+  struct buf req = BUF_INIT(1 << 20);
+  int64_t seq[ARRAY_SIZE(put)];
+  char text[32];
+  size_t i, n;
+
+  for (i = 0; i < ARRAY_SIZE(put); i++) {
+    mk_setl(&r, put[i].id, SETL_SETTLE, put[i].plan, put[i].psn, 100);
+    snprintf(text, sizeof(text), "{\"id\":\"%s\"}", put[i].id);
+    OK(s->ops->setl_put(s, &r, text, "{}", &E));
+    seq[i] = r.seq;
+  }
+  OK(s->ops->setl_of_person(s, "A", "p1", 0, out, ARRAY_SIZE(out), &n, &req, &E));
+  assert_int_equal(n, 3);
+  assert_string_equal(out[0].setl_id, "S1");
+  assert_string_equal(out[1].setl_id, "S3");
+  assert_string_equal(out[2].setl_id, "S5");
+  assert_int_equal(out[2].seq, seq[4]);
+  assert_string_equal(req.ptr, "{\"id\":\"S1\"}\n{\"id\":\"S3\"}\n{\"id\":\"S5\"}");
+
+  buf_reset(&req);
+  OK(s->ops->setl_of_person(s, "A", "p1", seq[2], out, ARRAY_SIZE(out), &n, &req, &E));
+  assert_int_equal(n, 1);
+  assert_string_equal(out[0].setl_id, "S5");
+  assert_string_equal(req.ptr, "{\"id\":\"S5\"}");
+
+  OK(s->ops->setl_of_person(s, "A", "p1", 0, out, 2, &n, NULL, &E));
+  assert_int_equal(n, 2);
+  assert_string_equal(out[1].setl_id, "S3");
+  OK(s->ops->setl_of_person(s, "A", "p1", seq[4], out, ARRAY_SIZE(out), &n, NULL, &E));
+  assert_int_equal(n, 0);
+  OK(s->ops->setl_of_person(s, "B", "p2", 0, out, ARRAY_SIZE(out), &n, NULL, &E));
+  assert_int_equal(n, 0);
+
+  /* a request that does not fit leaves the buffer as it was */
+  {
+    struct buf small = BUF_INIT(16);
+    OK(buf_addstr(&small, "x"));
+    IS(HMB_TOO_LARGE, s->ops->setl_of_person(s, "A", "p1", 0, out, 3, &n, &small, &E));
+    assert_int_equal(n, 0);
+    assert_string_equal(small.ptr, "x");
+    buf_release(&small);
+  }
+  buf_release(&req);
+}
+
+/* ---- year states ---- */
+
+static void test_store__state(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct buf b = BUF_INIT(1 << 20);
+  static const uint8_t v1[] = {0, 1, 2, 0, 255};
+  static const uint8_t v2[] = {9, 0};
+
+  IS(HMB_NOT_FOUND, s->ops->state_get(s, "A", "p1", &b, &E));
+  OK(s->ops->state_put(s, "A", "p1", v1, sizeof(v1), &E));
+  OK(s->ops->state_put(s, "B", "p1", v2, sizeof(v2), &E));
+  OK(s->ops->state_get(s, "A", "p1", &b, &E));
+  assert_int_equal(b.len, sizeof(v1));
+  assert_memory_equal(b.ptr, v1, sizeof(v1));
+  buf_reset(&b);
+  OK(s->ops->state_put(s, "A", "p1", v2, sizeof(v2), &E));
+  OK(s->ops->state_get(s, "A", "p1", &b, &E));
+  assert_int_equal(b.len, sizeof(v2));
+  assert_memory_equal(b.ptr, v2, sizeof(v2));
+  buf_reset(&b);
+  /* an empty state is no state (a settlement links its person first) */
+  OK(s->ops->state_put(s, "C", "p1", NULL, 0, &E));
+  IS(HMB_NOT_FOUND, s->ops->state_get(s, "C", "p1", &b, &E));
+  buf_release(&b);
+}
+
+/* ---- transactions ---- */
+
+static bool meta_has(struct store *s, const char *key)
+{
+  struct buf b = BUF_INIT(1024);
+  enum hmb_status result = s->ops->meta_get(s, key, &b, NULL);
+  buf_release(&b);
+  if (result && result != HMB_NOT_FOUND)
+    fail_msg("meta_get %s: %s", key, hmb_status_name(result));
+  return !result;
+}
+
+static void test_store__savepoint(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "before", "1", &E));
+  OK(s->ops->savepoint(s, &E));
+  OK(s->ops->meta_put(s, "job1", "1", &E));
+  s->ops->rollback_to(s);
+  /* the savepoint is gone */
+  IS(HMB_IO, s->ops->release(s, &E));
+  OK(s->ops->savepoint(s, &E));
+  OK(s->ops->meta_put(s, "job2", "1", &E));
+  OK(s->ops->release(s, &E));
+  OK(s->ops->commit(s, &E));
+
+  OK(s->ops->begin(s, STORE_TX_READ, &E));
+  assert_true(meta_has(s, "before"));
+  assert_false(meta_has(s, "job1"));
+  assert_true(meta_has(s, "job2"));
+  OK(s->ops->commit(s, &E));
+}
+
+static void test_store__rollback(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_setl r;
+  int64_t n;
+
+  s->ops->rollback(s); /* no transaction: harmless */
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "a", "1", &E));
+  put_person(s, "p1", 1, "");
+  mk_setl(&r, "S1", SETL_SETTLE, "A", "p1", 1);
+  OK(s->ops->setl_put(s, &r, "{}", "{}", &E));
+  OK(s->ops->savepoint(s, &E));
+  OK(s->ops->meta_put(s, "b", "1", &E));
+  s->ops->rollback(s);
+
+  assert_false(meta_has(s, "a"));
+  assert_false(meta_has(s, "b"));
+  OK(s->ops->person_count(s, &n, &E));
+  assert_int_equal(n, 0);
+  OK(s->ops->setl_count(s, &n, &E));
+  assert_int_equal(n, 0);
+  /* the handle is usable again */
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "c", "1", &E));
+  OK(s->ops->commit(s, &E));
+  assert_true(meta_has(s, "c"));
+}
+
+/* ---- keys ---- */
+
+static void test_store__keys(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_key k, got;
+
+  memset(&k, 0, sizeof(k));
+  memset(k.hash, 0xab, sizeof(k.hash));
+  snprintf(k.name, sizeof(k.name), "hospital-1");
+  k.role = ROLE_HOSPITAL;
+  IS(HMB_NOT_FOUND, s->ops->key_get(s, k.hash, &got, &E));
+  assert_string_equal(E.code, "key.not_found");
+  OK(s->ops->key_put(s, &k, &E));
+  OK(s->ops->key_get(s, k.hash, &got, &E));
+  assert_memory_equal(&got, &k, sizeof(k));
+  k.revoked = 1;
+  OK(s->ops->key_put(s, &k, &E));
+  OK(s->ops->key_get(s, k.hash, &got, &E));
+  assert_int_equal(got.revoked, 1);
+
+  k.hash[0] = 1;
+  k.role = ROLE_SPONSOR;
+  snprintf(k.sponsor, sizeof(k.sponsor), "red-cross");
+  k.revoked = 0;
+  OK(s->ops->key_put(s, &k, &E));
+  OK(s->ops->key_get(s, k.hash, &got, &E));
+  assert_string_equal(got.sponsor, "red-cross");
+  k.role = 9;
+  IS(HMB_IO, s->ops->key_put(s, &k, &E));
+}
+
+/* ---- several handles ---- */
+
+static void test_store__second_handle(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s, *t = NULL;
+
+  OK(store_open(&t, f->path, &E));
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "k", "v", &E));
+  /* not visible before commit */
+  OK(t->ops->begin(t, STORE_TX_READ, &E));
+  assert_false(meta_has(t, "k"));
+  OK(t->ops->commit(t, &E));
+  OK(s->ops->commit(s, &E));
+
+  OK(t->ops->begin(t, STORE_TX_READ, &E));
+  assert_true(meta_has(t, "k"));
+  OK(t->ops->commit(t, &E));
+  store_close(t);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_store__migrate_and_reopen),
+      T(test_store__newer_schema_refused),
+      cmocka_unit_test(test_store__open_errors),
+      T(test_store__concurrent_open),
+      T(test_store__meta_and_plans),
+      T(test_store__person_put_and_history),
+      T(test_store__person_rejects),
+      T(test_store__family),
+      T(test_store__enrollments),
+      T(test_store__policy_seq),
+      T(test_store__sponsor_spend),
+      T(test_store__setl_put_get),
+      T(test_store__setl_of_person),
+      T(test_store__state),
+      T(test_store__savepoint),
+      T(test_store__rollback),
+      T(test_store__keys),
+      T(test_store__second_handle),
+  };
+#undef T
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
