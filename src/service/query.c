@@ -13,18 +13,15 @@ enum hmb_status svc_setl_json(struct svc *svc, const char *setl_id, struct buf *
   struct store *s = NULL;
   struct store_setl rec, rev;
   struct buf a = BUF_INIT(4u << 20), b = BUF_INIT(4u << 20);
-  enum hmb_status result = svc_store_take(svc, &s, err);
+  enum hmb_status result = svc_read_begin(svc, &s, err);
   if (result)
     return result;
-  result = s->ops->begin(s, STORE_TX_READ, err);
-  if (result)
-    goto out;
   result = s->ops->setl_get(s, setl_id, SETL_SETTLE, &rec, &a, err);
   if (result == HMB_NOT_FOUND)
     result = hmb_err_set(err, HMB_NOT_FOUND, "setl.not_found", "setl_id", "结算不存在");
   if (!result && rec.reversed)
     result = s->ops->setl_get(s, setl_id, SETL_REVERSAL, &rev, &b, err);
-  s->ops->rollback(s);
+  svc_read_end(svc, s);
   if (result)
     goto out;
   buf_addstr(out, "{\"settlement\":");
@@ -38,7 +35,6 @@ enum hmb_status svc_setl_json(struct svc *svc, const char *setl_id, struct buf *
   if (buf_addch(out, '}'))
     result = hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
 out:
-  svc_store_give(svc, s);
   buf_release(&a);
   buf_release(&b);
   return result;
@@ -152,12 +148,9 @@ enum hmb_status svc_person_json(struct svc *svc, const char *psn_no, struct buf 
   size_t ne = 0;
   char certno[32], masked[IDNO_MASK_MAX], name[128], mname[16], d[16];
   char since[16];
-  enum hmb_status result = svc_store_take(svc, &s, err);
+  enum hmb_status result = svc_read_begin(svc, &s, err);
   if (result)
     return result;
-  result = s->ops->begin(s, STORE_TX_READ, err);
-  if (result)
-    goto out;
   result = s->ops->person_get(s, psn_no, &p, err);
   if (result == HMB_NOT_FOUND)
     result = hmb_err_set(err, HMB_NOT_FOUND, "person.not_found", "psn_no", "参保人不在名单中");
@@ -198,11 +191,9 @@ enum hmb_status svc_person_json(struct svc *svc, const char *psn_no, struct buf 
   }
   buf_addstr(out, "]}");
 done:
-  s->ops->rollback(s);
-out:
+  svc_read_end(svc, s);
   memset(certno, 0, sizeof(certno));
   memset(name, 0, sizeof(name));
-  svc_store_give(svc, s);
   return result;
 }
 
@@ -394,15 +385,11 @@ enum hmb_status svc_enrollment_get(struct svc *svc, const char *policy_no,
                                    struct store_enrollment *out, struct hmb_err *err)
 {
   struct store *s = NULL;
-  enum hmb_status result = svc_store_take(svc, &s, err);
+  enum hmb_status result = svc_read_begin(svc, &s, err);
   if (result)
     return result;
-  result = s->ops->begin(s, STORE_TX_READ, err);
-  if (!result) {
-    result = s->ops->enrollment_by_policy(s, policy_no, out, err);
-    s->ops->rollback(s);
-  }
-  svc_store_give(svc, s);
+  result = s->ops->enrollment_by_policy(s, policy_no, out, err);
+  svc_read_end(svc, s);
   if (result == HMB_NOT_FOUND)
     return hmb_err_set(err, HMB_NOT_FOUND, "enrollment.not_found", "policy_no", "保单不存在");
   return result;

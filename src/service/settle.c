@@ -319,6 +319,25 @@ static enum hmb_status find_cover(struct svc *svc, struct store *s,
                      "参保人在结算日期没有有效的惠民保保单");
 }
 
+/* The stored record of an accepted request (its contribution aside). */
+static void make_record(struct store_setl *rec, const struct svc_writer *w, const struct plan *p,
+                        const struct settlement *st, enum setl_kind kind, const char *policy_no,
+                        hmb_time setl_time, const struct adj_result *res, hmb_time now)
+{
+  memset(rec, 0, sizeof(*rec));
+  snprintf(rec->setl_id, sizeof(rec->setl_id), "%s", st->setl_id);
+  rec->kind = (int8_t)kind;
+  snprintf(rec->plan_id, sizeof(rec->plan_id), "%s", p->id);
+  snprintf(rec->psn_no, sizeof(rec->psn_no), "%s", st->psn_no);
+  snprintf(rec->policy_no, sizeof(rec->policy_no), "%s", policy_no);
+  rec->setl_time = setl_time;
+  rec->eligible = res->eligible;
+  rec->payout = res->payout;
+  rec->family_adjust = res->family_adjust;
+  memcpy(rec->request_hash, w->cur_req_hash, sizeof(rec->request_hash));
+  rec->created_at = now;
+}
+
 static enum hmb_status do_settle(struct svc *svc, struct store *s, struct svc_writer *w,
                                  struct svc_job *job, struct settlement *st, hmb_time now)
 {
@@ -359,19 +378,8 @@ static enum hmb_status do_settle(struct svc *svc, struct store *s, struct svc_wr
       response_json(p, job->op, st, enr.policy_no, &res, m[who].st, now, &w->text, &job->response);
   if (result || job->op != SVC_SETTLE)
     goto out;
-  memset(&rec, 0, sizeof(rec));
-  snprintf(rec.setl_id, sizeof(rec.setl_id), "%s", st->setl_id);
-  rec.kind = SETL_SETTLE;
-  snprintf(rec.plan_id, sizeof(rec.plan_id), "%s", p->id);
-  snprintf(rec.psn_no, sizeof(rec.psn_no), "%s", st->psn_no);
-  snprintf(rec.policy_no, sizeof(rec.policy_no), "%s", enr.policy_no);
-  rec.setl_time = st->setl_time;
-  rec.eligible = res.eligible;
-  rec.payout = res.payout;
-  rec.family_adjust = res.family_adjust;
+  make_record(&rec, w, p, st, SETL_SETTLE, enr.policy_no, st->setl_time, &res, now);
   rec.contrib_len = (uint16_t)adj_contrib_pack(p, &res.contrib, rec.contrib);
-  memcpy(rec.request_hash, w->cur_req_hash, sizeof(rec.request_hash));
-  rec.created_at = now;
   result = s->ops->setl_put(s, &rec, w->cur_req, job->response.ptr, err);
   for (size_t i = 0; i < n && !result; i++)
     result = save_member(s, w, p, &m[i], err);
@@ -428,18 +436,7 @@ static enum hmb_status do_reverse(struct svc *svc, struct store *s, struct svc_w
   result = adj_reverse(p, states, n, who, &c, 0, &res, err);
   if (result)
     goto out;
-  memset(&rec, 0, sizeof(rec));
-  snprintf(rec.setl_id, sizeof(rec.setl_id), "%s", st->setl_id);
-  rec.kind = SETL_REVERSAL;
-  snprintf(rec.plan_id, sizeof(rec.plan_id), "%s", p->id);
-  snprintf(rec.psn_no, sizeof(rec.psn_no), "%s", st->psn_no);
-  snprintf(rec.policy_no, sizeof(rec.policy_no), "%s", orig.policy_no);
-  rec.setl_time = orig.setl_time;
-  rec.eligible = res.eligible;
-  rec.payout = res.payout;
-  rec.family_adjust = res.family_adjust;
-  memcpy(rec.request_hash, w->cur_req_hash, sizeof(rec.request_hash));
-  rec.created_at = now;
+  make_record(&rec, w, p, st, SETL_REVERSAL, orig.policy_no, orig.setl_time, &res, now);
   buf_reset(&job->response);
   result = response_json(p, SVC_REVERSE, st, orig.policy_no, &res, m[who].st, now, &w->text,
                          &job->response);

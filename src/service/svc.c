@@ -34,6 +34,25 @@ void svc_store_give(struct svc *svc, struct store *s)
   store_close(s);
 }
 
+enum hmb_status svc_read_begin(struct svc *svc, struct store **out, struct hmb_err *err)
+{
+  enum hmb_status result = svc_store_take(svc, out, err);
+  if (result)
+    return result;
+  result = (*out)->ops->begin(*out, STORE_TX_READ, err);
+  if (result) {
+    svc_store_give(svc, *out);
+    *out = NULL;
+  }
+  return result;
+}
+
+void svc_read_end(struct svc *svc, struct store *s)
+{
+  s->ops->rollback(s);
+  svc_store_give(svc, s);
+}
+
 /* ---- status mapping ---- */
 
 int svc_http_status(enum hmb_status st)
@@ -361,15 +380,11 @@ enum hmb_status svc_sponsor_get(struct svc *svc, const char *id, struct store_sp
                                 struct hmb_err *err)
 {
   struct store *s = NULL;
-  enum hmb_status result = svc_store_take(svc, &s, err);
+  enum hmb_status result = svc_read_begin(svc, &s, err);
   if (result)
     return result;
-  result = s->ops->begin(s, STORE_TX_READ, err);
-  if (!result) {
-    result = s->ops->sponsor_get(s, id, out, err);
-    s->ops->rollback(s);
-  }
-  svc_store_give(svc, s);
+  result = s->ops->sponsor_get(s, id, out, err);
+  svc_read_end(svc, s);
   return result;
 }
 
@@ -427,15 +442,11 @@ enum hmb_status svc_key_check(struct svc *svc, const char *key, size_t len, stru
   if (len != 64)
     return hmb_err_set(err, HMB_NOT_FOUND, "auth.key", "X-API-Key", "API 密钥无效");
   key_hash(key, len, h);
-  result = svc_store_take(svc, &s, err);
+  result = svc_read_begin(svc, &s, err);
   if (result)
     return result;
-  result = s->ops->begin(s, STORE_TX_READ, err);
-  if (!result) {
-    result = s->ops->key_get(s, h, out, err);
-    s->ops->rollback(s);
-  }
-  svc_store_give(svc, s);
+  result = s->ops->key_get(s, h, out, err);
+  svc_read_end(svc, s);
   if (result == HMB_NOT_FOUND || (!result && out->revoked))
     return hmb_err_set(err, HMB_NOT_FOUND, "auth.key", "X-API-Key", "API 密钥无效或已吊销");
   return result;

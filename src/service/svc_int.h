@@ -57,6 +57,11 @@ struct svc {
 enum hmb_status svc_store_take(struct svc *svc, struct store **out, struct hmb_err *err);
 void svc_store_give(struct svc *svc, struct store *s);
 
+/* A read transaction on a pooled handle, and its end (rollback + give
+ * back). After a failed svc_read_begin() there is nothing to end. */
+enum hmb_status svc_read_begin(struct svc *svc, struct store **out, struct hmb_err *err);
+void svc_read_end(struct svc *svc, struct store *s);
+
 /* Resolve a plan by id under the lock. */
 const struct plan *svc_plan_locked(struct svc *svc, const char *plan_id);
 

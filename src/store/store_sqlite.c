@@ -735,8 +735,17 @@ static enum hmb_status sq_setup(struct sq *s, const char *path, struct hmb_err *
   if (result)
     return result;
   rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-  if (rc == SQLITE_OK)
+  /* Switching a new file to WAL while another handle does the same (or
+   * runs its first WAL recovery) can be refused at once with SQLITE_BUSY,
+   * without the busy handler: retry for up to the busy timeout. */
+  for (int tries = 0; rc == SQLITE_OK; tries++) {
     rc = sqlite3_step(st);
+    if ((rc & 0xff) != SQLITE_BUSY || tries == 2000)
+      break;
+    sqlite3_reset(st);
+    rc = SQLITE_OK;
+    sqlite3_sleep(5);
+  }
   if (rc != SQLITE_ROW) {
     result = sq_fail(s, rc, err);
     sqlite3_finalize(st);
@@ -1097,28 +1106,36 @@ static enum hmb_status sq_person_status_at(struct store *base, const char *psn_n
   return result;
 }
 
-static enum hmb_status sq_family(struct store *base, const char *family_id,
-                                 struct store_person *out, size_t max, size_t *n,
-                                 struct hmb_err *err)
+/* Reads row i of a list statement into element i of out. */
+typedef bool sq_read_fn(sqlite3_stmt *st, void *out, size_t i);
+
+/*
+ * Run list statement id with text keys k1 (and k2 when not NULL) and
+ * the row limit max as the last parameter; read up to max rows with fn.
+ * *n = rows read; 0 on failure.
+ */
+static enum hmb_status sq_list(struct sq *s, enum sq_stmt id, const char *k1, const char *k2,
+                               size_t max, sq_read_fn *fn, void *out, size_t *n,
+                               struct hmb_err *err)
 {
-  struct sq *s = sq_of(base);
   sqlite3_stmt *st;
   struct bd b;
   int rc;
   enum hmb_status result;
 
   *n = 0;
-  /* "" means "no family": those people are not one family */
-  if (!family_id || !*family_id || !max)
+  if (!max)
     return HMB_OK;
-  result = sq_stmt(s, ST_FAMILY, &st, err);
+  result = sq_stmt(s, id, &st, err);
   if (result)
     return result;
   bd_start(&b, st);
-  bd_str(&b, family_id);
+  bd_str(&b, k1);
+  if (k2)
+    bd_str(&b, k2);
   bd_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
   while ((rc = bd_step(&b)) == SQLITE_ROW && *n < max) {
-    if (!read_person(st, &out[*n])) {
+    if (!fn(st, out, *n)) {
       result = sq_corrupt(err);
       break;
     }
@@ -1130,6 +1147,22 @@ static enum hmb_status sq_family(struct store *base, const char *family_id,
   if (result)
     *n = 0;
   return result;
+}
+
+static bool read_person_at(sqlite3_stmt *st, void *out, size_t i)
+{
+  return read_person(st, (struct store_person *)out + i);
+}
+
+static enum hmb_status sq_family(struct store *base, const char *family_id,
+                                 struct store_person *out, size_t max, size_t *n,
+                                 struct hmb_err *err)
+{
+  *n = 0;
+  /* "" means "no family": those people are not one family */
+  if (!family_id || !*family_id)
+    return HMB_OK;
+  return sq_list(sq_of(base), ST_FAMILY, family_id, NULL, max, read_person_at, out, n, err);
 }
 
 static enum hmb_status sq_person_count(struct store *base, int64_t *n, struct hmb_err *err)
@@ -1249,38 +1282,16 @@ static enum hmb_status sq_enrollment_by_policy(struct store *base, const char *p
   return sq_enrollment_one(s, st, &b, out, "policy_no", err);
 }
 
+static bool read_enrollment_at(sqlite3_stmt *st, void *out, size_t i)
+{
+  return read_enrollment(st, (struct store_enrollment *)out + i);
+}
+
 static enum hmb_status sq_enrollments_of(struct store *base, const char *psn_no,
                                          struct store_enrollment *out, size_t max, size_t *n,
                                          struct hmb_err *err)
 {
-  struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
-  struct bd b;
-  int rc;
-  enum hmb_status result;
-
-  *n = 0;
-  if (!max)
-    return HMB_OK;
-  result = sq_stmt(s, ST_ENR_OF, &st, err);
-  if (result)
-    return result;
-  bd_start(&b, st);
-  bd_str(&b, psn_no);
-  bd_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-  while ((rc = bd_step(&b)) == SQLITE_ROW && *n < max) {
-    if (!read_enrollment(st, &out[*n])) {
-      result = sq_corrupt(err);
-      break;
-    }
-    (*n)++;
-  }
-  if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    result = sq_fail(s, rc, err);
-  sq_done(st);
-  if (result)
-    *n = 0;
-  return result;
+  return sq_list(sq_of(base), ST_ENR_OF, psn_no, NULL, max, read_enrollment_at, out, n, err);
 }
 
 static enum hmb_status sq_policy_seq_next(struct store *base, const char *plan_id, int64_t *out,
@@ -1662,42 +1673,20 @@ static enum hmb_status sq_state_put(struct store *base, const char *plan_id, con
   return sq_run(s, &b, err);
 }
 
+static bool read_psn_at(sqlite3_stmt *st, void *out, size_t i)
+{
+  struct rd r;
+  rd_start(&r, st);
+  rd_text(&r, ((char(*)[SETL_ID_MAX])out)[i], SETL_ID_MAX);
+  return !r.bad;
+}
+
 static enum hmb_status sq_state_people(struct store *base, const char *plan_id, const char *after,
                                        char (*psn)[SETL_ID_MAX], size_t max, size_t *n,
                                        struct hmb_err *err)
 {
-  struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
-  struct bd b;
-  struct rd r;
-  int rc;
-  enum hmb_status result;
-
-  *n = 0;
-  if (!max)
-    return HMB_OK;
-  result = sq_stmt(s, ST_STATE_PEOPLE, &st, err);
-  if (result)
-    return result;
-  bd_start(&b, st);
-  bd_str(&b, plan_id);
-  bd_str(&b, after ? after : "");
-  bd_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-  while ((rc = bd_step(&b)) == SQLITE_ROW && *n < max) {
-    rd_start(&r, st);
-    rd_text(&r, psn[*n], SETL_ID_MAX);
-    if (r.bad) {
-      result = sq_corrupt(err);
-      break;
-    }
-    (*n)++;
-  }
-  if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    result = sq_fail(s, rc, err);
-  sq_done(st);
-  if (result)
-    *n = 0;
-  return result;
+  return sq_list(sq_of(base), ST_STATE_PEOPLE, plan_id, after ? after : "", max, read_psn_at, psn,
+                 n, err);
 }
 
 /* ---- write-ahead log ---- */
