@@ -554,6 +554,92 @@ static uint64_t now_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The syncer: the writer commits without waiting for the disk (deferred
+ * sync) and goes on with the next group; this thread makes the committed
+ * groups durable with one sync and only then answers their jobs. Every
+ * answer, a repeat or a trial included, waits for a sync that follows its
+ * group's commit, so nothing is acknowledged that a crash could undo.
+ */
+struct svc_group {
+  struct svc_job *head;
+  size_t njobs;
+  uint64_t t0;
+  struct svc_group *next;
+};
+
+static void hand_to_syncer(struct svc *svc, struct svc_job *head, size_t njobs, uint64_t t0)
+{
+  struct svc_group *g = hmb_malloc(sizeof(*g));
+  if (!g) {
+    /* cannot queue: answer after a sync of our own */
+    struct hmb_err err;
+    hmb_err_init(&err);
+    if (svc->wstore->ops->sync(svc->wstore, &err))
+      for (struct svc_job *j = head; j; j = j->next)
+        if (!j->status) {
+          j->status = err.status;
+          j->err = err;
+          buf_reset(&j->response);
+        }
+    finish_jobs(svc, head, now_ns() - t0, njobs);
+    return;
+  }
+  g->head = head;
+  g->njobs = njobs;
+  g->t0 = t0;
+  g->next = NULL;
+  pthread_mutex_lock(&svc->sync_mu);
+  if (svc->sync_tail)
+    svc->sync_tail->next = g;
+  else
+    svc->sync_head = g;
+  svc->sync_tail = g;
+  pthread_cond_signal(&svc->sync_cv);
+  pthread_mutex_unlock(&svc->sync_mu);
+}
+
+static void *syncer_main(void *arg)
+{
+  struct svc *svc = arg;
+  struct store *s = NULL;
+  struct hmb_err open_err;
+  pthread_setname_np(pthread_self(), "hmb-sync");
+  hmb_err_init(&open_err);
+  store_open(&s, svc->db_url, &open_err);
+  for (;;) {
+    struct svc_group *g;
+    struct hmb_err err;
+    enum hmb_status result;
+    pthread_mutex_lock(&svc->sync_mu);
+    while (!svc->sync_head && !svc->writer_done)
+      pthread_cond_wait(&svc->sync_cv, &svc->sync_mu);
+    g = svc->sync_head;
+    svc->sync_head = svc->sync_tail = NULL;
+    pthread_mutex_unlock(&svc->sync_mu);
+    if (!g)
+      break;
+    hmb_err_init(&err);
+    result = s ? s->ops->sync(s, &err)
+               : hmb_err_set(&err, HMB_IO, "store.sync", "db", "%s", open_err.message);
+    while (g) {
+      struct svc_group *next = g->next;
+      if (result)
+        for (struct svc_job *j = g->head; j; j = j->next)
+          if (!j->status) {
+            j->status = result;
+            j->err = err;
+            buf_reset(&j->response);
+          }
+      finish_jobs(svc, g->head, now_ns() - g->t0, g->njobs);
+      free(g);
+      g = next;
+    }
+  }
+  store_close(s);
+  return NULL;
+}
+
 static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
 {
   struct store *s = svc->wstore;
@@ -604,7 +690,7 @@ static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
         }
     }
   }
-  finish_jobs(svc, head, now_ns() - t0, njobs);
+  hand_to_syncer(svc, head, njobs, t0);
 }
 
 static void *writer_main(void *arg)
@@ -691,8 +777,13 @@ enum hmb_status svc_writer_start(struct svc *svc, struct hmb_err *err)
   result = store_open(&svc->wstore, svc->db_url, err);
   if (!result)
     result = svc->wstore->ops->autocheckpoint(svc->wstore, false, err);
+  if (!result)
+    result = svc->wstore->ops->deferred_sync(svc->wstore, true, err);
   if (result)
     return result;
+  if (pthread_create(&svc->syncer, NULL, syncer_main, svc))
+    return hmb_err_set(err, HMB_IO, "thread", "", "无法启动同步线程");
+  svc->syncer_started = true;
   if (pthread_create(&svc->writer, NULL, writer_main, svc))
     return hmb_err_set(err, HMB_IO, "thread", "", "无法启动结算写线程");
   svc->writer_started = true;
@@ -712,6 +803,14 @@ void svc_writer_stop(struct svc *svc)
   if (svc->writer_started)
     pthread_join(svc->writer, NULL);
   svc->writer_started = false;
+  /* the syncer answers what the writer committed, then ends */
+  pthread_mutex_lock(&svc->sync_mu);
+  svc->writer_done = true;
+  pthread_cond_broadcast(&svc->sync_cv);
+  pthread_mutex_unlock(&svc->sync_mu);
+  if (svc->syncer_started)
+    pthread_join(svc->syncer, NULL);
+  svc->syncer_started = false;
   if (svc->ckpt_started)
     pthread_join(svc->ckpt, NULL);
   svc->ckpt_started = false;

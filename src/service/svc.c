@@ -479,6 +479,8 @@ enum hmb_status svc_open(struct svc **out, const struct svc_opts *o, struct hmb_
   pthread_mutex_init(&svc->q_mu, NULL);
   pthread_cond_init(&svc->q_cv, NULL);
   pthread_cond_init(&svc->ckpt_cv, NULL);
+  pthread_mutex_init(&svc->sync_mu, NULL);
+  pthread_cond_init(&svc->sync_cv, NULL);
   pthread_mutex_init(&svc->stats_mu, NULL);
   svc->fixed_today = o->today;
   svc->group_max = o->group_max ? o->group_max : 512;
@@ -532,6 +534,8 @@ void svc_close(struct svc *svc)
   pthread_mutex_destroy(&svc->q_mu);
   pthread_cond_destroy(&svc->q_cv);
   pthread_cond_destroy(&svc->ckpt_cv);
+  pthread_mutex_destroy(&svc->sync_mu);
+  pthread_cond_destroy(&svc->sync_cv);
   pthread_mutex_destroy(&svc->stats_mu);
   free(svc->db_url);
   free(svc);

@@ -43,6 +43,13 @@ struct svc {
   bool writer_started;
   pthread_t writer;
   pthread_cond_t ckpt_cv; /* with q_mu: wakes the checkpointer at close */
+  /* committed groups waiting for their sync (settle.c) */
+  pthread_mutex_t sync_mu;
+  pthread_cond_t sync_cv;
+  struct svc_group *sync_head, *sync_tail;
+  bool writer_done;
+  pthread_t syncer;
+  bool syncer_started;
   pthread_t ckpt;
   bool ckpt_started;
   struct store *wstore; /* the writer's own handle */

@@ -287,6 +287,19 @@ struct store_ops {
   enum hmb_status (*checkpoint)(struct store *s, struct hmb_err *err);
   enum hmb_status (*autocheckpoint)(struct store *s, bool on, struct hmb_err *err);
 
+  /*
+   * Pipelined group commit. With deferred sync on, commit() on this handle
+   * makes the transaction visible and ordered but returns before it is
+   * durable; sync() (on any handle of the same database, from any thread)
+   * returns when every transaction committed before the call is durable.
+   * The settlement writer commits group N+1 while group N is being synced,
+   * and acknowledges a group only after its sync. Default: off (every
+   * commit durable). A backend whose commits are cheap may make sync a
+   * no-op and ignore deferral.
+   */
+  enum hmb_status (*deferred_sync)(struct store *s, bool on, struct hmb_err *err);
+  enum hmb_status (*sync)(struct store *s, struct hmb_err *err);
+
   enum hmb_status (*key_put)(struct store *s, const struct store_key *k, struct hmb_err *err);
   enum hmb_status (*key_get)(struct store *s, const uint8_t hash[32], struct store_key *out,
                              struct hmb_err *err);
