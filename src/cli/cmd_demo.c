@@ -253,11 +253,11 @@ int cmd_demo(int argc, char **argv)
 {
   static const char usage[] =
       "用法: hmb demo [--db DB] [--people N] [--settlements M] [--seed S] [--all]\n"
-      "               [--write-roster FILE]\n"
+      "               [--write-roster FILE] [--key-file F] [--keys-out F]\n"
       "  --all           everyone enrolled and active (for load tests: every settlement is valid)\n"
       "  --write-roster  only write the roster CSV to FILE (for import benchmarks) and stop\n";
   bool all = false;
-  const char *roster_out = NULL;
+  const char *roster_out = NULL, *key_file = NULL, *keys_out = NULL;
   const char *db = "hmb-demo.db";
   long npeople = 20000, nsetl = 50000;
   uint64_t seed = 2024;
@@ -293,6 +293,10 @@ int cmd_demo(int argc, char **argv)
       all = true;
     } else if (!strcmp(argv[i], "--write-roster") && i + 1 < argc) {
       roster_out = argv[++i];
+    } else if (!strcmp(argv[i], "--key-file") && i + 1 < argc) {
+      key_file = argv[++i];
+    } else if (!strcmp(argv[i], "--keys-out") && i + 1 < argc) {
+      keys_out = argv[++i];
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc &&
                !str_to_i64(argv[i + 1], strlen(argv[i + 1]), 0, INT64_MAX, &v, "--seed", NULL)) {
       seed = (uint64_t)v;
@@ -305,6 +309,7 @@ int cmd_demo(int argc, char **argv)
   r.s = seed;
   memset(&o, 0, sizeof(o));
   o.db_url = db;
+  o.key_file = key_file;
   hmb_err_init(&err);
   if (!roster_out && svc_open(&svc, &o, &err)) {
     cli_print_err(db, &err);
@@ -453,7 +458,12 @@ roster:
   printf("参保 enrollments: %ld enrolled, %ld refused%s%s\n", enrolled, refused,
          why.len ? ": " : "", why.ptr);
 
-  buf_addf(&keyp, "%s.keys", db);
+  if (keys_out)
+    buf_addstr(&keyp, keys_out);
+  else if (strstr(db, "://"))
+    buf_addstr(&keyp, "hmb-demo.keys");
+  else
+    buf_addf(&keyp, "%s.keys", db);
   if (write_keys(svc, keyp.ptr, sp.id))
     goto out;
 

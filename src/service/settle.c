@@ -640,6 +640,21 @@ static void *syncer_main(void *arg)
   return NULL;
 }
 
+/*
+ * Failures that another writer on the same database causes and that go
+ * away when the job runs again: a deadlock or lock timeout between two
+ * servers, or a setl_id inserted by another server between this job's
+ * idempotency check and its insert (run again, the job finds it and
+ * answers as a repeat). SQLite with one writer never produces them.
+ */
+#define SVC_JOB_RETRIES 5
+
+static bool job_retryable(const struct svc_job *j)
+{
+  return j->status == HMB_CONFLICT &&
+         (!strcmp(j->err.code, "store.retry") || !strcmp(j->err.code, "store.unique"));
+}
+
 static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
 {
   struct store *s = svc->wstore;
@@ -658,12 +673,28 @@ static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
       j->err = err;
       continue;
     }
-    if (s->ops->savepoint(s, &j->err)) {
-      j->status = j->err.status;
-      continue;
+    bool no_savepoint = false;
+    for (int attempt = 0;; attempt++) {
+      if (s->ops->savepoint(s, &j->err)) {
+        j->status = j->err.status;
+        no_savepoint = true;
+        break;
+      }
+      run_job(svc, s, w, j, now);
+      if (!j->status || !job_retryable(j) || attempt == SVC_JOB_RETRIES)
+        break;
+      /* another server settled the same person or setl_id at the same
+       * time: undo this job and run it again; it then waits for or sees
+       * the other's commit */
+      s->ops->rollback_to(s);
+      buf_reset(&j->response);
+      j->status = HMB_OK;
+      j->repeated = false;
+      hmb_err_init(&j->err);
     }
-    run_job(svc, s, w, j, now);
-    if (j->status) {
+    if (no_savepoint) {
+      continue;
+    } else if (j->status) {
       s->ops->rollback_to(s);
       buf_reset(&j->response);
     } else if (s->ops->release(s, &j->err)) {

@@ -492,6 +492,10 @@ enum hmb_status svc_open(struct svc **out, const struct svc_opts *o, struct hmb_
   path = !strncmp(svc->db_url, "sqlite:", 7) ? svc->db_url + 7 : svc->db_url;
   if (o->key_file)
     buf_addstr(&keyf, o->key_file);
+  else if (getenv("HMB_KEY_FILE") && *getenv("HMB_KEY_FILE"))
+    buf_addstr(&keyf, getenv("HMB_KEY_FILE"));
+  else if (strstr(path, "://"))
+    buf_addstr(&keyf, "hmb-pii.key"); /* a server database: the key stays with the operator */
   else
     buf_addf(&keyf, "%s.key", path);
   result = pii_init(&svc->pii, keyf.ptr, err);
