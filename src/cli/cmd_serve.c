@@ -20,7 +20,7 @@ static const char serve_usage[] =
     "用法: hmb serve --db PATH [--key-file PATH] [--port 8080] [--bind 127.0.0.1]\n"
     "                [--threads 2] [--today YYYY-MM-DD] [--max-conns 1024]\n"
     "                [--max-per-ip 512] [--timeout 30] [--quiet] [--log-probes]\n"
-    "  --key-file   个人信息主密钥文件（默认 PATH.key，不存在时创建）\n"
+    "  --key-file   个人信息主密钥文件（默认 $HMB_KEY_FILE，否则 PATH.key；不存在时创建）\n"
     "  --port 0     由系统选择空闲端口\n"
     "  --quiet      不逐条记录请求日志\n";
 
@@ -43,7 +43,7 @@ int cmd_serve(int argc, char **argv)
   struct http_api *api = NULL;
   struct http_server *srv = NULL;
   struct hmb_err err;
-  struct buf key_file = BUF_INIT(4096), plans_dir = BUF_INIT(4096);
+  struct buf plans_dir = BUF_INIT(4096);
   const char *home;
   sigset_t sigs;
   int64_t v;
@@ -109,14 +109,9 @@ int cmd_serve(int argc, char **argv)
     fputs(serve_usage, stderr);
     return 2;
   }
-  if (!so.key_file) {
-    if (buf_addf(&key_file, "%s.key", so.db_url))
-      return 2;
-    so.key_file = key_file.ptr;
-  }
+  /* no --key-file: the service's default ($HMB_KEY_FILE, else PATH.key) */
   home = getenv("HMB_HOME");
   if (buf_addf(&plans_dir, "%s/plans", home && *home ? home : ".")) {
-    buf_release(&key_file);
     return 2;
   }
 
@@ -151,7 +146,6 @@ out:
     svc_close(svc);
   if (!rc)
     fprintf(stderr, "hmb serve: 已停止\n");
-  buf_release(&key_file);
   buf_release(&plans_dir);
   return rc;
 }

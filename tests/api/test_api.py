@@ -3,6 +3,9 @@
 
 Usage: test_api.py HMB_BINARY
 
+With HMB_TEST_DB_URL set (an empty PostgreSQL database), the store is that
+database instead of a SQLite file.
+
 Standard library only. Makes a demo store in a temporary directory, starts
 the server on a free loopback port, runs the cases (one line each), stops
 the server with SIGTERM (it must exit 0), runs `hmb verify` on the store
@@ -622,14 +625,17 @@ def main():
     proc = None
     log = None
     try:
-        db = os.path.join(tmp, "demo.db")
-        d = subprocess.run([hmb, "demo", "--db", db, "--people", "300", "--settlements", "200"],
+        db = os.environ.get("HMB_TEST_DB_URL") or os.path.join(tmp, "demo.db")
+        env["HMB_KEY_FILE"] = os.path.join(tmp, "pii.key")
+        keys_file = os.path.join(tmp, "demo.keys")
+        d = subprocess.run([hmb, "demo", "--db", db, "--people", "300", "--settlements", "200",
+                            "--keys-out", keys_file],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
         if d.returncode != 0:
             print("FAIL demo: exit %d\n%s" % (d.returncode, d.stdout.decode(errors="replace")))
             return 1
         keys = {}
-        with open(db + ".keys") as f:
+        with open(keys_file) as f:
             for line in f:
                 if "=" in line:
                     k, v = line.strip().split("=", 1)

@@ -8,7 +8,8 @@
 #     settlements, and every stored payout equals its recomputation
 #     (`hmb verify`).
 # Three rounds, each a bounded burst (at most 20,000 requests or 20 s)
-# killed after a short, different delay.
+# killed after a short, different delay. With HMB_TEST_DB_URL set (an
+# empty PostgreSQL database) the store is that database.
 set -euo pipefail
 hmb=${1:?usage: crash_kill9.sh HMB LOAD_HTTP}
 load=${2:?usage: crash_kill9.sh HMB LOAD_HTTP}
@@ -19,6 +20,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+db=${HMB_TEST_DB_URL:-$tmp/c.db}
+export HMB_KEY_FILE=$tmp/pii.key
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -37,13 +40,13 @@ PY
 }
 start_server() {
   port=$(free_port)
-  "$hmb" serve --db "$tmp/c.db" --port "$port" >>"$tmp/serve.log" 2>&1 &
+  "$hmb" serve --db "$db" --port "$port" >>"$tmp/serve.log" 2>&1 &
   pid=$!
   wait_health "$port" || { cat "$tmp/serve.log"; echo "crash: server did not start"; exit 1; }
 }
 
-"$hmb" demo --db "$tmp/c.db" --people 3000 --settlements 0 --all >/dev/null
-key=$(grep '^hospital=' "$tmp/c.db.keys" | cut -d= -f2)
+"$hmb" demo --db "$db" --people 3000 --settlements 0 --all --keys-out "$tmp/keys" >/dev/null
+key=$(grep '^hospital=' "$tmp/keys" | cut -d= -f2)
 
 total=0
 for round in 1 2 3; do
@@ -69,7 +72,7 @@ wait "$pid"
 pid=""
 
 cat "$tmp"/acked*.txt >"$tmp/acked.txt"
-out=$("$hmb" verify --db "$tmp/c.db" --acked "$tmp/acked.txt" | tail -1)
+out=$("$hmb" verify --db "$db" --acked "$tmp/acked.txt" | tail -1)
 echo "verify: $out"
 case $out in
   *'"mismatched":0,'*'"acked_missing":0}') ;;

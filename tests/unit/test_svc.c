@@ -3,6 +3,8 @@
  * directory: roster import, enrollment, one-stop settlement (trial,
  * idempotent settlement, reversal), cover checks on the settlement date,
  * concurrent settlements of one person, and the recomputation check.
+ * With HMB_TEST_DB_URL set (an empty PostgreSQL database) the store is
+ * that database.
  */
 #include "compat.h"
 #include "svc.h"
@@ -16,7 +18,8 @@
 #include <unistd.h>
 
 static char dir[64];
-static char db[128];
+static char db[512];
+static char keyfile[128];
 
 /* A valid GB 11643 number for region 371502, a birth date and sequence. */
 static void certno(char out[19], const char *ymd, unsigned seq)
@@ -37,6 +40,7 @@ static struct svc *open_svc(void)
   struct hmb_err err;
   memset(&o, 0, sizeof(o));
   o.db_url = db;
+  o.key_file = keyfile;
   o.today = date_from_ymd(2023, 12, 10);
   hmb_err_init(&err);
   if (svc_open(&svc, &o, &err))
@@ -84,7 +88,11 @@ static int setup(void **state)
   snprintf(dir, sizeof(dir), "/tmp/hmb-test-svc-XXXXXX");
   if (!mkdtemp(dir))
     return -1;
-  snprintf(db, sizeof(db), "%s/t.db", dir);
+  if (getenv("HMB_TEST_DB_URL"))
+    snprintf(db, sizeof(db), "%s", getenv("HMB_TEST_DB_URL"));
+  else
+    snprintf(db, sizeof(db), "%s/t.db", dir);
+  snprintf(keyfile, sizeof(keyfile), "%s/pii.key", dir);
   svc = open_svc();
   add_plan(svc);
   certno(c1, "19800101", 1);
