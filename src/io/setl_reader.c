@@ -135,6 +135,7 @@ struct src {
   bool at_eof;        /* nothing beyond data[len] */
   bool failed;        /* a read failed: stay failed */
   unsigned long line; /* line number of data[pos] */
+  unsigned long gen;  /* changes whenever data[] is refilled */
 };
 
 static void src_init(struct src *s)
@@ -164,6 +165,7 @@ static enum hmb_status src_fill(struct src *s, struct hmb_err *err)
     return hmb_err_set(err, HMB_IO, "io.read", s->name, "读取文件失败");
   if (s->at_eof)
     return HMB_OK;
+  s->gen++;
   if (s->pos) {
     memmove(s->buf, s->buf + s->pos, s->len - s->pos);
     s->len -= s->pos;
@@ -296,6 +298,11 @@ struct csvr {
   char *scratch;             /* unescaped quoted fields: ROW_SPAN bytes, made on first use */
   unsigned long row_line;
   size_t resync; /* after a row error: skip the line holding this offset */
+  /* the fused path of setl_reader: rows that start before fast_end end
+   * with a '\n' before it (fast_gen: src.gen it was computed for) */
+  size_t fast_end;
+  unsigned long fast_gen;
+  bool fast_known;
 };
 
 enum row_rc { ROW_OK, ROW_BLANK, ROW_MORE, ROW_EOF, ROW_ERR };
@@ -1154,7 +1161,7 @@ static struct det_group *det_find_h(const struct details *d, const char *id, siz
 
 static struct det_group *det_find(const struct details *d, const char *id, size_t n)
 {
-  return d->nslots ? det_find_h(d, id, n, hmb_hash64(id, n)) : NULL;
+  return d->nslots ? det_find_h(d, id, n, setl_key_hash(id, n)) : NULL;
 }
 
 static enum hmb_status det_rehash(struct details *d, size_t nslots)
@@ -1186,7 +1193,7 @@ static enum hmb_status det_group_of(struct details *d, const char *id, size_t n,
     *out = d->last;
     return HMB_OK;
   }
-  h = hmb_hash64(id, n);
+  h = setl_key_hash(id, n);
   g = det_find_h(d, id, n, h);
   if (g) {
     *out = d->last = (uint32_t)(g - d->groups);
@@ -2004,6 +2011,9 @@ struct colmap_ent {
   uint8_t fid;
 };
 
+#define COL_IGNORED 0xff
+_Static_assert(F__COUNT <= 32, "field bits must fit a uint32_t");
+
 struct setl_reader {
   enum setl_format fmt;
   struct csvr *csv;       /* CSV */
@@ -2011,12 +2021,25 @@ struct setl_reader {
   size_t nmap;
   struct colmap_ent req[F__COUNT]; /* required columns; fid of REQ_SETTLE ones */
   size_t nreq;
-  size_t fcol[F__COUNT];   /* column of each field, SIZE_MAX when absent */
+  size_t fcol[F__COUNT]; /* column of each field, SIZE_MAX when absent */
+  uint8_t *colfid;       /* CSV: field of each column, COL_IGNORED when none */
+  uint32_t *fends;       /* CSV: the fused path's field ends, one per column */
+  uint32_t req_always;   /* bits of the fields required in every row */
+  uint32_t req_settle;   /* bits of the fields required in a settle row */
+  hmb_date last_date;    /* the date last parsed by the fused path */
+  char last_day[10];     /* its text (YYYY-MM-DD), valid when have_day */
+  bool have_day;
   struct src js;           /* JSON lines */
   struct setl_line *lines; /* JSON lines: SETL_MAX_LINES */
   unsigned long line;
   struct details *det;
+  struct setl_keys keys; /* of the row last returned */
 };
+
+const struct setl_keys *setl_reader_keys(const struct setl_reader *r)
+{
+  return &r->keys;
+}
 
 enum setl_format setl_reader_format(const struct setl_reader *r)
 {
@@ -2034,6 +2057,8 @@ void setl_reader_free(struct setl_reader *r)
     return;
   csvr_free(r->csv);
   free(r->map);
+  free(r->colfid);
+  free(r->fends);
   src_release(&r->js);
   free(r->lines);
   details_free(r->det);
@@ -2067,8 +2092,11 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
   for (i = 0; i < F__COUNT; i++)
     r->fcol[i] = SIZE_MAX;
   r->map = hmb_calloc(ncols, sizeof(*r->map));
-  if (!r->map)
+  r->colfid = hmb_malloc(ncols ? ncols : 1);
+  r->fends = hmb_reallocarray(NULL, ncols ? ncols : 1, sizeof(*r->fends));
+  if (!r->map || !r->colfid || !r->fends)
     return nomem(err, c->src.name);
+  memset(r->colfid, COL_IGNORED, ncols);
   for (i = 0; i < ncols; i++) {
     const char *name = csvr_colname(c, i);
     int k = fd_lookup(setl_fields, ARRAY_SIZE(setl_fields), name, strlen(name));
@@ -2080,6 +2108,7 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
       return HMB_INVALID;
     }
     r->fcol[k] = i;
+    r->colfid[i] = (uint8_t)k;
     if (k != F_TXN) {
       r->map[r->nmap].col = (uint16_t)i;
       r->map[r->nmap++].fid = (uint8_t)k;
@@ -2096,6 +2125,10 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
     }
     r->req[r->nreq].col = (uint16_t)r->fcol[i];
     r->req[r->nreq++].fid = (uint8_t)i;
+    if (setl_fields[i].req == REQ_ALWAYS)
+      r->req_always |= UINT32_C(1) << i;
+    else
+      r->req_settle |= UINT32_C(1) << i;
   }
   return HMB_OK;
 }
@@ -2218,18 +2251,30 @@ static bool bloom_maybe(const struct details *d, uint64_t h)
   return (d->bloom[a / 64] >> (a % 64) & 1) && (d->bloom[b / 64] >> (b % 64) & 1);
 }
 
+/*
+ * The last step of every row read: note its keys for setl_reader_keys()
+ * (lengths SIZE_MAX when not known yet) and join its detail lines.
+ */
 static enum hmb_status attach_details(struct setl_reader *r, struct settlement *s,
-                                      const char *where, unsigned long line, struct hmb_err *err)
+                                      const char *where, unsigned long line, size_t idlen,
+                                      size_t psnlen, const uint64_t *hash, const uint64_t *psnhash,
+                                      struct hmb_err *err)
 {
   struct det_group *g;
-  size_t idlen;
   uint64_t h;
+  if (idlen == SIZE_MAX)
+    idlen = strnlen(s->setl_id, sizeof(s->setl_id));
+  if (psnlen == SIZE_MAX)
+    psnlen = strnlen(s->psn_no, sizeof(s->psn_no));
+  h = hash ? *hash : setl_key_hash(s->setl_id, idlen);
+  r->keys.setl_id_hash = h;
+  r->keys.psn_no_hash = psnhash ? *psnhash : setl_key_hash(s->psn_no, psnlen);
+  r->keys.setl_id_len = idlen;
+  r->keys.psn_no_len = psnlen;
   if (!r->det || s->kind != SETL_SETTLE || !r->det->ngroups)
     return HMB_OK;
   if (!r->det->bloom && !bloom_build(r->det))
     return hmb_err_set(err, HMB_NOMEM, "nomem", "details", "内存不足");
-  idlen = strlen(s->setl_id);
-  h = hmb_hash64(s->setl_id, idlen);
   if (!bloom_maybe(r->det, h))
     return HMB_OK;
   /* Both files usually come in the same order: try the next group first. */
@@ -2255,12 +2300,245 @@ static enum hmb_status attach_details(struct setl_reader *r, struct settlement *
   return HMB_OK;
 }
 
+/*
+ * The fused path for the common CSV row: unquoted, LF or CRLF, every field
+ * of the expected width. It converts each field while scanning for its end,
+ * instead of splitting the row into spans and dispatching by descriptor.
+ * Anything unusual (a quote, a control byte, a field it cannot convert, an
+ * error of any kind, a missing required field, the wrong number of columns,
+ * the end of the data at hand) makes it give up before changing the
+ * reader's position: the general path then reads the row again and reports
+ * exactly what it always has.
+ */
+
+/*
+ * The ends of the fields of the unquoted row at p, as offsets of their ','
+ * and of the row's '\n', into ends[0..max); returns the number of fields, or
+ * 0 when a '"' or '\r' comes first, the row has more than max fields or is
+ * longer than SETL_ROW_MAX. The row's '\n' comes before lim. SSE2 finds the
+ * separators sixteen bytes at a time.
+ */
+static size_t row_split(const char *p, const char *lim, uint32_t *ends, size_t max)
+{
+  const char *q = p;
+  size_t n = 0;
+#if defined(__SSE2__)
+  const __m128i vc = _mm_set1_epi8(','), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"'),
+                vr = _mm_set1_epi8('\r');
+  while (lim - q >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+    unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
+    unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vn));
+    unsigned mq =
+        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vr)));
+    unsigned below = mn ? (mn & (0u - mn)) - 1 : 0xffffu;
+    if ((mq & below) || (size_t)(q - p) > SETL_ROW_MAX)
+      return 0;
+    for (mc &= below; mc; mc &= mc - 1) {
+      if (n == max)
+        return 0;
+      ends[n++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mc);
+    }
+    if (mn) {
+      if (n == max)
+        return 0;
+      ends[n++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mn);
+      return n;
+    }
+    q += 16;
+  }
+#endif
+  for (; q < lim && (size_t)(q - p) <= SETL_ROW_MAX; q++) {
+    if (*q == ',' || *q == '\n') {
+      if (n == max)
+        return 0;
+      ends[n++] = (uint32_t)(q - p);
+      if (*q == '\n')
+        return n;
+    } else if (*q == '"' || *q == '\r') {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+/*
+ * The usual amount, "d{1,4}.dd", from one 8-byte word without a branch per
+ * digit; false for anything else (money_fast() and money_parse() then read
+ * it, with the same value for what both accept).
+ */
+static inline bool money_word(const char *t, size_t n, const char *lim, hmb_fen *out)
+{
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  uint64_t w, x, sh;
+  uint32_t y, a;
+  if (n - 4 > 3 || lim - t < 8 || t[n - 3] != '.')
+    return false;
+  memcpy(&w, t, sizeof(w));
+  sh = 8 * (uint64_t)(n - 3);
+  /* the field's bytes as digit values, its '.' as a 0 */
+  x = (w ^ (ones * '0')) & ((UINT64_C(1) << (8 * n)) - 1) & ~(UINT64_C(0xff) << sh);
+  if (((x + ones * 0x76) | x) & highs)
+    return false;
+  /* the n-3 digits before the point as bytes 7-n..3 of y, most significant
+   * first, then paired and summed */
+  y = (uint32_t)(x << (64 - sh) >> 32);
+  a = (y * 10 + (y >> 8)) & 0x00ff00ff;
+  *out = (hmb_fen)((a & 0xff) * 100 + (a >> 16)) * 100 +
+         (hmb_fen)((x >> (sh + 8) & 0xff) * 10 + (x >> (sh + 16) & 0xff));
+  return true;
+}
+
+static inline bool two_digits(const char *t, int *v)
+{
+  if ((unsigned)(t[0] - '0') >= 10u || (unsigned)(t[1] - '0') >= 10u)
+    return false;
+  *v = (t[0] - '0') * 10 + (t[1] - '0');
+  return true;
+}
+
+/* A setl_time of the same day as the last one: only the clock is read. */
+static bool fast_time(struct setl_reader *r, const char *t, size_t n, hmb_time *out)
+{
+  int hh, mi, ss;
+  hmb_time v;
+  if (n == 19 && r->have_day && (t[10] == ' ' || t[10] == 'T') && t[13] == ':' && t[16] == ':' &&
+      !memcmp(t, r->last_day, 10) && two_digits(t + 11, &hh) && two_digits(t + 14, &mi) &&
+      two_digits(t + 17, &ss) && hh <= 23 && mi <= 59 && ss <= 59) {
+    *out = date_time(r->last_date) + hh * 3600 + mi * 60 + ss;
+    return true;
+  }
+  if (datetime_parse(t, n, &v, "", NULL))
+    return false;
+  memcpy(r->last_day, t, 10);
+  r->last_date = time_date(v);
+  r->have_day = true;
+  *out = v;
+  return true;
+}
+
+/* The row at the reader's position through the fused path: true when it
+ * was read into *s, false (position unchanged) when the general path must
+ * read it. */
+static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *idlen,
+                          size_t *psnlen, uint64_t *hash, uint64_t *psnhash)
+{
+  struct csvr *c = r->csv;
+  struct src *sr = &c->src;
+  const char *row, *lim;
+  const uint32_t *ends = r->fends;
+  size_t k, ncols = c->ncols, start = 0;
+  uint32_t present = 0;
+
+  if (!c->fast_known || c->fast_gen != sr->gen) {
+    const char *nl = sr->len ? memrchr(sr->data, '\n', sr->len) : NULL;
+    c->fast_end = nl ? (size_t)(nl - sr->data) : 0;
+    c->fast_gen = sr->gen;
+    c->fast_known = true;
+  }
+  if (sr->pos >= c->fast_end)
+    return false;
+  row = sr->data + sr->pos;
+  lim = sr->data + c->fast_end + 1;
+  /* a blank line or the wrong number of fields: the general path says so */
+  if (!ncols || *row == '\n' || row_split(row, lim, r->fends, ncols) != ncols ||
+      ends[ncols - 1] > SETL_ROW_MAX)
+    return false;
+  settlement_init(s);
+  /* the field boundaries are known: each field converts on its own */
+  for (k = 0; k < ncols; start = ends[k++] + 1) {
+    const unsigned fid = r->colfid[k];
+    const char *t = row + start;
+    const size_t n = ends[k] - start;
+    const struct fdesc *d;
+    char *dst;
+    if (n > SETL_FIELD_MAX)
+      return false;
+    if (fid == COL_IGNORED || !n)
+      continue;
+    present |= UINT32_C(1) << fid;
+    d = &setl_fields[fid];
+    dst = (char *)s + d->off;
+    switch ((enum fkind)d->kind) {
+    case FK_MONEY: {
+      hmb_fen v;
+      if (money_word(t, n, lim, &v))
+        memcpy(dst, &v, sizeof(v));
+      else if (store_field(s, d, t, n, NULL))
+        return false;
+      break;
+    }
+    case FK_CODE: {
+      int32_t v = 0;
+      size_t i;
+      for (i = 0; i < n && n <= 9 && (unsigned)(t[i] - '0') < 10u; i++)
+        v = v * 10 + (t[i] - '0');
+      if (i == n && n <= 9 && v <= d->max)
+        memcpy(dst, &v, sizeof(v));
+      else if (store_field(s, d, t, n, NULL))
+        return false;
+      break;
+    }
+    case FK_ID:
+    case FK_TEXT:
+      if (n >= d->cap || !setl_text_ok(t, n))
+        return false;
+      memcpy(dst, t, n);
+      dst[n] = '\0';
+      if (fid == F_SETL_ID) {
+        *idlen = n;
+        /* hashed from the file's bytes: reading back the copy just stored
+         * would wait for its cache line */
+        *hash = setl_key_hash(t, n);
+        /* the details filter is looked up once the row is read: start
+         * fetching its word now (it does not stay in cache beside the
+         * file's stream) */
+        if (r->det && r->det->bloom) {
+          const uint64_t *wp = &r->det->bloom[(*hash & r->det->bloom_mask) / 64];
+          __asm__("" : : "r"(wp));
+          __builtin_prefetch(wp);
+        }
+      } else if (fid == F_PSN_NO) {
+        *psnlen = n;
+        *psnhash = setl_key_hash(t, n);
+      }
+      break;
+    case FK_TIME: {
+      hmb_time v;
+      if (!fast_time(r, t, n, &v))
+        return false;
+      memcpy(dst, &v, sizeof(v));
+      break;
+    }
+    default:
+      if (store_field(s, d, t, n, NULL))
+        return false;
+      break;
+    }
+  }
+  if ((r->req_always & ~present) || (s->kind == SETL_SETTLE && (r->req_settle & ~present)))
+    return false;
+  c->row_line = sr->line;
+  c->resync = NO_RESYNC;
+  c->nf = ncols;
+  sr->pos += ends[ncols - 1] + 1;
+  sr->line++;
+  setl_defaults(s);
+  return true;
+}
+
 static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, bool *eof,
                                 struct hmb_err *err)
 {
   const struct csvr_field *f;
-  enum hmb_status result = csvr_next(r->csv, &f, eof, err);
-  size_t i;
+  enum hmb_status result;
+  size_t i, idlen = 0, psnlen = 0;
+  uint64_t h = 0, hp = 0;
+
+  *eof = false;
+  if (next_csv_fast(r, s, &idlen, &psnlen, &h, &hp))
+    return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), idlen, psnlen, &h, &hp, err);
+  result = csvr_next(r->csv, &f, eof, err);
 
   if (result || *eof)
     return result;
@@ -2287,7 +2565,8 @@ static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, boo
     }
   }
   setl_defaults(s);
-  return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), err);
+  return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), SIZE_MAX, SIZE_MAX, NULL, NULL,
+                        err);
 bad:
   csvr_locate(r->csv, err);
   return result;
@@ -2356,7 +2635,7 @@ static enum hmb_status next_jsonl(struct setl_reader *r, struct settlement *s, b
       return result;
     }
     if (!has_details)
-      return attach_details(r, s, js->name, r->line, err);
+      return attach_details(r, s, js->name, r->line, SIZE_MAX, SIZE_MAX, NULL, NULL, err);
     if (r->det && s->kind == SETL_SETTLE) {
       /* The record carries its own lines: the details file's are not used. */
       struct det_group *g = det_find(r->det, s->setl_id, strlen(s->setl_id));

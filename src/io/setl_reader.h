@@ -101,6 +101,51 @@ enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name,
 enum hmb_status setl_reader_next(struct setl_reader *r, struct settlement *s, bool *eof,
                                  struct hmb_err *err);
 
+/*
+ * The 64-bit hash of ids (setl_id, psn_no) used by the reader, for hash
+ * tables: hmb_hash64()'s mixing, inline and without a call for the tail of
+ * a short id.
+ */
+static inline uint64_t setl_key_hash(const char *s, size_t n)
+{
+  uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)n, w;
+  size_t i;
+  for (; n >= 8; s += 8, n -= 8) {
+    memcpy(&w, s, sizeof(w));
+    h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 29;
+  }
+  if (n) {
+    w = 0;
+    for (i = 0; i < n; i++)
+      w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+    h ^= h >> 29;
+  }
+  h ^= h >> 30;
+  h *= UINT64_C(0xbf58476d1ce4e5b9);
+  h ^= h >> 27;
+  h *= UINT64_C(0x94d049bb133111eb);
+  h ^= h >> 31;
+  return h;
+}
+
+/*
+ * What the reader knows of the settlement last returned with HMB_OK (not
+ * eof): the setl_key_hash() and the lengths of its setl_id and psn_no, so
+ * that callers indexing rows by them need not measure or hash them again.
+ * Owned by the reader, overwritten by its next call; unspecified after an
+ * error. (A pointer, not a copy: the fields were just stored one by one,
+ * and a copy of the whole struct would wait for those stores.)
+ */
+struct setl_keys {
+  uint64_t setl_id_hash;
+  uint64_t psn_no_hash;
+  size_t setl_id_len;
+  size_t psn_no_len;
+};
+const struct setl_keys *setl_reader_keys(const struct setl_reader *r);
+
 /* The (first) line number of the row last returned or rejected; 0 before any. */
 unsigned long setl_reader_line(const struct setl_reader *r);
 
