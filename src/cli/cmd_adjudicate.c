@@ -962,8 +962,9 @@ static enum hmb_status process(struct run *run, struct settlement *s, size_t idl
   if (!pr)
     BUG("no person for settlement %s", s->setl_id);
   st = person_state(pr);
-  result =
-      adj_settle(p, pr->members ? pr->members : &st, pr->nmembers, pr->member, s, 0, &res, err);
+  /* only an explanation shows the deductibles before the settlement */
+  result = adj_settle(p, pr->members ? pr->members : &st, pr->nmembers, pr->member, s,
+                      explain ? 0 : ADJ_NO_DED_BEFORE, &res, err);
   if (result)
     return result;
   {
@@ -1017,7 +1018,6 @@ struct batch {
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
   uint64_t hs[BATCH], hp[BATCH];
   uint8_t ls[BATCH], lp[BATCH]; /* lengths of setl_id and psn_no */
-  bool invalid[BATCH];          /* settlement_validate() failed: out[i] holds the error */
   size_t n;
   struct setl_line *pool; /* copies of the rows' detail lines */
   size_t npool, pool_cap;
@@ -1056,24 +1056,14 @@ static enum hmb_status batch_reject_row(struct batch *b, size_t i, const struct 
 
 /* Keep the row just read into b->s[b->n]: copy its detail lines, which
  * live in the reader only until its next call. */
-static enum hmb_status batch_add(struct batch *b, unsigned long line, const struct setl_keys *k,
-                                 unsigned long *rejected)
+static enum hmb_status batch_add(struct batch *b, unsigned long line, const struct setl_keys *k)
 {
   struct settlement *s = &b->s[b->n];
-  struct hmb_err err;
   b->line[b->n] = line;
   b->ls[b->n] = (uint8_t)k->setl_id_len;
   b->lp[b->n] = (uint8_t)k->psn_no_len;
   b->hs[b->n] = k->setl_id_hash ? k->setl_id_hash : 1; /* nonzero_hash() */
   b->hp[b->n] = k->psn_no_hash ? k->psn_no_hash : 1;
-  /* per-row checks that need no state run here, beside the parsing */
-  hmb_err_init(&err);
-  b->invalid[b->n] = settlement_validate(s, &err) != HMB_OK;
-  if (b->invalid[b->n]) {
-    ++*rejected;
-    if (batch_reject_row(b, b->n, &err))
-      return HMB_NOMEM;
-  }
   if (s->nlines) {
     if (b->npool + s->nlines > b->pool_cap) {
       size_t cap = b->pool_cap ? b->pool_cap : 256;
@@ -1159,9 +1149,15 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
       for (off = 0; off < sizeof(b->s[0]); off += 64)
         __builtin_prefetch(ns + off);
     }
-    if (b->invalid[i])
-      continue;
+    /* the per-row checks that need no state run here too: the reading
+     * thread has the more work */
     hmb_err_init(&err);
+    if (settlement_validate(&b->s[i], &err)) {
+      run->rejected++;
+      if (batch_reject_row(b, i, &err))
+        return HMB_NOMEM;
+      continue;
+    }
     result = process(run, &b->s[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], &b->out[i], &b->text,
                      explain, &err);
     if (result == HMB_NOMEM || result == HMB_IO) {
@@ -1519,7 +1515,7 @@ int cmd_adjudicate(int argc, char **argv)
           }
           if (eof)
             break;
-          if (batch_add(b, setl_reader_line(rd), setl_reader_keys(rd), &read_rejected)) {
+          if (batch_add(b, setl_reader_line(rd), setl_reader_keys(rd))) {
             fprintf(stderr, "hmb adjudicate: 内存不足\n");
             rc = 2;
             break;

@@ -833,7 +833,8 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
     free(lines);
   if (result)
     return result;
-  ded_before(p, members, n, who, res);
+  if (!(flags & ADJ_NO_DED_BEFORE))
+    ded_before(p, members, n, who, res);
   if (!res->contrib.next) {
     bool changed = false;
     for (r = 0; r < p->nresp; r++)

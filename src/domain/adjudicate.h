@@ -136,7 +136,11 @@ struct adj_result {
 };
 
 enum adj_flags {
-  ADJ_TRIAL = 1 << 0 /* 预结算: compute, change nothing */
+  ADJ_TRIAL = 1 << 0, /* 预结算: compute, change nothing */
+  /* adj_settle() for a caller that does not explain: the deductibles before
+   * the settlement (r[].ded_before, and ded_after when it adds nothing) are
+   * left 0 instead of being evaluated; every amount paid is the same */
+  ADJ_NO_DED_BEFORE = 1 << 1
 };
 
 /*
