@@ -74,14 +74,14 @@ int cmd_plan(int argc, char **argv)
     struct buf path = BUF_INIT(4096);
     int violations = 0;
     profile_path(profiles[k], &path);
-    profile_init(&pr);
-    if (profile_load(&pr, path.ptr, &err)) {
+    regprofile_init(&pr);
+    if (regprofile_load(&pr, path.ptr, &err)) {
       cli_print_err(path.ptr, &err);
       rc = 2;
     } else {
       ctx.problems = 0;
       fflush(stdout);
-      profile_check(&pr, &plan, report, &ctx, &violations);
+      regprofile_check(&pr, &plan, report, &ctx, &violations);
       if (violations) {
         printf("%s: 不符合监管规则“%s”，共 %d 处\n", file, pr.name, violations);
         rc = rc ? rc : 1;
@@ -89,7 +89,7 @@ int cmd_plan(int argc, char **argv)
         printf("%s: 符合监管规则“%s”\n", file, pr.name);
       }
     }
-    profile_release(&pr);
+    regprofile_release(&pr);
     buf_release(&path);
   }
   plan_release(&plan);

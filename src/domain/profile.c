@@ -21,12 +21,12 @@ static const struct {
     [PROFILE_TERM_YEARS_MIN] = {"term_years_min", PROFILE_P_YEARS},
 };
 
-const char *profile_check_name(enum profile_check_kind k)
+const char *regprofile_check_name(enum profile_check_kind k)
 {
   return (unsigned)k < PROFILE__COUNT ? checks[k].name : "?";
 }
 
-int profile_check_find(const char *name)
+int regprofile_check_find(const char *name)
 {
   int i;
   for (i = 0; i < PROFILE__COUNT; i++)
@@ -35,27 +35,27 @@ int profile_check_find(const char *name)
   return -1;
 }
 
-unsigned profile_check_params(enum profile_check_kind k)
+unsigned regprofile_check_params(enum profile_check_kind k)
 {
   return (unsigned)k < PROFILE__COUNT ? checks[k].params : 0;
 }
 
-void profile_init(struct profile *pr)
+void regprofile_init(struct profile *pr)
 {
   memset(pr, 0, sizeof(*pr));
 }
 
-void profile_release(struct profile *pr)
+void regprofile_release(struct profile *pr)
 {
   int i;
   free(pr->name);
   free(pr->source);
   for (i = 0; i < pr->nrules; i++)
     free(pr->rules[i].message);
-  profile_init(pr);
+  regprofile_init(pr);
 }
 
-enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err)
+enum hmb_status regprofile_validate(const struct profile *pr, struct hmb_err *err)
 {
   char field[64];
   int i, j;
@@ -649,8 +649,8 @@ static void check_term_years(struct vctx *vc, const struct plan *p)
     violation(vc, "term_years", "承保期限 %d 年少于 %d 年", p->term_years, vc->rule->years);
 }
 
-enum hmb_status profile_check(const struct profile *pr, const struct plan *p, plan_report_fn report,
-                              void *ctx, int *violations)
+enum hmb_status regprofile_check(const struct profile *pr, const struct plan *p,
+                                 plan_report_fn report, void *ctx, int *violations)
 {
   struct vctx vc = {NULL, report, ctx, 0};
   int i;

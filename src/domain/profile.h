@@ -9,12 +9,12 @@
  * (profiles/<id>.json, "hmb-profile/1") is read by io/profile_json.c and
  * described in docs/plan-format.md, section "Regulatory profiles".
  *
- * profile_check() runs every rule against a finished plan (plan_finish()
+ * regprofile_check() runs every rule against a finished plan (plan_finish()
  * passed) and reports each violation with the plan's JSON path, so that the
  * same report function serves `hmb plan check` for both plan errors and
  * profile violations.
  *
- * Ownership: a profile owns its strings; profile_release() frees them and
+ * Ownership: a profile owns its strings; regprofile_release() frees them and
  * leaves an initialised, empty profile. A released or initialised profile
  * may be released again. A finished profile is read-only and may be shared
  * by threads.
@@ -41,7 +41,7 @@ enum profile_check_kind {
   PROFILE__COUNT
 };
 
-/* Parameters a check takes (bits of profile_check_params()). */
+/* Parameters a check takes (bits of regprofile_check_params()). */
 #define PROFILE_P_AMOUNT (1u << 0) /* "amount": yuan as a string */
 #define PROFILE_P_RATIO  (1u << 1) /* "ratio": "70%" */
 #define PROFILE_P_SCOPE  (1u << 2) /* "scope": "total" | "each" */
@@ -69,14 +69,14 @@ struct profile {
   int nrules;
 };
 
-void profile_init(struct profile *pr);
-void profile_release(struct profile *pr);
+void regprofile_init(struct profile *pr);
+void regprofile_release(struct profile *pr);
 
 /* Name of a check ("deductible_max" ...), and the check of a name (-1 if none). */
-const char *profile_check_name(enum profile_check_kind k);
-int profile_check_find(const char *name);
+const char *regprofile_check_name(enum profile_check_kind k);
+int regprofile_check_find(const char *name);
 /* PROFILE_P_* bits: the parameters check k requires (all of them, no others). */
-unsigned profile_check_params(enum profile_check_kind k);
+unsigned regprofile_check_params(enum profile_check_kind k);
 
 /*
  * Check the profile itself: ids present, made of [a-z0-9_-] and unique,
@@ -84,7 +84,7 @@ unsigned profile_check_params(enum profile_check_kind k);
  * range. The parser calls it; a profile built in code should too. err names
  * the first problem with its JSON path ("rules[2].id").
  */
-enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err);
+enum hmb_status regprofile_validate(const struct profile *pr, struct hmb_err *err);
 
 /*
  * Run every rule of pr against plan p (which must have passed plan_finish()).
@@ -99,7 +99,7 @@ enum hmb_status profile_validate(const struct profile *pr, struct hmb_err *err);
  * Returns HMB_OK when every rule could be checked, whether or not the plan
  * complies; the result of the check is *violations.
  */
-enum hmb_status profile_check(const struct profile *pr, const struct plan *p, plan_report_fn report,
-                              void *ctx, int *violations);
+enum hmb_status regprofile_check(const struct profile *pr, const struct plan *p,
+                                 plan_report_fn report, void *ctx, int *violations);
 
 #endif /* HMB_PROFILE_H */

@@ -211,6 +211,12 @@ enum hmb_status http_json_money(json_t *obj, const char *body, size_t len, const
     return hmb_err_set(err, HMB_INVALID, "json.type", key, "%s 请以字符串给出金额（如 \"89.00\"）",
                        key);
   *present = true;
+  /* the number's own characters: what jansson read, whatever follows it */
+  for (size_t k = 0; k < n; k++)
+    if (!raw[k] || !strchr("-+0123456789.eE", raw[k])) {
+      n = k;
+      break;
+    }
   return money_parse(raw, n, out, key, err);
 }
 

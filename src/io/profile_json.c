@@ -157,7 +157,7 @@ static enum hmb_status rule_parse(json_t *v, const char *path, struct profile_ru
     result = get_text(v, "check", path, &check, err);
   if (result)
     return result;
-  k = profile_check_find(check);
+  k = regprofile_check_find(check);
   if (k < 0) {
     join(kp, path, "check");
     result = hmb_err_set(err, HMB_INVALID, "profile.check", kp,
@@ -168,7 +168,7 @@ static enum hmb_status rule_parse(json_t *v, const char *path, struct profile_ru
     return result;
   }
   r->check = (enum profile_check_kind)k;
-  params = profile_check_params(r->check);
+  params = regprofile_check_params(r->check);
   for (i = 0; i < ARRAY_SIZE(rule_params); i++) {
     json_t *x = json_object_get(v, rule_params[i].key);
     bool wanted = params & rule_params[i].bit;
@@ -234,11 +234,11 @@ static enum hmb_status profile_from_json(struct profile *pr, json_t *root, struc
     if (result)
       return result;
   }
-  return profile_validate(pr, err);
+  return regprofile_validate(pr, err);
 }
 
-enum hmb_status profile_parse_json(struct profile *pr, const char *text, size_t len,
-                                   struct hmb_err *err)
+enum hmb_status regprofile_parse_json(struct profile *pr, const char *text, size_t len,
+                                      struct hmb_err *err)
 {
   json_error_t jerr;
   json_t *root;
@@ -258,12 +258,12 @@ enum hmb_status profile_parse_json(struct profile *pr, const char *text, size_t 
   return result;
 }
 
-enum hmb_status profile_load(struct profile *pr, const char *path, struct hmb_err *err)
+enum hmb_status regprofile_load(struct profile *pr, const char *path, struct hmb_err *err)
 {
   struct buf text = BUF_INIT(PROFILE_FILE_MAX);
   enum hmb_status result = buf_read_file(&text, path, err);
   if (!result)
-    result = profile_parse_json(pr, text.ptr, text.len, err);
+    result = regprofile_parse_json(pr, text.ptr, text.len, err);
   buf_release(&text);
   return result;
 }
@@ -274,7 +274,7 @@ static bool ends_with(const char *s, const char *suffix)
   return n >= m && !strcmp(s + n - m, suffix);
 }
 
-enum hmb_status profile_load_named(struct profile *pr, const char *name, struct hmb_err *err)
+enum hmb_status regprofile_load_named(struct profile *pr, const char *name, struct hmb_err *err)
 {
   const char *dirs[2];
   struct buf path = BUF_INIT(4096);
@@ -282,7 +282,7 @@ enum hmb_status profile_load_named(struct profile *pr, const char *name, struct 
   size_t i;
 
   if (strchr(name, '/') || ends_with(name, ".json"))
-    return profile_load(pr, name, err);
+    return regprofile_load(pr, name, err);
   if (!*name || strlen(name) >= PLAN_ID_MAX || strstr(name, ".."))
     return hmb_err_set(err, HMB_INVALID, "profile.name", "--profile", "规则集名称无效“%s”", name);
   dirs[0] = getenv("HMB_HOME");
@@ -297,7 +297,7 @@ enum hmb_status profile_load_named(struct profile *pr, const char *name, struct 
       return hmb_err_set(err, result, "profile.name", "--profile", "规则集路径过长");
     }
     if (!access(path.ptr, F_OK)) {
-      result = profile_load(pr, path.ptr, err);
+      result = regprofile_load(pr, path.ptr, err);
       buf_release(&path);
       return result;
     }

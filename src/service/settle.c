@@ -16,6 +16,8 @@
  */
 
 struct svc_writer {
+  int64_t *keys; /* the group's people, for lock_keys */
+  size_t nkeys_alloc;
   struct buf blob;
   struct buf text;
   const char *cur_req;         /* the current job's request as stored */
@@ -655,6 +657,28 @@ static bool job_retryable(const struct svc_job *j)
          (!strcmp(j->err.code, "store.retry") || !strcmp(j->err.code, "store.unique"));
 }
 
+/*
+ * Lock the group's people up front, in one order every server shares
+ * (store.h lock_keys): two servers' groups with people in common then
+ * wait for each other instead of deadlocking row by row.
+ */
+static enum hmb_status lock_people(struct store *s, struct svc_writer *w, struct svc_job *head,
+                                   size_t njobs, struct hmb_err *err)
+{
+  size_t n = 0;
+  if (njobs > w->nkeys_alloc) {
+    int64_t *k = hmb_reallocarray(w->keys, njobs, sizeof(*k));
+    if (!k)
+      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    w->keys = k;
+    w->nkeys_alloc = njobs;
+  }
+  for (struct svc_job *j = head; j; j = j->next)
+    if (j->parsed && !j->parsed->status)
+      w->keys[n++] = (int64_t)hmb_hash64(j->parsed->st.psn_no, strlen(j->parsed->st.psn_no));
+  return s->ops->lock_keys(s, w->keys, n, err);
+}
+
 static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
 {
   struct store *s = svc->wstore;
@@ -667,6 +691,8 @@ static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
 
   hmb_err_init(&err);
   result = s->ops->begin(s, STORE_TX_WRITE, &err);
+  if (!result)
+    result = lock_people(s, w, head, njobs, &err);
   for (struct svc_job *j = head; j; j = j->next) {
     if (result) {
       j->status = result;
@@ -848,6 +874,7 @@ void svc_writer_stop(struct svc *svc)
   store_close(svc->wstore);
   svc->wstore = NULL;
   if (svc->w) {
+    free(svc->w->keys);
     buf_release(&svc->w->blob);
     buf_release(&svc->w->text);
     free(svc->w);

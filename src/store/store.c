@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "store.h"
 
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 enum hmb_status store_open(struct store **out, const char *url, struct hmb_err *err)
@@ -9,8 +10,7 @@ enum hmb_status store_open(struct store **out, const char *url, struct hmb_err *
   if (!url || !*url)
     return hmb_err_set(err, HMB_INVALID, "store.url", "db", "未指定数据库（--db）");
   if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
-    return hmb_err_set(err, HMB_UNSUPPORTED, "store.postgres", "db",
-                       "此版本尚未支持 PostgreSQL 存储");
+    return store_pg_open(out, url, err);
   if (!strncmp(url, "sqlite:", 7))
     url += 7;
   return store_sqlite_open(out, url, err);

@@ -298,6 +298,15 @@ struct store_ops {
    * no-op and ignore deferral.
    */
   enum hmb_status (*deferred_sync)(struct store *s, bool on, struct hmb_err *err);
+
+  /*
+   * Lock keys (e.g. hashes of the people a group of settlements is for)
+   * until the write transaction ends, in ascending order, so that writers
+   * of several processes locking overlapping sets wait for each other
+   * instead of deadlocking. keys is sorted in place. SQLite: nothing to
+   * do (the write transaction already excludes every other writer).
+   */
+  enum hmb_status (*lock_keys)(struct store *s, int64_t *keys, size_t n, struct hmb_err *err);
   enum hmb_status (*sync)(struct store *s, struct hmb_err *err);
 
   enum hmb_status (*key_put)(struct store *s, const struct store_key *k, struct hmb_err *err);

@@ -1711,6 +1711,16 @@ static enum hmb_status sq_autocheckpoint(struct store *base, bool on, struct hmb
   return rc == SQLITE_OK ? HMB_OK : sq_fail(s, rc, err);
 }
 
+static enum hmb_status sq_lock_keys(struct store *base, int64_t *keys, size_t n,
+                                    struct hmb_err *err)
+{
+  (void)base;
+  (void)keys;
+  (void)n;
+  (void)err;
+  return HMB_OK; /* BEGIN IMMEDIATE holds the only write lock there is */
+}
+
 static enum hmb_status sq_deferred_sync(struct store *base, bool on, struct hmb_err *err)
 {
   /* NORMAL in WAL mode: a commit writes its log frames but does not wait
@@ -1835,6 +1845,7 @@ static const struct store_ops sq_ops = {
     .checkpoint = sq_checkpoint,
     .autocheckpoint = sq_autocheckpoint,
     .deferred_sync = sq_deferred_sync,
+    .lock_keys = sq_lock_keys,
     .sync = sq_sync,
     .key_put = sq_key_put,
     .key_get = sq_key_get,

@@ -60,9 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   plan_release(&p);
 
-  profile_init(&pr);
+  regprofile_init(&pr);
   hmb_err_init(&err);
-  profile_parse_json(&pr, text, size, &err);
-  profile_release(&pr);
+  regprofile_parse_json(&pr, text, size, &err);
+  regprofile_release(&pr);
   return 0;
 }

@@ -84,8 +84,8 @@ static void load_yunnan(struct profile *pr)
   enum hmb_status result;
   hmb_err_init(&err);
   repo_path(&path, "profiles/yunnan-2023.json");
-  profile_init(pr);
-  result = profile_load(pr, path.ptr, &err);
+  regprofile_init(pr);
+  result = regprofile_load(pr, path.ptr, &err);
   if (result)
     print_message("%s: %s %s %s\n", path.ptr, err.code, err.field, err.message);
   assert_int_equal(result, HMB_OK);
@@ -129,8 +129,8 @@ static void test_profile__yunnan_rules(void **state)
   assert_int_equal(pr.rules[4].amount, 20000);
   assert_int_equal(pr.rules[5].ratio, 7000);
   assert_int_equal(pr.rules[6].years, 3);
-  profile_release(&pr);
-  profile_release(&pr); /* released twice is fine */
+  regprofile_release(&pr);
+  regprofile_release(&pr); /* released twice is fine */
 }
 
 static void test_profile__load_named(void **state)
@@ -139,15 +139,15 @@ static void test_profile__load_named(void **state)
   struct hmb_err err;
   (void)state;
   hmb_err_init(&err);
-  profile_init(&pr);
-  assert_int_equal(profile_load_named(&pr, "yunnan-2023", &err), HMB_OK);
+  regprofile_init(&pr);
+  assert_int_equal(regprofile_load_named(&pr, "yunnan-2023", &err), HMB_OK);
   assert_int_equal(pr.nrules, 7);
-  profile_release(&pr);
-  assert_int_equal(profile_load_named(&pr, "no-such-profile", &err), HMB_NOT_FOUND);
+  regprofile_release(&pr);
+  assert_int_equal(regprofile_load_named(&pr, "no-such-profile", &err), HMB_NOT_FOUND);
   assert_string_equal(err.code, "profile.not_found");
-  profile_release(&pr);
-  assert_int_equal(profile_load_named(&pr, "../etc/x", &err), HMB_IO);
-  profile_release(&pr);
+  regprofile_release(&pr);
+  assert_int_equal(regprofile_load_named(&pr, "../etc/x", &err), HMB_IO);
+  regprofile_release(&pr);
 }
 
 static void test_profile__yunnan_vs_liaocheng(void **state)
@@ -160,7 +160,7 @@ static void test_profile__yunnan_vs_liaocheng(void **state)
   (void)state;
   load_yunnan(&pr);
   load_plan(&p, "plans/liaocheng-2024.json");
-  assert_int_equal(profile_check(&pr, &p, collect, &s, &violations), HMB_OK);
+  assert_int_equal(regprofile_check(&pr, &p, collect, &s, &violations), HMB_OK);
   assert_int_equal(violations, 4);
   seen_text(&s, &text);
   assert_string_equal(text.ptr, "profile.deductible_max@responsibilities[0].deductible;"
@@ -177,10 +177,10 @@ static void test_profile__yunnan_vs_liaocheng(void **state)
   for (int i = 0; i < 4; i++)
     assert_int_equal(s.v[i].status, HMB_INVALID);
   /* a NULL report function and NULL count are allowed */
-  assert_int_equal(profile_check(&pr, &p, NULL, NULL, NULL), HMB_OK);
+  assert_int_equal(regprofile_check(&pr, &p, NULL, NULL, NULL), HMB_OK);
   buf_release(&text);
   plan_release(&p);
-  profile_release(&pr);
+  regprofile_release(&pr);
 }
 
 /* ---- the shipped plans ---- */
@@ -274,7 +274,7 @@ static void test_profile__yunnan_vs_others(void **state)
   load_yunnan(&pr);
 
   load_plan(&p, "plans/shanghai-2021.json");
-  assert_int_equal(profile_check(&pr, &p, collect, &s, NULL), HMB_OK);
+  assert_int_equal(regprofile_check(&pr, &p, collect, &s, NULL), HMB_OK);
   seen_text(&s, &text);
   assert_string_equal(text.ptr, "profile.deductible_max@responsibilities[0].deductible;"
                                 "profile.premium_basic_avg_max@premiums.bands[0].amount;"
@@ -286,7 +286,7 @@ static void test_profile__yunnan_vs_others(void **state)
 
   s.n = 0;
   load_plan(&p, "plans/weihai-2024.json");
-  assert_int_equal(profile_check(&pr, &p, collect, &s, NULL), HMB_OK);
+  assert_int_equal(regprofile_check(&pr, &p, collect, &s, NULL), HMB_OK);
   seen_text(&s, &text);
   /* the highest band (139) is above 100 and no shares are stated */
   assert_string_equal(text.ptr, "profile.premium_basic_avg_max@premiums.bands[2].amount");
@@ -294,7 +294,7 @@ static void test_profile__yunnan_vs_others(void **state)
   plan_release(&p);
 
   buf_release(&text);
-  profile_release(&pr);
+  regprofile_release(&pr);
 }
 
 /*
@@ -464,7 +464,7 @@ static void test_profile__doc_patterns(void **state)
   /* what Yunnan says about it: explicit pools' paths, parameter deductibles,
    * bands and variants are all reported where they are written */
   load_yunnan(&pr);
-  assert_int_equal(profile_check(&pr, &p, collect, &s, NULL), HMB_OK);
+  assert_int_equal(regprofile_check(&pr, &p, collect, &s, NULL), HMB_OK);
   seen_text(&s, &text);
   assert_string_equal(text.ptr, "profile.deductible_max@responsibilities[4].deductible;"
                                 "profile.deductible_max@variants[1];"
@@ -474,7 +474,7 @@ static void test_profile__doc_patterns(void **state)
   assert_non_null(strstr(s.v[0].message, "20000.00 元（参数“major_illness_threshold”，险种 310）"));
   assert_non_null(strstr(s.v[1].message, "调整为 23000.00 元"));
   buf_release(&text);
-  profile_release(&pr);
+  regprofile_release(&pr);
   plan_release(&p);
 }
 
@@ -811,13 +811,13 @@ static void test_profile__checks(void **state)
     if (result)
       print_message("plan: %s %s %s\n", err.code, err.field, err.message);
     assert_int_equal(result, HMB_OK);
-    profile_init(&pr);
-    result = profile_parse_json(&pr, prof_text.ptr, prof_text.len, &err);
+    regprofile_init(&pr);
+    result = regprofile_parse_json(&pr, prof_text.ptr, prof_text.len, &err);
     if (result)
       print_message("profile: %s %s %s\n", err.code, err.field, err.message);
     assert_int_equal(result, HMB_OK);
 
-    assert_int_equal(profile_check(&pr, &p, collect, &s, &violations), HMB_OK);
+    assert_int_equal(regprofile_check(&pr, &p, collect, &s, &violations), HMB_OK);
     assert_int_equal(violations, s.n);
     seen_text(&s, &got);
     if (strcmp(got.ptr, c->expect)) {
@@ -832,7 +832,7 @@ static void test_profile__checks(void **state)
         print_message("  message: %s\n", s.v[0].message);
       assert_non_null(strstr(s.v[0].message, c->message));
     }
-    profile_release(&pr);
+    regprofile_release(&pr);
     plan_release(&p);
   }
   buf_release(&plan_text);
@@ -917,8 +917,8 @@ static void test_profile__parse_errors(void **state)
     enum hmb_status result;
     print_message("parse case %zu\n", i);
     hmb_err_init(&err);
-    profile_init(&pr);
-    result = profile_parse_json(&pr, parse_cases[i].text, strlen(parse_cases[i].text), &err);
+    regprofile_init(&pr);
+    result = regprofile_parse_json(&pr, parse_cases[i].text, strlen(parse_cases[i].text), &err);
     if (result != parse_cases[i].status)
       print_message("  got %s %s %s\n", err.code, err.field, err.message);
     assert_int_equal(result, parse_cases[i].status);
@@ -926,7 +926,7 @@ static void test_profile__parse_errors(void **state)
       assert_string_equal(err.code, parse_cases[i].code);
     if (parse_cases[i].field)
       assert_string_equal(err.field, parse_cases[i].field);
-    profile_release(&pr);
+    regprofile_release(&pr);
   }
 }
 
@@ -944,11 +944,11 @@ static void test_profile__long_message(void **state)
   for (i = 0; i < PROFILE_MESSAGE_MAX / 3 + 1; i++)
     assert_int_equal(buf_addstr(&text, "长"), HMB_OK);
   assert_int_equal(buf_addstr(&text, "\"}]}"), HMB_OK);
-  profile_init(&pr);
-  assert_int_equal(profile_parse_json(&pr, text.ptr, text.len, &err), HMB_INVALID);
+  regprofile_init(&pr);
+  assert_int_equal(regprofile_parse_json(&pr, text.ptr, text.len, &err), HMB_INVALID);
   assert_string_equal(err.code, "profile.message_length");
   assert_string_equal(err.field, "rules[0].message");
-  profile_release(&pr);
+  regprofile_release(&pr);
   buf_release(&text);
 }
 
@@ -957,11 +957,11 @@ static void test_profile__vocabulary(void **state)
   int k;
   (void)state;
   for (k = 0; k < PROFILE__COUNT; k++) {
-    assert_int_equal(profile_check_find(profile_check_name((enum profile_check_kind)k)), k);
-    assert_int_not_equal(profile_check_params((enum profile_check_kind)k), 0);
+    assert_int_equal(regprofile_check_find(regprofile_check_name((enum profile_check_kind)k)), k);
+    assert_int_not_equal(regprofile_check_params((enum profile_check_kind)k), 0);
   }
-  assert_int_equal(profile_check_find("nope"), -1);
-  assert_string_equal(profile_check_name(PROFILE__COUNT), "?");
+  assert_int_equal(regprofile_check_find("nope"), -1);
+  assert_string_equal(regprofile_check_name(PROFILE__COUNT), "?");
 }
 
 int main(void)

@@ -1,12 +1,20 @@
 /*
- * test_store.c - the SQLite store: schema migration, records, constraints
- * mapped to hmb statuses, transactions and savepoints, several handles.
+ * test_store.c - the store behind store.h: schema migration, records,
+ * constraints mapped to hmb statuses, transactions and savepoints, several
+ * handles. The table of cases runs against SQLite (a fresh file per test)
+ * and, when HMB_TEST_PG holds a server URL, against PostgreSQL (a database
+ * created for this run, its schema emptied before each test, dropped at
+ * the end); without HMB_TEST_PG the PostgreSQL cases are skipped.
  */
 #include "compat.h"
 #include "store.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -15,15 +23,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-/* ---- fixture: a fresh database file in a temp directory per test ---- */
+/* ---- fixture: a fresh database per test ---- */
 
 struct fx {
-  char dir[64];
-  char path[128];
+  bool pg;        /* PostgreSQL; else a SQLite file */
+  char dir[64];   /* SQLite: the temp directory */
+  char path[512]; /* store_open() URL: the SQLite file, or the PostgreSQL URL */
   struct store *s;
 };
 
 static struct hmb_err E;
+
+/* PostgreSQL: the URL of the database made for this run and a connection to it. */
+static char pg_url[512];
+static PGconn *pg_admin;
 
 #define OK(call)                                                                                   \
   do {                                                                                             \
@@ -44,10 +57,21 @@ static struct hmb_err E;
                hmb_status_name(want));                                                             \
   } while (0)
 
+/* The code of a uniqueness violation and of another database error. */
+static const char *unique_code(const struct fx *f)
+{
+  return f->pg ? "store.unique" : "store.conflict";
+}
+
+static const char *db_error_code(const struct fx *f)
+{
+  return f->pg ? "store.pg" : "store.sqlite";
+}
+
 static void fx_files_remove(const struct fx *f)
 {
   static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-  char p[160];
+  char p[600];
   size_t i;
   for (i = 0; i < ARRAY_SIZE(sfx); i++) {
     snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]);
@@ -82,28 +106,77 @@ static int fx_teardown(void **state)
 {
   struct fx *f = *state;
   store_close(f->s);
-  fx_files_remove(f);
+  if (!f->pg)
+    fx_files_remove(f);
   free(f);
   return 0;
 }
 
-/* Run one constant statement on the file behind the store's back. */
-static void raw_exec(const char *path, const char *sql)
+/* PostgreSQL: constant SQL on the run's database through the admin connection. */
+static bool pg_admin_exec(const char *sql)
+{
+  PGresult *res = PQexec(pg_admin, sql);
+  bool ok =
+      res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
+  if (!ok)
+    print_error("%s: %s\n", sql, PQerrorMessage(pg_admin));
+  PQclear(res);
+  return ok;
+}
+
+/* An empty database: no tables, no schema version. */
+static bool pg_empty(void)
+{
+  return pg_admin_exec("DROP SCHEMA public CASCADE") && pg_admin_exec("CREATE SCHEMA public");
+}
+
+static int fx_setup_pg(void **state)
+{
+  struct fx *f = hmb_calloc(1, sizeof(*f));
+  if (!f)
+    return -1;
+  f->pg = true;
+  snprintf(f->path, sizeof(f->path), "%s", pg_url);
+  hmb_err_init(&E);
+  if (!pg_empty() || store_open(&f->s, f->path, &E) != HMB_OK) {
+    print_error("store_open: %s %s\n", E.code, E.message);
+    free(f);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+/* Run one constant statement on the database behind the store's back. */
+static void raw_exec(const struct fx *f, const char *sql)
 {
   sqlite3 *db = NULL;
   char *msg = NULL;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  if (f->pg) {
+    if (!pg_admin_exec(sql))
+      fail_msg("%s", sql);
+    return;
+  }
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
     fail_msg("%s: %s", sql, msg);
   sqlite3_close(db);
 }
 
-static int64_t raw_count(const char *path, const char *sql)
+static int64_t raw_count(const struct fx *f, const char *sql)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   int64_t n;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  if (f->pg) {
+    PGresult *res = PQexec(pg_admin, sql);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+      fail_msg("%s: %s", sql, PQerrorMessage(pg_admin));
+    n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+  }
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
   assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
   n = sqlite3_column_int64(st, 0);
@@ -193,7 +266,7 @@ static void test_store__migrate_and_reopen(void **state)
   int version = 0;
   OK(store_schema_version(f->s, &version, &E));
   assert_int_equal(version, STORE_SCHEMA_VERSION);
-  assert_string_equal(f->s->ops->name, "sqlite");
+  assert_string_equal(f->s->ops->name, f->pg ? "postgres" : "sqlite");
   store_close(f->s);
   f->s = NULL;
 
@@ -201,13 +274,22 @@ static void test_store__migrate_and_reopen(void **state)
   OK(store_schema_version(f->s, &version, &E));
   assert_int_equal(version, 1);
   /* reopening migrated nothing again */
-  assert_int_equal(raw_count(f->path, "SELECT count(*) FROM schema_version"), 1);
-  assert_int_equal(raw_count(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+  assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 1);
   store_close(f->s);
   f->s = NULL;
+  if (f->pg) {
+    /* the "postgres://" form of the URL opens the same database */
+    char url[600];
+    assert_int_equal(strncmp(f->path, "postgresql://", 13), 0);
+    snprintf(url, sizeof(url), "postgres://%s", f->path + 13);
+    OK(store_open(&f->s, url, &E));
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 1);
+    return;
+  }
+  assert_int_equal(raw_count(f, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
   /* the "sqlite:" URL form opens the same file */
   {
-    char url[160];
+    char url[600];
     snprintf(url, sizeof(url), "sqlite:%s", f->path);
     OK(store_open(&f->s, url, &E));
   }
@@ -217,7 +299,7 @@ static void test_store__newer_schema_refused(void **state)
 {
   struct fx *f = *state;
   struct store *s2 = (struct store *)&E; /* any non-NULL value: must be reset */
-  raw_exec(f->path, "INSERT INTO schema_version(version) VALUES(99)");
+  raw_exec(f, "INSERT INTO schema_version(version) VALUES(99)");
   IS(HMB_UNSUPPORTED, store_open(&s2, f->path, &E));
   assert_null(s2);
   assert_string_equal(E.code, "store.schema_newer");
@@ -256,7 +338,7 @@ static void *open_thread(void *arg)
 static void test_store__concurrent_open(void **state)
 {
   struct fx *f = *state;
-  struct fx g;
+  struct fx g = {0};
   struct opener o[6];
   pthread_t t[6];
   size_t i;
@@ -275,15 +357,53 @@ static void test_store__concurrent_open(void **state)
       fail_msg("open %zu: %s %s %s", i, o[i].err.code, o[i].err.field, o[i].err.message);
     assert_int_equal(o[i].version, STORE_SCHEMA_VERSION);
   }
-  assert_int_equal(raw_count(g.path, "SELECT count(*) FROM schema_version"), 1);
+  assert_int_equal(raw_count(&g, "SELECT count(*) FROM schema_version"), 1);
   {
     static const char *const sfx[] = {"", "-wal", "-shm"};
-    char p[160];
+    char p[600];
     for (i = 0; i < ARRAY_SIZE(sfx); i++) {
       snprintf(p, sizeof(p), "%s%s", g.path, sfx[i]);
       unlink(p);
     }
   }
+}
+
+/* PostgreSQL: several handles opening one empty database at once: one migrates. */
+static void test_store__pg_concurrent_migrate(void **state)
+{
+  struct fx *f = *state;
+  struct opener o[8];
+  pthread_t t[8];
+  size_t i;
+
+  store_close(f->s);
+  f->s = NULL;
+  assert_true(pg_empty());
+  assert_int_equal(raw_count(f, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), 0);
+  for (i = 0; i < ARRAY_SIZE(o); i++) {
+    o[i].path = f->path;
+    o[i].result = HMB_IO;
+    assert_int_equal(pthread_create(&t[i], NULL, open_thread, &o[i]), 0);
+  }
+  for (i = 0; i < ARRAY_SIZE(o); i++)
+    pthread_join(t[i], NULL);
+  for (i = 0; i < ARRAY_SIZE(o); i++) {
+    if (o[i].result)
+      fail_msg("open %zu: %s %s %s", i, o[i].err.code, o[i].err.field, o[i].err.message);
+    assert_int_equal(o[i].version, STORE_SCHEMA_VERSION);
+  }
+  assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 1);
+  OK(store_open(&f->s, f->path, &E));
+}
+
+static void test_store__pg_open_errors(void **state)
+{
+  struct store *s2 = (struct store *)&E;
+  (void)state;
+  /* port 1 on loopback: nobody listens */
+  IS(HMB_IO, store_open(&s2, "postgresql://hmb@127.0.0.1:1/hmb?connect_timeout=5", &E));
+  assert_null(s2);
+  assert_string_equal(E.code, "store.connection");
 }
 
 /* ---- meta and plans ---- */
@@ -386,7 +506,7 @@ static void test_store__person_put_and_history(void **state)
       fail_msg("status_at %d-%d-%d = %d", status_at[i].ymd[0], status_at[i].ymd[1],
                status_at[i].ymd[2], st);
   }
-  assert_int_equal(raw_count(f->path, "SELECT count(*) FROM person_status"), 3);
+  assert_int_equal(raw_count(f, "SELECT count(*) FROM person_status"), 3);
   {
     int st;
     IS(HMB_NOT_FOUND, s->ops->person_status_at(s, "nobody", 30000, &st, &E));
@@ -412,7 +532,7 @@ static void test_store__person_put_and_history(void **state)
     mk_person(&q, "33010000000002", 7, "");
     IS(HMB_CONFLICT, s->ops->person_put(s, &q, &changed, &E));
     assert_false(changed);
-    assert_string_equal(E.code, "store.conflict");
+    assert_string_equal(E.code, unique_code(f));
     assert_non_null(strstr(E.field, "certno_bidx"));
   }
   OK(s->ops->person_count(s, &n, &E));
@@ -435,10 +555,10 @@ static void test_store__person_rejects(void **state)
   mk_person(&p, "x", 1, "");
   p.status = 7;
   IS(HMB_IO, s->ops->person_put(s, &p, &changed, &E));
-  assert_string_equal(E.code, "store.sqlite");
+  assert_string_equal(E.code, db_error_code(f));
   /* a stored text longer than its field is corruption, never truncated */
   put_person(s, "y", 2, "");
-  raw_exec(f->path, "UPDATE persons SET admdvs = '3301000000' WHERE psn_no = 'y'");
+  raw_exec(f, "UPDATE persons SET admdvs = '3301000000' WHERE psn_no = 'y'");
   IS(HMB_IO, s->ops->person_get(s, "y", &p, &E));
   assert_string_equal(E.code, "store.corrupt");
 }
@@ -512,7 +632,7 @@ static void test_store__enrollments(void **state)
   /* one policy per person and plan */
   mk_enrollment(&e, "HZ2025-2", "hz-2025", "p1", 2025);
   IS(HMB_CONFLICT, s->ops->enrollment_put(s, &e, &E));
-  assert_string_equal(E.code, "store.conflict");
+  assert_string_equal(E.code, unique_code(f));
   /* unknown person or plan */
   mk_enrollment(&e, "HZ2025-3", "hz-2025", "ghost", 2025);
   IS(HMB_NOT_FOUND, s->ops->enrollment_put(s, &e, &E));
@@ -649,7 +769,7 @@ static void test_store__setl_put_get(void **state)
 
   /* the same request twice */
   IS(HMB_CONFLICT, s->ops->setl_put(s, &r, "{}", "{}", &E));
-  assert_string_equal(E.code, "store.conflict");
+  assert_string_equal(E.code, unique_code(f));
   IS(HMB_NOT_FOUND, s->ops->setl_get(s, "S1", SETL_REVERSAL, &got, NULL, &E));
   assert_string_equal(E.field, "setl_id");
 
@@ -873,29 +993,362 @@ static void test_store__second_handle(void **state)
   store_close(t);
 }
 
+/* ---- PostgreSQL: several servers on one database ---- */
+
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct locker {
+  struct store *s;
+  const char *plan, *psn;
+  atomic_int done;
+  uint64_t t_got;
+  enum hmb_status result;
+  struct hmb_err err;
+  struct buf blob;
+};
+
+/* Begin a write transaction, read (and lock) one state, commit or roll back. */
+static void *locker_thread(void *arg)
+{
+  struct locker *l = arg;
+  struct store *s = l->s;
+  hmb_err_init(&l->err);
+  l->result = s->ops->begin(s, STORE_TX_WRITE, &l->err);
+  if (!l->result)
+    l->result = s->ops->state_get(s, l->plan, l->psn, &l->blob, &l->err);
+  l->t_got = now_ns();
+  atomic_store(&l->done, 1);
+  if (!l->result)
+    l->result = s->ops->commit(s, &l->err);
+  else
+    s->ops->rollback(s);
+  return NULL;
+}
+
+/*
+ * Two connections settling the same person: A reads the state in a write
+ * transaction (and so locks it); B's read in its own write transaction
+ * waits until A commits, then sees A's state. A read transaction does not
+ * wait.
+ */
+static void test_store__pg_state_lock(void **state)
+{
+  struct fx *f = *state;
+  struct store *a = f->s, *b = NULL, *c = NULL;
+  static const uint8_t v0[] = {1, 2, 3}, v1[] = {4, 5, 6, 7};
+  struct buf got = BUF_INIT(1 << 20);
+  struct locker l = {.plan = "A", .psn = "p1", .blob = BUF_INIT(1 << 20)};
+  pthread_t t;
+  uint64_t t_commit;
+
+  OK(a->ops->state_put(a, "A", "p1", v0, sizeof(v0), &E));
+  OK(store_open(&b, f->path, &E));
+  OK(store_open(&c, f->path, &E));
+  l.s = b;
+
+  OK(a->ops->begin(a, STORE_TX_WRITE, &E));
+  OK(a->ops->state_get(a, "A", "p1", &got, &E));
+  assert_memory_equal(got.ptr, v0, sizeof(v0));
+  assert_int_equal(pthread_create(&t, NULL, locker_thread, &l), 0);
+  usleep(300 * 1000);
+  assert_int_equal(atomic_load(&l.done), 0); /* B waits for A */
+
+  /* a reader does not wait, and sees the committed state */
+  buf_reset(&got);
+  OK(c->ops->begin(c, STORE_TX_READ, &E));
+  OK(c->ops->state_get(c, "A", "p1", &got, &E));
+  assert_memory_equal(got.ptr, v0, sizeof(v0));
+  OK(c->ops->commit(c, &E));
+
+  OK(a->ops->state_put(a, "A", "p1", v1, sizeof(v1), &E));
+  t_commit = now_ns();
+  OK(a->ops->commit(a, &E));
+  pthread_join(t, NULL);
+  if (l.result)
+    fail_msg("B: %s %s", l.err.code, l.err.message);
+  assert_true(l.t_got >= t_commit);
+  assert_int_equal(l.blob.len, sizeof(v1));
+  assert_memory_equal(l.blob.ptr, v1, sizeof(v1));
+
+  /* a person without a state: the first write transaction's row locks too */
+  buf_reset(&l.blob);
+  l.psn = "p2";
+  atomic_store(&l.done, 0);
+  OK(a->ops->begin(a, STORE_TX_WRITE, &E));
+  IS(HMB_NOT_FOUND, a->ops->state_get(a, "A", "p2", &got, &E));
+  assert_int_equal(pthread_create(&t, NULL, locker_thread, &l), 0);
+  usleep(300 * 1000);
+  assert_int_equal(atomic_load(&l.done), 0);
+  OK(a->ops->state_put(a, "A", "p2", v0, sizeof(v0), &E));
+  t_commit = now_ns();
+  OK(a->ops->commit(a, &E));
+  pthread_join(t, NULL);
+  if (l.result)
+    fail_msg("B: %s %s", l.err.code, l.err.message);
+  assert_true(l.t_got >= t_commit);
+  assert_memory_equal(l.blob.ptr, v0, sizeof(v0));
+
+  store_close(b);
+  store_close(c);
+  buf_release(&l.blob);
+  buf_release(&got);
+}
+
+struct dl {
+  struct store *s;
+  atomic_int step; /* 1: B holds y; 2: A holds x, go */
+  enum hmb_status result;
+  struct hmb_err err;
+};
+
+/* B: lock y, then x. */
+static void *dl_thread(void *arg)
+{
+  struct dl *d = arg;
+  struct store *s = d->s;
+  struct buf b = BUF_INIT(1 << 20);
+  hmb_err_init(&d->err);
+  d->result = s->ops->begin(s, STORE_TX_WRITE, &d->err);
+  if (!d->result && s->ops->state_get(s, "A", "y", &b, &d->err) != HMB_NOT_FOUND)
+    d->result = HMB_IO;
+  atomic_store(&d->step, 1);
+  while (atomic_load(&d->step) != 2)
+    usleep(1000);
+  if (!d->result) {
+    d->result = s->ops->state_get(s, "A", "x", &b, &d->err);
+    if (d->result == HMB_NOT_FOUND)
+      d->result = HMB_OK;
+  }
+  if (!d->result)
+    d->result = s->ops->commit(s, &d->err);
+  else
+    s->ops->rollback(s);
+  buf_release(&b);
+  return NULL;
+}
+
+/* Two servers locking two people in opposite orders: one of them gets
+ * HMB_CONFLICT "store.retry" (a deadlock), the other goes on. */
+static void test_store__pg_deadlock_retry(void **state)
+{
+  struct fx *f = *state;
+  struct store *a = f->s;
+  struct buf got = BUF_INIT(1 << 20);
+  struct dl d = {0};
+  struct hmb_err ea;
+  enum hmb_status ra;
+  pthread_t t;
+
+  OK(store_open(&d.s, f->path, &E));
+  OK(a->ops->begin(a, STORE_TX_WRITE, &E));
+  IS(HMB_NOT_FOUND, a->ops->state_get(a, "A", "x", &got, &E));
+  assert_int_equal(pthread_create(&t, NULL, dl_thread, &d), 0);
+  while (atomic_load(&d.step) != 1)
+    usleep(1000);
+  atomic_store(&d.step, 2);
+  usleep(200 * 1000); /* B now waits for x */
+  hmb_err_init(&ea);
+  ra = a->ops->state_get(a, "A", "y", &got, &ea);
+  if (ra == HMB_NOT_FOUND)
+    ra = a->ops->commit(a, &ea);
+  else
+    a->ops->rollback(a);
+  pthread_join(t, NULL);
+  if (ra == HMB_OK) {
+    assert_int_equal(d.result, HMB_CONFLICT);
+    assert_string_equal(d.err.code, "store.retry");
+  } else {
+    assert_int_equal(ra, HMB_CONFLICT);
+    assert_string_equal(ea.code, "store.retry");
+    assert_int_equal(d.result, HMB_OK);
+  }
+  store_close(d.s);
+  buf_release(&got);
+}
+
+/*
+ * After a failed statement the server aborts the transaction (unlike
+ * SQLite); the expected refusals do not, and a commit after a failure
+ * says that nothing was committed.
+ */
+static void test_store__pg_errors_in_tx(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_setl r;
+  struct store_enrollment e;
+  struct store_person p;
+  struct store_sponsor sp;
+  bool changed;
+
+  put_plan(s, "A");
+  put_person(s, "p1", 1, "");
+  memset(&sp, 0, sizeof(sp));
+  snprintf(sp.id, sizeof(sp.id), "sp");
+  sp.budget = 10;
+  OK(s->ops->sponsor_put(s, &sp, &E));
+
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  mk_setl(&r, "S1", SETL_SETTLE, "A", "p1", 1);
+  OK(s->ops->setl_put(s, &r, "{}", "{}", &E));
+  IS(HMB_CONFLICT, s->ops->setl_put(s, &r, "{}", "{}", &E));
+  assert_string_equal(E.code, "store.unique");
+  IS(HMB_CONFLICT, s->ops->sponsor_spend(s, "sp", 11, &E));
+  assert_string_equal(E.code, "sponsor.budget");
+  mk_person(&p, "p2", 1, ""); /* p1's ID number */
+  IS(HMB_CONFLICT, s->ops->person_put(s, &p, &changed, &E));
+  assert_string_equal(E.code, "store.unique");
+  OK(s->ops->meta_put(s, "k", "v", &E)); /* still usable */
+  OK(s->ops->commit(s, &E));
+  assert_true(meta_has(s, "k"));
+
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "k2", "v", &E));
+  mk_enrollment(&e, "P1", "A", "ghost", 2025);
+  IS(HMB_NOT_FOUND, s->ops->enrollment_put(s, &e, &E));
+  assert_string_equal(E.code, "store.reference");
+  IS(HMB_IO, s->ops->meta_put(s, "k3", "v", &E));
+  assert_string_equal(E.code, "store.aborted");
+  IS(HMB_IO, s->ops->commit(s, &E));
+  assert_string_equal(E.code, "store.aborted");
+  assert_false(meta_has(s, "k2"));
+
+  /* a failure inside the savepoint is undone by rollback_to alone */
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "k4", "v", &E));
+  OK(s->ops->savepoint(s, &E));
+  IS(HMB_NOT_FOUND, s->ops->enrollment_put(s, &e, &E));
+  s->ops->rollback_to(s);
+  OK(s->ops->meta_put(s, "k5", "v", &E));
+  OK(s->ops->commit(s, &E));
+  assert_true(meta_has(s, "k4"));
+  assert_true(meta_has(s, "k5"));
+}
+
+/* ---- the PostgreSQL run ---- */
+
+/* The URL of database `name` on the server of `url` (same host, user, options). */
+static bool pg_url_with_db(const char *url, const char *name, char *out, size_t cap)
+{
+  const char *host = strstr(url, "://"), *path, *query;
+  int n;
+  if (!host)
+    return false;
+  host += 3;
+  path = host + strcspn(host, "/?");
+  query = strchr(path, '?');
+  n = snprintf(out, cap, "%.*s/%s%s", (int)(path - url), url, name, query ? query : "");
+  return n > 0 && (size_t)n < cap;
+}
+
+static char pg_dbname[40];
+
+static bool pg_server_exec(const char *sql)
+{
+  PGconn *c = PQconnectdb(getenv("HMB_TEST_PG"));
+  PGresult *res = NULL;
+  bool ok = PQstatus(c) == CONNECTION_OK;
+  if (ok) {
+    res = PQexec(c, sql);
+    ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+  }
+  if (!ok)
+    print_error("%s: %s\n", sql, PQerrorMessage(c));
+  PQclear(res);
+  PQfinish(c);
+  return ok;
+}
+
+static void pg_quiet(void *arg, const char *message)
+{
+  (void)arg;
+  (void)message;
+}
+
+/* A database of this run, with a random name, on the server of HMB_TEST_PG. */
+static int pg_group_setup(void **state)
+{
+  const char *url = getenv("HMB_TEST_PG");
+  uint8_t rnd[8];
+  char sql[128];
+  (void)state;
+  randombytes_buf(rnd, sizeof(rnd));
+  snprintf(pg_dbname, sizeof(pg_dbname), "hmb_test_");
+  for (size_t i = 0; i < sizeof(rnd); i++)
+    snprintf(pg_dbname + 9 + 2 * i, 3, "%02x", rnd[i]);
+  if (!pg_url_with_db(url, pg_dbname, pg_url, sizeof(pg_url))) {
+    print_error("HMB_TEST_PG: not a postgresql:// URL\n");
+    return -1;
+  }
+  snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_dbname);
+  if (!pg_server_exec(sql))
+    return -1;
+  pg_admin = PQconnectdb(pg_url);
+  if (PQstatus(pg_admin) != CONNECTION_OK) {
+    print_error("%s: %s\n", pg_url, PQerrorMessage(pg_admin));
+    return -1;
+  }
+  PQsetNoticeProcessor(pg_admin, pg_quiet, NULL);
+  return 0;
+}
+
+static int pg_group_teardown(void **state)
+{
+  char sql[128];
+  (void)state;
+  PQfinish(pg_admin);
+  pg_admin = NULL;
+  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_dbname);
+  return pg_server_exec(sql) ? 0 : -1;
+}
+
+static void test_store__pg_skipped(void **state)
+{
+  (void)state;
+  print_message("HMB_TEST_PG is not set: the PostgreSQL cases are skipped "
+                "(scripts/pg.sh start DIR; HMB_TEST_PG=$(scripts/pg.sh url DIR))\n");
+  skip();
+}
+
+/* The cases that hold for every backend. */
+#define COMMON_CASES(T)                                                                            \
+  T(test_store__migrate_and_reopen), T(test_store__newer_schema_refused),                          \
+      T(test_store__meta_and_plans), T(test_store__person_put_and_history),                        \
+      T(test_store__person_rejects), T(test_store__family), T(test_store__enrollments),            \
+      T(test_store__policy_seq), T(test_store__sponsor_spend), T(test_store__setl_put_get),        \
+      T(test_store__setl_of_person), T(test_store__state), T(test_store__savepoint),               \
+      T(test_store__rollback), T(test_store__keys), T(test_store__second_handle)
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
-  const struct CMUnitTest tests[] = {
-      T(test_store__migrate_and_reopen),
-      T(test_store__newer_schema_refused),
+#define P(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
+  const struct CMUnitTest sqlite_tests[] = {
+      COMMON_CASES(T),
       cmocka_unit_test(test_store__open_errors),
       T(test_store__concurrent_open),
-      T(test_store__meta_and_plans),
-      T(test_store__person_put_and_history),
-      T(test_store__person_rejects),
-      T(test_store__family),
-      T(test_store__enrollments),
-      T(test_store__policy_seq),
-      T(test_store__sponsor_spend),
-      T(test_store__setl_put_get),
-      T(test_store__setl_of_person),
-      T(test_store__state),
-      T(test_store__savepoint),
-      T(test_store__rollback),
-      T(test_store__keys),
-      T(test_store__second_handle),
   };
+  const struct CMUnitTest pg_tests[] = {
+      COMMON_CASES(P),
+      cmocka_unit_test(test_store__pg_open_errors),
+      P(test_store__pg_concurrent_migrate),
+      P(test_store__pg_state_lock),
+      P(test_store__pg_deadlock_retry),
+      P(test_store__pg_errors_in_tx),
+  };
+  const struct CMUnitTest pg_skipped[] = {cmocka_unit_test(test_store__pg_skipped)};
 #undef T
-  return cmocka_run_group_tests(tests, NULL, NULL);
+#undef P
+  int rc = cmocka_run_group_tests_name("store_sqlite", sqlite_tests, NULL, NULL);
+  if (getenv("HMB_TEST_PG") && *getenv("HMB_TEST_PG"))
+    rc |=
+        cmocka_run_group_tests_name("store_postgres", pg_tests, pg_group_setup, pg_group_teardown);
+  else
+    rc |= cmocka_run_group_tests_name("store_postgres", pg_skipped, NULL, NULL);
+  return rc;
 }
