@@ -258,7 +258,7 @@ int cmd_demo(int argc, char **argv)
       "  --write-roster  only write the roster CSV to FILE (for import benchmarks) and stop\n";
   bool all = false;
   const char *roster_out = NULL, *key_file = NULL, *keys_out = NULL;
-  const char *db = "hmb-demo.db";
+  const char *db = getenv("HMB_DB") && *getenv("HMB_DB") ? getenv("HMB_DB") : "hmb-demo.db";
   long npeople = 20000, nsetl = 50000;
   uint64_t seed = 2024;
   struct svc_opts o;

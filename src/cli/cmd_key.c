@@ -34,7 +34,6 @@ int cmd_key(int argc, char **argv)
   struct svc_opts so;
   struct svc *svc = NULL;
   struct hmb_err err;
-  struct buf key_file = BUF_INIT(4096);
   const char *name = NULL, *sponsor = NULL;
   char key[65];
   int i, role = 0, rc = 0;
@@ -70,6 +69,8 @@ int cmd_key(int argc, char **argv)
       return 2;
     }
   }
+  if (!so.db_url && getenv("HMB_DB") && *getenv("HMB_DB"))
+    so.db_url = getenv("HMB_DB");
   if (!so.db_url || !role || !name) {
     fputs(key_usage, stderr);
     return 2;
@@ -82,15 +83,10 @@ int cmd_key(int argc, char **argv)
     fprintf(stderr, "hmb key add: 只有 sponsor 角色的密钥才能指定 --sponsor\n");
     return 2;
   }
-  if (!so.key_file) {
-    if (buf_addf(&key_file, "%s.key", so.db_url))
-      return 2;
-    so.key_file = key_file.ptr;
-  }
+  /* no --key-file: the service's default ($HMB_KEY_FILE, else PATH.key) */
   hmb_err_init(&err);
   if (svc_open(&svc, &so, &err)) {
     cli_print_err(so.db_url, &err);
-    buf_release(&key_file);
     return 2;
   }
   if (svc_key_add(svc, name, role, sponsor, key, &err)) {
@@ -104,6 +100,5 @@ int cmd_key(int argc, char **argv)
     memset(key, 0, sizeof(key));
   }
   svc_close(svc);
-  buf_release(&key_file);
   return rc;
 }

@@ -20,6 +20,7 @@ static const char serve_usage[] =
     "用法: hmb serve --db PATH [--key-file PATH] [--port 8080] [--bind 127.0.0.1]\n"
     "                [--threads 2] [--today YYYY-MM-DD] [--max-conns 1024]\n"
     "                [--max-per-ip 512] [--timeout 30] [--quiet] [--log-probes]\n"
+    "  --db         SQLite 文件路径或 postgresql://… 连接串（默认 $HMB_DB）\n"
     "  --key-file   个人信息主密钥文件（默认 $HMB_KEY_FILE，否则 PATH.key；不存在时创建）\n"
     "  --port 0     由系统选择空闲端口\n"
     "  --quiet      不逐条记录请求日志\n";
@@ -105,6 +106,8 @@ int cmd_serve(int argc, char **argv)
       return 2;
     }
   }
+  if (!so.db_url && getenv("HMB_DB") && *getenv("HMB_DB"))
+    so.db_url = getenv("HMB_DB");
   if (!so.db_url) {
     fputs(serve_usage, stderr);
     return 2;
