@@ -23,21 +23,7 @@ trap cleanup EXIT
 db=${HMB_TEST_DB_URL:-$tmp/c.db}
 export HMB_KEY_FILE=$tmp/pii.key
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_health() {
-  python3 - "$1" <<'PY'
-import sys, time, urllib.request
-for _ in range(200):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=1).read()
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
+. "$(dirname "$0")/../lib/net.sh"
 start_server() {
   port=$(free_port)
   "$hmb" serve --db "$db" --port "$port" >>"$tmp/serve.log" 2>&1 &
