@@ -726,7 +726,7 @@ static void out_header(struct out *o, const struct plan *p)
   buf_addch(&o->b, '\n');
 }
 
-/* What the worker found for one row, formatted later by the main thread. */
+/* What the worker found for one row, formatted by it after the batch. */
 enum row_status { ROW_OK = 0, ROW_REVERSAL, ROW_ERROR };
 struct row_out {
   /* what every row uses first: a result of a few responsibilities then
@@ -761,16 +761,17 @@ static inline bool csv_plain(const char *s, size_t n)
 
 /* The common CSV row (a result, no explanation) written in place: the same
  * bytes as the general path below, without a call per field. */
-static bool format_row_plain(struct out *o, const struct plan *p, const struct settlement *s,
-                             size_t idlen, size_t plen, const struct row_out *ro)
+static bool format_row_plain(const struct out *o, struct buf *b, const struct plan *p,
+                             const struct settlement *s, size_t idlen, size_t plen,
+                             const struct row_out *ro)
 {
   char *w;
   int r;
   if (o->jsonl || o->explain || ro->status == ROW_ERROR || !csv_plain(s->setl_id, idlen) ||
       !csv_plain(s->psn_no, plen) ||
-      buf_grow(&o->b, idlen + plen + 16 + (size_t)(p->nresp + 3) * HMB_MONEY_TEXT_MAX))
+      buf_grow(b, idlen + plen + 16 + (size_t)(p->nresp + 3) * HMB_MONEY_TEXT_MAX))
     return false;
-  w = o->b.ptr + o->b.len;
+  w = b->ptr + b->len;
   memcpy(w, s->setl_id, idlen);
   w += idlen;
   *w++ = ',';
@@ -782,7 +783,7 @@ static bool format_row_plain(struct out *o, const struct plan *p, const struct s
     memcpy(w, o->zero, o->zero_len);
     w += o->zero_len;
     *w = '\0';
-    o->b.len = (size_t)(w - o->b.ptr);
+    b->len = (size_t)(w - b->ptr);
     return true;
   }
   if (ro->status == ROW_OK) {
@@ -805,86 +806,87 @@ static bool format_row_plain(struct out *o, const struct plan *p, const struct s
   }
   *w++ = '\n';
   *w = '\0';
-  o->b.len = (size_t)(w - o->b.ptr);
+  b->len = (size_t)(w - b->ptr);
   return true;
 }
 
-static void format_row(struct out *o, const struct plan *p, const struct settlement *s,
-                       size_t idlen, size_t plen, const struct row_out *ro, const char *text)
+static void format_row(const struct out *o, struct buf *b, const struct plan *p,
+                       const struct settlement *s, size_t idlen, size_t plen,
+                       const struct row_out *ro, const char *text)
 {
   int r;
   const bool has_res = ro->status != ROW_ERROR;
-  if (format_row_plain(o, p, s, idlen, plen, ro))
+  if (format_row_plain(o, b, p, s, idlen, plen, ro))
     return;
   if (o->jsonl) {
-    buf_addstr(&o->b, "{\"setl_id\":");
-    buf_add_json_str(&o->b, s->setl_id, strlen(s->setl_id));
-    buf_addstr(&o->b, ",\"psn_no\":");
-    buf_add_json_str(&o->b, s->psn_no, strlen(s->psn_no));
-    buf_addstr(&o->b, ",\"status\":\"");
-    buf_addstr(&o->b, status_names[ro->status]);
-    buf_addch(&o->b, '"');
+    buf_addstr(b, "{\"setl_id\":");
+    buf_add_json_str(b, s->setl_id, strlen(s->setl_id));
+    buf_addstr(b, ",\"psn_no\":");
+    buf_add_json_str(b, s->psn_no, strlen(s->psn_no));
+    buf_addstr(b, ",\"status\":\"");
+    buf_addstr(b, status_names[ro->status]);
+    buf_addch(b, '"');
     if (has_res) {
-      buf_addstr(&o->b, ",\"eligible\":\"");
-      buf_add_money(&o->b, ro->eligible);
-      buf_addstr(&o->b, "\",\"payout\":\"");
-      buf_add_money(&o->b, ro->payout);
-      buf_addstr(&o->b, "\",\"responsibilities\":{");
+      buf_addstr(b, ",\"eligible\":\"");
+      buf_add_money(b, ro->eligible);
+      buf_addstr(b, "\",\"payout\":\"");
+      buf_add_money(b, ro->payout);
+      buf_addstr(b, "\",\"responsibilities\":{");
       for (r = 0; r < p->nresp; r++) {
-        buf_addstr(&o->b, r ? ",\"" : "\"");
-        buf_addstr(&o->b, p->resp[r].id);
-        buf_addstr(&o->b, "\":\"");
-        buf_add_money(&o->b, ro->r[r]);
-        buf_addch(&o->b, '"');
+        buf_addstr(b, r ? ",\"" : "\"");
+        buf_addstr(b, p->resp[r].id);
+        buf_addstr(b, "\":\"");
+        buf_add_money(b, ro->r[r]);
+        buf_addch(b, '"');
       }
-      buf_addch(&o->b, '}');
+      buf_addch(b, '}');
       if (ro->family_adjust) {
-        buf_addstr(&o->b, ",\"family_adjust\":\"");
-        buf_add_money(&o->b, ro->family_adjust);
-        buf_addch(&o->b, '"');
+        buf_addstr(b, ",\"family_adjust\":\"");
+        buf_add_money(b, ro->family_adjust);
+        buf_addch(b, '"');
       }
       if (ro->text_len) {
-        buf_addstr(&o->b, ",\"explanation\":");
-        buf_add_json_str(&o->b, text, ro->text_len);
+        buf_addstr(b, ",\"explanation\":");
+        buf_add_json_str(b, text, ro->text_len);
       }
     } else {
-      buf_addstr(&o->b, ",\"message\":");
-      buf_add_json_str(&o->b, text, ro->text_len);
+      buf_addstr(b, ",\"message\":");
+      buf_add_json_str(b, text, ro->text_len);
     }
-    buf_addstr(&o->b, "}\n");
+    buf_addstr(b, "}\n");
     return;
   }
-  buf_add_csv_field(&o->b, s->setl_id, strlen(s->setl_id));
-  buf_addch(&o->b, ',');
-  buf_add_csv_field(&o->b, s->psn_no, strlen(s->psn_no));
-  buf_addch(&o->b, ',');
-  buf_addstr(&o->b, status_names[ro->status]);
-  buf_addch(&o->b, ',');
+  buf_add_csv_field(b, s->setl_id, strlen(s->setl_id));
+  buf_addch(b, ',');
+  buf_add_csv_field(b, s->psn_no, strlen(s->psn_no));
+  buf_addch(b, ',');
+  buf_addstr(b, status_names[ro->status]);
+  buf_addch(b, ',');
   if (has_res) {
-    buf_add_money(&o->b, ro->eligible);
-    buf_addch(&o->b, ',');
-    buf_add_money(&o->b, ro->payout);
+    buf_add_money(b, ro->eligible);
+    buf_addch(b, ',');
+    buf_add_money(b, ro->payout);
     for (r = 0; r < p->nresp; r++) {
-      buf_addch(&o->b, ',');
-      buf_add_money(&o->b, ro->r[r]);
+      buf_addch(b, ',');
+      buf_add_money(b, ro->r[r]);
     }
     if (p->has_family_scope) {
-      buf_addch(&o->b, ',');
-      buf_add_money(&o->b, ro->family_adjust);
+      buf_addch(b, ',');
+      buf_add_money(b, ro->family_adjust);
     }
   } else {
-    buf_addch(&o->b, ',');
+    buf_addch(b, ',');
     for (r = 0; r < p->nresp; r++)
-      buf_addch(&o->b, ',');
+      buf_addch(b, ',');
     if (p->has_family_scope)
-      buf_addch(&o->b, ',');
+      buf_addch(b, ',');
   }
   if (o->explain) {
-    buf_addch(&o->b, ',');
+    buf_addch(b, ',');
     if (ro->text_len)
-      buf_add_csv_field(&o->b, text, ro->text_len);
+      buf_add_csv_field(b, text, ro->text_len);
   }
-  buf_addch(&o->b, '\n');
+  buf_addch(b, '\n');
 }
 
 /* Record res for the main thread; with explain, add the explanation text. */
@@ -1012,6 +1014,8 @@ struct batch {
   struct settlement s[BATCH];
   struct row_out out[BATCH];
   struct buf text; /* explanations and error messages of the batch */
+  struct buf fmt;  /* the batch's rows as written out, when formatted */
+  bool formatted;  /* by the worker, into fmt */
   struct report *reports;
   size_t nreports, areports;
   unsigned long line[BATCH];
@@ -1190,7 +1194,31 @@ struct pipeline {
   struct run *run;
   bool explain;
   const char *path;
+  const struct out *o; /* the output's settings (its buffer is the main thread's) */
+  /* Where the indexes are, as of the worker's last finished batch: the
+   * reading thread prefetches the slots a row will probe (see the read loop). */
+  const uint64_t *setl_slots, *person_slots;
+  size_t setl_mask, person_mask;
 };
+
+/* Called with pl->mu held, by the worker after a batch (the indexes may
+ * have grown) and by the main thread before the worker starts. */
+static void pipeline_note_slots(struct pipeline *pl)
+{
+  pl->setl_slots = pl->run->setls.s;
+  pl->setl_mask = pl->run->setls.cap - 1;
+  pl->person_slots = pl->run->persons.s;
+  pl->person_mask = pl->run->persons.cap - 1;
+}
+
+static void batch_format(struct batch *b, const struct out *o, const struct plan *p)
+{
+  size_t i;
+  buf_reset(&b->fmt);
+  for (i = 0; i < b->n; i++)
+    format_row(o, &b->fmt, p, &b->s[i], b->ls[i], b->lp[i], &b->out[i],
+               b->text.ptr + b->out[i].text_at);
+}
 
 static void *worker_main(void *arg)
 {
@@ -1200,6 +1228,7 @@ static void *worker_main(void *arg)
   for (j = 0;; j++) {
     struct batch *b = pl->ring[j % RING];
     enum hmb_status result;
+    bool idle;
     pthread_mutex_lock(&pl->mu);
     while (!(j < pl->submitted && b->state == B_PARSED) && !(pl->no_more && j >= pl->submitted))
       pthread_cond_wait(&pl->cv, &pl->mu);
@@ -1209,7 +1238,17 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&pl->mu);
     result = batch_process(pl->run, b, pl->explain, pl->path);
+    /* Whichever thread has time formats the rows: the worker when the next
+     * batch is not parsed yet (it would wait), else the main thread as it
+     * writes them. The bytes are the same either way. */
     pthread_mutex_lock(&pl->mu);
+    idle = !(j + 1 < pl->submitted && pl->ring[(j + 1) % RING]->state == B_PARSED);
+    pthread_mutex_unlock(&pl->mu);
+    b->formatted = idle;
+    if (idle)
+      batch_format(b, pl->o, pl->run->plan);
+    pthread_mutex_lock(&pl->mu);
+    pipeline_note_slots(pl);
     if (result)
       pl->failed = true;
     b->state = B_DONE;
@@ -1427,12 +1466,15 @@ int cmd_adjudicate(int argc, char **argv)
       goto done;
     }
     buf_init(&pl.ring[k]->text, 256u << 20);
+    buf_init(&pl.ring[k]->fmt, 512u << 20);
   }
   pthread_mutex_init(&pl.mu, NULL);
   pthread_cond_init(&pl.cv, NULL);
   pl.run = &run;
   pl.explain = explain;
   pl.path = setl_path;
+  pl.o = &o;
+  pipeline_note_slots(&pl);
   if (pthread_create(&worker, NULL, worker_main, &pl)) {
     fprintf(stderr, "hmb adjudicate: 无法创建线程\n");
     rc = 2;
@@ -1446,25 +1488,41 @@ int cmd_adjudicate(int argc, char **argv)
       pthread_mutex_lock(&pl.mu);
       /* write out finished batches in order */
       while (nformatted < nparsed && pl.ring[nformatted % RING]->state == B_DONE) {
-        size_t bi;
         b = pl.ring[nformatted % RING];
         pthread_mutex_unlock(&pl.mu);
         {
-          size_t ri = 0;
+          size_t ri = 0, bi;
           sort_reports(b);
-          for (bi = 0; bi <= b->n; bi++) {
-            while (ri < b->nreports && b->reports[ri].before == bi)
-              print_report(&b->reports[ri++], setl_path, &printed);
-            if (bi + 8 < b->n) {
-              /* the ids and results of a row on, from the worker's core */
-              __builtin_prefetch(b->s[bi + 8].setl_id);
-              __builtin_prefetch(b->s[bi + 8].psn_no);
-              __builtin_prefetch(&b->out[bi + 8]);
-              __builtin_prefetch((const char *)&b->out[bi + 8] + 64);
+          if (!b->formatted) {
+            for (bi = 0; bi <= b->n; bi++) {
+              while (ri < b->nreports && b->reports[ri].before == bi)
+                print_report(&b->reports[ri++], setl_path, &printed);
+              if (bi + 8 < b->n) {
+                /* the ids and results of a row on, from the worker's core */
+                __builtin_prefetch(b->s[bi + 8].setl_id);
+                __builtin_prefetch(b->s[bi + 8].psn_no);
+                __builtin_prefetch(&b->out[bi + 8]);
+                __builtin_prefetch((const char *)&b->out[bi + 8] + 64);
+              }
+              if (bi < b->n)
+                format_row(&o, &o.b, &plan, &b->s[bi], b->ls[bi], b->lp[bi], &b->out[bi],
+                           b->text.ptr + b->out[bi].text_at);
             }
-            if (bi < b->n)
-              format_row(&o, &plan, &b->s[bi], b->ls[bi], b->lp[bi], &b->out[bi],
-                         b->text.ptr + b->out[bi].text_at);
+          } else {
+            while (ri < b->nreports)
+              print_report(&b->reports[ri++], setl_path, &printed);
+            if (buf_add(&o.b, b->fmt.ptr, b->fmt.len) && !rc) {
+              /* more than the output buffer holds: write it out directly */
+              hmb_err_init(&err);
+              if (!out_flush(&o, true, &err) &&
+                  fwrite(b->fmt.ptr, 1, b->fmt.len, o.f) != b->fmt.len)
+                hmb_err_set(&err, HMB_IO, "out.write", "--out", "写入结果失败：%s",
+                            strerror(errno));
+              if (err.status) {
+                cli_print_err("hmb adjudicate", &err);
+                rc = 2;
+              }
+            }
           }
         }
         if (!rc && o.b.len >= OUT_FLUSH && out_flush(&o, false, &err)) {
@@ -1482,6 +1540,9 @@ int cmd_adjudicate(int argc, char **argv)
         break;
       }
       if (!eof && !rc && nparsed - nformatted < RING) {
+        /* the slots of the indexes as the worker last left them */
+        const uint64_t *ss = pl.setl_slots, *ps = pl.person_slots;
+        size_t smask = pl.setl_mask, pmask = pl.person_mask;
         b = pl.ring[nparsed % RING];
         pthread_mutex_unlock(&pl.mu);
         b->n = 0;
@@ -1520,6 +1581,13 @@ int cmd_adjudicate(int argc, char **argv)
             rc = 2;
             break;
           }
+          /* Warm the two index slots the worker will probe for this row: the
+           * parsing core leaves most of its miss buffers idle, the worker's
+           * are full, and the line then comes from this core's cache rather
+           * than from memory. A table the worker has since grown makes this
+           * a useless prefetch (a prefetch never faults), never a wrong one. */
+          __builtin_prefetch(&ss[b->hs[b->n - 1] & smask]);
+          __builtin_prefetch(&ps[b->hp[b->n - 1] & pmask]);
         }
         pthread_mutex_lock(&pl.mu);
         if ((b->n || b->nreports) && !rc) {
@@ -1621,6 +1689,7 @@ done:
   for (k = 0; k < RING; k++)
     if (pl.ring[k]) {
       buf_release(&pl.ring[k]->text);
+      buf_release(&pl.ring[k]->fmt);
       free(pl.ring[k]->pool);
       free(pl.ring[k]->reports);
       free(pl.ring[k]);

@@ -2510,9 +2510,29 @@ static inline void setl_clear(struct settlement *s)
   s->dise_codg[0] = '\0';
   s->flags[0] = '\0';
   s->out_filed = -1;
+#if defined(__SSE2__)
+  {
+    /* 152 bytes as nine 16-byte stores and one of 8: gcc makes a memset()
+     * of this size a "rep stos", which starts slowly (~8% of the parse) */
+    enum {
+      AMT_BYTES = offsetof(struct settlement, nlines) + sizeof(size_t) -
+                  offsetof(struct settlement, medfee_sumamt)
+    };
+    char *z = (char *)&s->medfee_sumamt;
+    __m128i zero = _mm_setzero_si128();
+    size_t i;
+    __asm__("" : "+x"(zero)); /* or gcc makes the loop a memset() again */
+    _Static_assert(AMT_BYTES % 8 == 0, "amounts and lines clear in 8-byte steps");
+    for (i = 0; i + 16 <= AMT_BYTES; i += 16)
+      _mm_storeu_si128((__m128i *)(void *)(z + i), zero);
+    if (i < AMT_BYTES)
+      _mm_storel_epi64((__m128i *)(void *)(z + i), zero);
+  }
+#else
   memset(&s->medfee_sumamt, 0,
          offsetof(struct settlement, nlines) + sizeof(s->nlines) -
              offsetof(struct settlement, medfee_sumamt));
+#endif
 }
 
 /* The row at the reader's position through the fused path: true when it
