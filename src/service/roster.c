@@ -243,41 +243,159 @@ static void report_error(struct svc_import_report *rep, unsigned long line, cons
   buf_addch(b, '}');
 }
 
-/* Store one validated person; counts what changed. */
-static enum hmb_status put_person(struct svc *svc, struct store *s, struct store_person *p,
-                                  struct svc_import_report *rep, struct hmb_err *err)
+/*
+ * A batch of validated rows, stored in one transaction with two bulk
+ * calls (store.h person_get_many / person_put_many: on PostgreSQL one
+ * query and one COPY). Within a batch every psn_no and ID number is
+ * distinct: a row repeating one closes the batch first, so the batch
+ * means the same as storing its rows one by one.
+ */
+#define BATCH_SLOTS 16384 /* power of two, > 2 * ROSTER_TX_ROWS */
+
+struct batch_err {
+  unsigned long line;
+  struct hmb_err err;
+};
+
+struct batch {
+  struct store_person p[ROSTER_TX_ROWS], old[ROSTER_TX_ROWS], w[ROSTER_TX_ROWS];
+  char psn[ROSTER_TX_ROWS][SETL_ID_MAX];
+  bool found[ROSTER_TX_ROWS];
+  int8_t outcome[ROSTER_TX_ROWS];
+  size_t widx[ROSTER_TX_ROWS];
+  unsigned long line[ROSTER_TX_ROWS];
+  size_t n;
+  uint64_t seen[BATCH_SLOTS]; /* hashes of the batch's psn_no and ID numbers, 0 empty */
+  struct batch_err *errs;     /* rows refused since the last flush */
+  size_t nerrs, aerrs;
+};
+
+static bool seen_add(struct batch *b, uint64_t h)
 {
-  struct store_person old;
-  bool changed = false, existed;
-  enum hmb_status result = s->ops->person_get(s, p->psn_no, &old, err);
-  if (result && result != HMB_NOT_FOUND)
-    return result;
-  existed = result == HMB_OK;
-  hmb_err_init(err);
-  if (p->status_date == STATUS_DATE_UNSET)
-    p->status_date = existed ? svc_today(svc) : p->birth;
-  if (existed && memcmp(old.certno_bidx, p->certno_bidx, STORE_BIDX_LEN))
-    return hmb_err_set(err, HMB_CONFLICT, "roster.certno_changed", "certno",
-                       "同一人员编号的身份证号码与已有记录不同");
-  if (existed && old.status == p->status) {
-    /* an unchanged status keeps its original date */
-    struct store_person q = *p;
-    q.status_date = old.status_date;
-    result = s->ops->person_put(s, &q, &changed, err);
-  } else {
-    result = s->ops->person_put(s, p, &changed, err);
+  size_t j = h & (BATCH_SLOTS - 1);
+  h |= 1;
+  while (b->seen[j]) {
+    if (b->seen[j] == h)
+      return false;
+    j = (j + 1) & (BATCH_SLOTS - 1);
   }
-  if (result == HMB_CONFLICT)
-    return hmb_err_set(err, HMB_CONFLICT, "roster.certno_duplicate", "certno",
-                       "该身份证号码已属于另一人员编号");
+  b->seen[j] = h;
+  return true;
+}
+
+static bool batch_takes(struct batch *b, const struct store_person *p)
+{
+  /* both keys are checked before either is added: a refused row adds nothing */
+  uint64_t hp = hmb_hash64(p->psn_no, strlen(p->psn_no));
+  uint64_t hb = hmb_hash64((const char *)p->certno_bidx, STORE_BIDX_LEN) ^ 0x5bd1e995u;
+  size_t j;
+  for (j = hp & (BATCH_SLOTS - 1); b->seen[j]; j = (j + 1) & (BATCH_SLOTS - 1))
+    if (b->seen[j] == (hp | 1))
+      return false;
+  for (j = hb & (BATCH_SLOTS - 1); b->seen[j]; j = (j + 1) & (BATCH_SLOTS - 1))
+    if (b->seen[j] == (hb | 1))
+      return false;
+  seen_add(b, hp);
+  seen_add(b, hb);
+  return true;
+}
+
+static enum hmb_status batch_err_add(struct batch *b, unsigned long line, const struct hmb_err *e)
+{
+  if (b->nerrs == b->aerrs) {
+    size_t na = b->aerrs ? b->aerrs * 2 : 64;
+    struct batch_err *ne = hmb_reallocarray(b->errs, na, sizeof(*ne));
+    if (!ne)
+      return HMB_NOMEM;
+    b->errs = ne;
+    b->aerrs = na;
+  }
+  b->errs[b->nerrs].line = line;
+  b->errs[b->nerrs].err = *e;
+  b->nerrs++;
+  return HMB_OK;
+}
+
+static int err_cmp(const void *x, const void *y)
+{
+  unsigned long a = ((const struct batch_err *)x)->line, c = ((const struct batch_err *)y)->line;
+  return (a > c) - (a < c);
+}
+
+/* Report the refused rows collected so far, in line order. */
+static void batch_report(struct batch *b, struct svc_import_report *rep)
+{
+  if (!b->nerrs)
+    return;
+  qsort(b->errs, b->nerrs, sizeof(*b->errs), err_cmp);
+  for (size_t i = 0; i < b->nerrs; i++)
+    report_error(rep, b->errs[i].line, &b->errs[i].err);
+  b->nerrs = 0;
+}
+
+/* Store the batch in one transaction; counts what changed. */
+static enum hmb_status batch_flush(struct svc *svc, struct store *s, struct batch *b,
+                                   struct svc_import_report *rep, struct hmb_err *err)
+{
+  size_t nw = 0;
+  enum hmb_status result;
+  struct hmb_err e;
+
+  if (!b->n)
+    goto done;
+  for (size_t i = 0; i < b->n; i++)
+    memcpy(b->psn[i], b->p[i].psn_no, SETL_ID_MAX);
+  result = s->ops->begin(s, STORE_TX_WRITE, err);
   if (result)
     return result;
-  if (!existed)
-    rep->inserted++;
-  else if (changed)
-    rep->updated++;
-  if (existed && old.status != p->status)
-    rep->status_changes++;
+  result =
+      s->ops->person_get_many(s, (const char(*)[SETL_ID_MAX])b->psn, b->n, b->old, b->found, err);
+  for (size_t i = 0; i < b->n && !result; i++) {
+    struct store_person *p = &b->p[i];
+    if (p->status_date == STATUS_DATE_UNSET)
+      p->status_date = b->found[i] ? svc_today(svc) : p->birth;
+    if (b->found[i] && memcmp(b->old[i].certno_bidx, p->certno_bidx, STORE_BIDX_LEN)) {
+      hmb_err_set(&e, HMB_CONFLICT, "roster.certno_changed", "certno",
+                  "同一人员编号的身份证号码与已有记录不同");
+      if (batch_err_add(b, b->line[i], &e))
+        result = hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+      continue;
+    }
+    b->w[nw] = *p;
+    /* an unchanged status keeps its original date */
+    if (b->found[i] && b->old[i].status == p->status)
+      b->w[nw].status_date = b->old[i].status_date;
+    b->widx[nw++] = i;
+  }
+  if (!result)
+    result = s->ops->person_put_many(s, b->w, nw, b->outcome, err);
+  if (!result)
+    result = s->ops->commit(s, err);
+  if (result) {
+    s->ops->rollback(s);
+    return result;
+  }
+  for (size_t k = 0; k < nw; k++) {
+    size_t i = b->widx[k];
+    if (b->outcome[k] < 0) {
+      hmb_err_set(&e, HMB_CONFLICT, "roster.certno_duplicate", "certno",
+                  "该身份证号码已属于另一人员编号");
+      if (batch_err_add(b, b->line[i], &e))
+        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+      continue;
+    }
+    rep->accepted++;
+    if (!b->found[i])
+      rep->inserted++;
+    else if (b->outcome[k])
+      rep->updated++;
+    if (b->found[i] && b->old[i].status != b->p[i].status)
+      rep->status_changes++;
+  }
+done:
+  batch_report(b, rep);
+  b->n = 0;
+  memset(b->seen, 0, sizeof(b->seen));
   return HMB_OK;
 }
 
@@ -286,10 +404,10 @@ enum hmb_status svc_roster_import(struct svc *svc, const char *name, const char 
 {
   struct csvr *c = NULL;
   struct store *s = NULL;
+  struct batch *b = NULL;
   const struct csvr_field *f;
   int map[C__COUNT];
-  size_t in_tx = 0;
-  bool eof = false, open_tx = false;
+  bool eof = false;
   enum hmb_status result;
 
   result = csvr_open_mem(&c, name, data, len, err);
@@ -306,11 +424,15 @@ enum hmb_status svc_roster_import(struct svc *svc, const char *name, const char 
       goto out;
     }
   }
+  b = hmb_calloc(1, sizeof(*b));
+  if (!b) {
+    result = hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    goto out;
+  }
   result = svc_store_take(svc, &s, err);
   if (result)
     goto out;
   for (;;) {
-    struct store_person p;
     struct hmb_err rowerr;
     unsigned long line;
     hmb_err_init(&rowerr);
@@ -321,55 +443,45 @@ enum hmb_status svc_roster_import(struct svc *svc, const char *name, const char 
       break;
     }
     if (eof) {
-      result = HMB_OK;
+      result = batch_flush(svc, s, b, rep, err);
       break;
     }
     rep->rows++;
-    if (result) {
-      report_error(rep, line, &rowerr);
-      continue;
-    }
-    result = row_person(svc, f, map, &p, &rowerr);
-    if (result) {
-      report_error(rep, line, &rowerr);
-      result = HMB_OK;
-      continue;
-    }
-    if (!open_tx) {
-      result = s->ops->begin(s, STORE_TX_WRITE, err);
-      if (result)
-        break;
-      open_tx = true;
-    }
-    result = put_person(svc, s, &p, rep, &rowerr);
-    if (result == HMB_IO || result == HMB_NOMEM) {
-      *err = rowerr;
-      break;
-    }
-    if (result) {
-      report_error(rep, line, &rowerr);
-      result = HMB_OK;
-      continue;
-    }
-    rep->accepted++;
-    if (++in_tx == ROSTER_TX_ROWS) {
-      result = s->ops->commit(s, err);
-      if (result)
-        break;
-      open_tx = false;
-      in_tx = 0;
-    }
-  }
-  if (open_tx) {
     if (!result)
-      result = s->ops->commit(s, err);
-    if (result)
-      s->ops->rollback(s);
+      result = row_person(svc, f, map, &b->p[b->n], &rowerr);
+    if (result) {
+      if (batch_err_add(b, line, &rowerr)) {
+        result = hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+        break;
+      }
+      result = HMB_OK;
+      continue;
+    }
+    if (!batch_takes(b, &b->p[b->n])) {
+      /* a psn_no or ID number already in the batch: store the batch first */
+      struct store_person keep = b->p[b->n];
+      result = batch_flush(svc, s, b, rep, err);
+      if (result)
+        break;
+      b->p[0] = keep;
+      batch_takes(b, &b->p[0]);
+    }
+    b->line[b->n++] = line;
+    if (b->n == ROSTER_TX_ROWS) {
+      result = batch_flush(svc, s, b, rep, err);
+      if (result)
+        break;
+    }
   }
+  if (b && b->nerrs)
+    batch_report(b, rep);
   if (rep->errors_json.len)
     buf_addch(&rep->errors_json, ']');
 out:
   svc_store_give(svc, s);
+  if (b)
+    free(b->errs);
+  free(b);
   csvr_free(c);
   return result;
 }

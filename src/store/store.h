@@ -220,6 +220,18 @@ struct store_ops {
                                 struct hmb_err *err);
   enum hmb_status (*person_get)(struct store *s, const char *psn_no, struct store_person *out,
                                 struct hmb_err *err);
+  /*
+   * Bulk forms for imports (PostgreSQL: one query and one COPY per batch
+   * instead of round trips per row). person_get_many fills out[i] and
+   * found[i] for each psn[i]. person_put_many is person_put for each row
+   * in order, the psn_no and ID numbers of a batch all distinct:
+   * outcome[i] = 1 stored and changed, 0 unchanged, -1 refused because
+   * another person holds its ID number (nothing of that row is written).
+   */
+  enum hmb_status (*person_get_many)(struct store *s, const char (*psn)[SETL_ID_MAX], size_t n,
+                                     struct store_person *out, bool *found, struct hmb_err *err);
+  enum hmb_status (*person_put_many)(struct store *s, const struct store_person *p, size_t n,
+                                     int8_t *outcome, struct hmb_err *err);
   enum hmb_status (*person_by_bidx)(struct store *s, const uint8_t bidx[STORE_BIDX_LEN],
                                     struct store_person *out, struct hmb_err *err);
   /* Status in force on `day` (the latest change on or before it);

@@ -165,6 +165,13 @@ _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,
 #define PERSON_COLS                                                                                \
   "psn_no, certno_bidx, certno_enc, name_enc, gend, birth, insutype, status, status_date, "        \
   "admdvs, work_admdvs, emp_uscc, family_id, relation, veteran_year, groups"
+/* every column but the key, as "persons.a, persons.b ..." and "excluded.a, ..." */
+#define PERSON_VALS(T)                                                                             \
+  "certno_bidx, " T "certno_enc, " T "name_enc, " T "gend, " T "birth, " T "insutype, " T          \
+  "status, " T "status_date, " T "admdvs, " T "work_admdvs, " T "emp_uscc, " T "family_id, " T     \
+  "relation, " T "veteran_year, " T "groups"
+#define PERSON_COLS_TUPLE   PERSON_VALS("persons.")
+#define PERSON_COLS_TUPLE_X PERSON_VALS("excluded.")
 #define ENR_COLS                                                                                   \
   "policy_no, plan_id, psn_no, year, status, channel, payer, premium_group, premium, paid, "       \
   "refunded, enrolled_on, cover_start, preexisting, loyalty_years, claim_free_years, created_at, " \
@@ -195,6 +202,32 @@ _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,
     " family_id = excluded.family_id, relation = excluded.relation,"                               \
     " veteran_year = excluded.veteran_year, groups = excluded.groups")                             \
   X(PERSON_GET, "SELECT " PERSON_COLS " FROM persons WHERE psn_no = $1")                           \
+  X(PERSON_GET_MANY,                                                                               \
+    "SELECT " PERSON_COLS ", i.n FROM unnest($1::text[]) WITH ORDINALITY AS i(psn, n)"             \
+    " JOIN persons p ON p.psn_no = i.psn")                                                         \
+  X(BIDX_TAKEN_MANY,                                                                               \
+    "SELECT i.n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(psn, hx, n)"              \
+    " JOIN persons p ON p.certno_bidx = decode(i.hx, 'hex') AND p.psn_no <> i.psn")                \
+  /* the batch COPYed into hmb_import: upsert, record status changes, and                        \
+   * name the rows that changed (old reads the table as it was before) */ \
+  X(IMPORT_APPLY,                                                                                  \
+    "WITH old AS (SELECT p.psn_no, p.status FROM persons p JOIN hmb_import i USING (psn_no)),"     \
+    " up AS (INSERT INTO persons(" PERSON_COLS ") SELECT " PERSON_COLS " FROM hmb_import"          \
+    " ON CONFLICT(psn_no) DO UPDATE SET"                                                           \
+    " certno_bidx = excluded.certno_bidx, certno_enc = excluded.certno_enc,"                       \
+    " name_enc = excluded.name_enc, gend = excluded.gend, birth = excluded.birth,"                 \
+    " insutype = excluded.insutype, status = excluded.status,"                                     \
+    " status_date = excluded.status_date, admdvs = excluded.admdvs,"                               \
+    " work_admdvs = excluded.work_admdvs, emp_uscc = excluded.emp_uscc,"                           \
+    " family_id = excluded.family_id, relation = excluded.relation,"                               \
+    " veteran_year = excluded.veteran_year, groups = excluded.groups"                              \
+    " WHERE (persons." PERSON_COLS_TUPLE ") IS DISTINCT FROM (excluded." PERSON_COLS_TUPLE_X ")"   \
+    " RETURNING psn_no, status, status_date),"                                                     \
+    " hist AS (INSERT INTO person_status(psn_no, day, status)"                                     \
+    " SELECT up.psn_no, up.status_date, up.status FROM up LEFT JOIN old USING (psn_no)"            \
+    " WHERE old.status IS DISTINCT FROM up.status"                                                 \
+    " ON CONFLICT(psn_no, day) DO UPDATE SET status = excluded.status)"                            \
+    " SELECT psn_no FROM up")                                                                      \
   X(PERSON_BY_BIDX, "SELECT " PERSON_COLS " FROM persons WHERE certno_bidx = $1")                  \
   X(BIDX_OTHER, "SELECT psn_no FROM persons WHERE certno_bidx = $1 AND psn_no <> $2")              \
   X(STATUS_PUT, "INSERT INTO person_status(psn_no, day, status) VALUES($1, $2, $3)"                \
@@ -1154,6 +1187,228 @@ static enum hmb_status pg_person_put(struct store *base, const struct store_pers
   return result;
 }
 
+/* Column col of row as a bigint (results come in binary: 8 bytes, big endian); -1 if not one. */
+static int64_t col_int8(const PGresult *res, int row, int col)
+{
+  const unsigned char *v = (const unsigned char *)PQgetvalue(res, row, col);
+  uint64_t x = 0;
+  if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8 || PQfformat(res, col) != 1)
+    return -1;
+  for (int i = 0; i < 8; i++)
+    x = x << 8 | v[i];
+  return (int64_t)x;
+}
+
+static enum hmb_status pg_person_get_many(struct store *base, const char (*psn)[SETL_ID_MAX],
+                                          size_t n, struct store_person *out, bool *found,
+                                          struct hmb_err *err)
+{
+  struct pg *s = pg_of(base);
+  struct buf arr = BUF_INIT((size_t)64 << 20);
+  PGresult *res;
+  struct bd b;
+  enum hmb_status result;
+
+  for (size_t i = 0; i < n; i++)
+    found[i] = false;
+  if (!n)
+    return HMB_OK;
+  buf_addch(&arr, '{');
+  for (size_t i = 0; i < n; i++) {
+    buf_addstr(&arr, i ? ",\"" : "\"");
+    for (const char *t = psn[i]; *t; t++) {
+      if (*t == '"' || *t == '\\')
+        buf_addch(&arr, '\\');
+      buf_addch(&arr, *t);
+    }
+    buf_addch(&arr, '"');
+  }
+  if (buf_addch(&arr, '}')) {
+    buf_release(&arr);
+    return hmb_err_set(err, HMB_NOMEM, "store.nomem", "", "内存不足");
+  }
+  bd_start(&b);
+  bd_str(&b, arr.ptr);
+  result = pg_query(s, PS_PERSON_GET_MANY, &b, &res, err);
+  buf_release(&arr);
+  if (result)
+    return result;
+  for (int r = 0; r < PQntuples(res) && !result; r++) {
+    int64_t k = col_int8(res, r, PQnfields(res) - 1) - 1;
+    if (k < 0 || (uint64_t)k >= n || !read_person(res, r, &out[k]))
+      result = pg_corrupt(err);
+    else
+      found[k] = true;
+  }
+  PQclear(res);
+  return result;
+}
+
+/* Append a COPY text field: backslash, tab, newline and CR escaped. */
+static void copy_text(struct buf *b, const char *t)
+{
+  for (; *t; t++) {
+    if (*t == '\\')
+      buf_addstr(b, "\\\\");
+    else if (*t == '\t')
+      buf_addstr(b, "\\t");
+    else if (*t == '\n')
+      buf_addstr(b, "\\n");
+    else if (*t == '\r')
+      buf_addstr(b, "\\r");
+    else
+      buf_addch(b, *t);
+  }
+}
+
+/* A bytea as COPY text: \\x and hex digits. */
+static void copy_bytea(struct buf *b, const uint8_t *p, size_t n)
+{
+  static const char hex[] = "0123456789abcdef";
+  buf_addstr(b, "\\\\x");
+  for (size_t i = 0; i < n; i++) {
+    buf_addch(b, hex[p[i] >> 4]);
+    buf_addch(b, hex[p[i] & 15]);
+  }
+}
+
+static enum hmb_status pg_person_put_many(struct store *base, const struct store_person *p,
+                                          size_t n, int8_t *outcome, struct hmb_err *err)
+{
+  struct pg *s = pg_of(base);
+  struct buf a1 = BUF_INIT((size_t)64 << 20), a2 = BUF_INIT((size_t)64 << 20),
+             rows = BUF_INIT((size_t)256 << 20);
+  PGresult *res = NULL;
+  struct bd b;
+  enum hmb_status result;
+  static const char hex[] = "0123456789abcdef";
+
+  if (!n)
+    return HMB_OK;
+  /* ID numbers another person already holds: those rows are refused */
+  buf_addch(&a1, '{');
+  buf_addch(&a2, '{');
+  for (size_t i = 0; i < n; i++) {
+    outcome[i] = 0;
+    buf_addstr(&a1, i ? ",\"" : "\"");
+    for (const char *t = p[i].psn_no; *t; t++) {
+      if (*t == '"' || *t == '\\')
+        buf_addch(&a1, '\\');
+      buf_addch(&a1, *t);
+    }
+    buf_addch(&a1, '"');
+    if (i)
+      buf_addch(&a2, ',');
+    for (size_t k = 0; k < STORE_BIDX_LEN; k++) {
+      buf_addch(&a2, hex[p[i].certno_bidx[k] >> 4]);
+      buf_addch(&a2, hex[p[i].certno_bidx[k] & 15]);
+    }
+  }
+  buf_addch(&a1, '}');
+  if (buf_addch(&a2, '}')) {
+    result = hmb_err_set(err, HMB_NOMEM, "store.nomem", "", "内存不足");
+    goto out;
+  }
+  bd_start(&b);
+  bd_str(&b, a1.ptr);
+  bd_str(&b, a2.ptr);
+  result = pg_query(s, PS_BIDX_TAKEN_MANY, &b, &res, err);
+  if (result)
+    goto out;
+  for (int r = 0; r < PQntuples(res); r++) {
+    int64_t k = col_int8(res, r, 0) - 1;
+    if (k < 0 || (uint64_t)k >= n) {
+      result = pg_corrupt(err);
+      goto out;
+    }
+    outcome[k] = -1;
+  }
+  PQclear(res);
+  res = NULL;
+
+  /* the other rows through COPY into a session table, then one statement */
+  result =
+      pg_exec(s,
+              "CREATE TEMP TABLE IF NOT EXISTS hmb_import (LIKE persons) ON COMMIT DELETE ROWS;"
+              "TRUNCATE hmb_import",
+              err);
+  if (result)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    const struct store_person *q = &p[i];
+    if (outcome[i] < 0)
+      continue;
+    if (q->certno_enc_len > sizeof(q->certno_enc) || q->name_enc_len > sizeof(q->name_enc)) {
+      result = hmb_err_set(err, HMB_INVALID, "store.too_long", "certno", "字段内容过长");
+      goto out;
+    }
+    copy_text(&rows, q->psn_no);
+    buf_addch(&rows, '\t');
+    copy_bytea(&rows, q->certno_bidx, sizeof(q->certno_bidx));
+    buf_addch(&rows, '\t');
+    copy_bytea(&rows, q->certno_enc, q->certno_enc_len);
+    buf_addch(&rows, '\t');
+    copy_bytea(&rows, q->name_enc, q->name_enc_len);
+    buf_addf(&rows, "\t%d\t%" PRId32 "\t%" PRId32 "\t%d\t%" PRId32 "\t", q->gend, q->birth,
+             q->insutype, q->status, q->status_date);
+    copy_text(&rows, q->admdvs);
+    buf_addch(&rows, '\t');
+    copy_text(&rows, q->work_admdvs);
+    buf_addch(&rows, '\t');
+    copy_text(&rows, q->emp_uscc);
+    buf_addch(&rows, '\t');
+    copy_text(&rows, q->family_id);
+    buf_addf(&rows, "\t%d\t%d\t", q->relation, q->veteran_year);
+    copy_text(&rows, q->groups);
+    if (buf_addch(&rows, '\n')) {
+      result = hmb_err_set(err, HMB_NOMEM, "store.nomem", "", "内存不足");
+      goto out;
+    }
+  }
+  res = PQexec(s->conn, "COPY hmb_import(" PERSON_COLS ") FROM STDIN");
+  if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+    result = pg_fail(s, res, err);
+    goto out;
+  }
+  PQclear(res);
+  res = NULL;
+  if (PQputCopyData(s->conn, rows.ptr, (int)rows.len) != 1 || PQputCopyEnd(s->conn, NULL) != 1) {
+    result = pg_conn_fail(s, err);
+    goto out;
+  }
+  res = PQgetResult(s->conn);
+  if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    result = pg_fail(s, res, err);
+    while (res) {
+      PQclear(res);
+      res = PQgetResult(s->conn);
+    }
+    goto out;
+  }
+  PQclear(res);
+  while ((res = PQgetResult(s->conn)))
+    PQclear(res);
+  bd_start(&b);
+  result = pg_query(s, PS_IMPORT_APPLY, &b, &res, err);
+  if (result)
+    goto out;
+  /* hmb_import has no row numbers: match the changed rows by psn_no */
+  for (int r = 0; r < PQntuples(res); r++) {
+    const char *psn = PQgetvalue(res, r, 0);
+    for (size_t i = 0; i < n; i++)
+      if (outcome[i] == 0 && !strcmp(p[i].psn_no, psn)) {
+        outcome[i] = 1;
+        break;
+      }
+  }
+out:
+  PQclear(res);
+  buf_release(&a1);
+  buf_release(&a2);
+  buf_release(&rows);
+  return result;
+}
+
 static enum hmb_status pg_person_status_at(struct store *base, const char *psn_no, hmb_date day,
                                            int *status, struct hmb_err *err)
 {
@@ -1889,6 +2144,8 @@ static const struct store_ops pg_ops = {
     .autocheckpoint = pg_autocheckpoint,
     .deferred_sync = pg_deferred_sync,
     .lock_keys = pg_lock_keys,
+    .person_get_many = pg_person_get_many,
+    .person_put_many = pg_person_put_many,
     .sync = pg_sync,
     .key_put = pg_key_put,
     .key_get = pg_key_get,

@@ -1711,6 +1711,44 @@ static enum hmb_status sq_autocheckpoint(struct store *base, bool on, struct hmb
   return rc == SQLITE_OK ? HMB_OK : sq_fail(s, rc, err);
 }
 
+static enum hmb_status sq_person_get_many(struct store *base, const char (*psn)[SETL_ID_MAX],
+                                          size_t n, struct store_person *out, bool *found,
+                                          struct hmb_err *err)
+{
+  for (size_t i = 0; i < n; i++) {
+    struct hmb_err e;
+    enum hmb_status result = base->ops->person_get(base, psn[i], &out[i], &e);
+    found[i] = result == HMB_OK;
+    if (result && result != HMB_NOT_FOUND) {
+      if (err)
+        *err = e;
+      return result;
+    }
+  }
+  return HMB_OK;
+}
+
+static enum hmb_status sq_person_put_many(struct store *base, const struct store_person *p,
+                                          size_t n, int8_t *outcome, struct hmb_err *err)
+{
+  for (size_t i = 0; i < n; i++) {
+    struct hmb_err e;
+    bool changed = false;
+    enum hmb_status result = base->ops->person_put(base, &p[i], &changed, &e);
+    if (result == HMB_CONFLICT) {
+      outcome[i] = -1;
+      continue;
+    }
+    if (result) {
+      if (err)
+        *err = e;
+      return result;
+    }
+    outcome[i] = changed ? 1 : 0;
+  }
+  return HMB_OK;
+}
+
 static enum hmb_status sq_lock_keys(struct store *base, int64_t *keys, size_t n,
                                     struct hmb_err *err)
 {
@@ -1846,6 +1884,8 @@ static const struct store_ops sq_ops = {
     .autocheckpoint = sq_autocheckpoint,
     .deferred_sync = sq_deferred_sync,
     .lock_keys = sq_lock_keys,
+    .person_get_many = sq_person_get_many,
+    .person_put_many = sq_person_put_many,
     .sync = sq_sync,
     .key_put = sq_key_put,
     .key_get = sq_key_get,

@@ -337,6 +337,37 @@ static void test_svc__suspension(void **state)
   buf_release(&r);
 }
 
+/* One file naming a person twice, and two people with one ID number:
+ * the import means what storing the rows one by one means. */
+static void test_svc__import_repeats(void **state)
+{
+  struct svc *svc = *state;
+  struct svc_import_report rep;
+  struct buf csv = BUF_INIT(1 << 20), r = BUF_INIT(1 << 20);
+  struct hmb_err err;
+  char c8[19];
+  certno(c8, "19880808", 11);
+  buf_addstr(&csv, "psn_no,certno,psn_name,insutype,admdvs,status,status_date\n");
+  buf_addf(&csv, "P8,%s,周八,390,371502,active,2023-01-01\n", c8);
+  buf_addf(&csv, "P9,%s,吴九,390,371502,active,2023-01-01\n", c8);
+  buf_addf(&csv, "P8,%s,周八,390,371502,ended,2024-02-01\n", c8);
+  import(svc, csv.ptr, &rep);
+  assert_int_equal(rep.rows, 3);
+  assert_int_equal(rep.inserted, 1);
+  assert_int_equal(rep.updated, 1);
+  assert_int_equal(rep.status_changes, 1);
+  assert_int_equal(rep.rejected, 1);
+  assert_non_null(strstr(rep.errors_json.ptr, "\"line\":3"));
+  assert_non_null(strstr(rep.errors_json.ptr, "roster.certno_duplicate"));
+  svc_import_report_release(&rep);
+  hmb_err_init(&err);
+  assert_int_equal(svc_person_json(svc, "P8", &r, &err), HMB_OK);
+  assert_non_null(strstr(r.ptr, "\"status\":\"ended\""));
+  assert_int_equal(svc_person_json(svc, "P9", &r, &err), HMB_NOT_FOUND);
+  buf_release(&csv);
+  buf_release(&r);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -344,6 +375,7 @@ int main(void)
       cmocka_unit_test(test_svc__settle_trial_reverse),
       cmocka_unit_test(test_svc__concurrent_same_person),
       cmocka_unit_test(test_svc__suspension),
+      cmocka_unit_test(test_svc__import_repeats),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
