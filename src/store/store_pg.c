@@ -262,15 +262,17 @@ _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,
                    " WHERE id = $1 AND spent + $2::bigint BETWEEN 0 AND budget")                   \
   X(SPONSOR_KNOWN, "SELECT id FROM sponsors WHERE id = $1")                                        \
   X(SETL_GET, "SELECT " SETL_COLS ", response FROM settlements WHERE setl_id = $1 AND kind = $2")  \
+  /* the record and its link into the person's chain in one round trip */                          \
   X(SETL_PUT,                                                                                      \
-    "INSERT INTO settlements(setl_id, kind, plan_id, psn_no, policy_no, setl_time,"                \
+    "WITH ins AS (INSERT INTO settlements(setl_id, kind, plan_id, psn_no, policy_no, setl_time,"   \
     " eligible, payout, family_adjust, reversed, contrib, request, response, created_at,"          \
     " request_hash, prev_seq) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14," \
     " $15, coalesce((SELECT last_seq FROM states WHERE plan_id = $3 AND psn_no = $4"               \
-    " FOR UPDATE), 0)) ON CONFLICT(setl_id, kind) DO NOTHING RETURNING seq")                       \
-  X(SETL_LINK, "INSERT INTO states(plan_id, psn_no, blob, last_seq)"                               \
-               " VALUES($1, $2, '\\x'::bytea, $3)"                                                 \
-               " ON CONFLICT(plan_id, psn_no) DO UPDATE SET last_seq = excluded.last_seq")         \
+    " FOR UPDATE), 0)) ON CONFLICT(setl_id, kind) DO NOTHING RETURNING seq),"                      \
+    " link AS (INSERT INTO states(plan_id, psn_no, blob, last_seq)"                                \
+    " SELECT $3, $4, '\\x'::bytea, seq FROM ins"                                                   \
+    " ON CONFLICT(plan_id, psn_no) DO UPDATE SET last_seq = excluded.last_seq)"                    \
+    " SELECT seq FROM ins")                                                                        \
   X(SETL_MARK, "UPDATE settlements SET reversed = 1 WHERE setl_id = $1 AND kind = $2")             \
   X(SETL_OF,                                                                                       \
     "WITH RECURSIVE chain(seq) AS ("                                                               \
@@ -1844,11 +1846,7 @@ static enum hmb_status pg_setl_put(struct store *base, struct store_setl *r, con
     return hmb_err_set(err, HMB_CONFLICT, "store.unique", "settlements_setl_id_kind_key",
                        "记录已存在（同一 setl_id 的同类结算记录已存在）");
   r->seq = seq;
-  bd_start(&b);
-  bd_text(&b, r->plan_id, sizeof(r->plan_id));
-  bd_text(&b, r->psn_no, sizeof(r->psn_no));
-  bd_i64(&b, r->seq);
-  return pg_run(s, PS_SETL_LINK, &b, NULL, err);
+  return HMB_OK;
 }
 
 static enum hmb_status pg_setl_mark_reversed(struct store *base, const char *setl_id,
