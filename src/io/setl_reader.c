@@ -2326,6 +2326,24 @@ static enum hmb_status attach_details(struct setl_reader *r, struct settlement *
  * longer than SETL_ROW_MAX. The row's '\n' comes before lim. SSE2 finds the
  * separators sixteen bytes at a time.
  */
+/* row_split() from q on, byte by byte, with n ends already found. */
+static inline size_t row_split_tail(const char *p, const char *q, const char *lim, uint32_t *ends,
+                                    size_t n, size_t max)
+{
+  for (; q < lim && (size_t)(q - p) <= SETL_ROW_MAX; q++) {
+    if (*q == ',' || *q == '\n') {
+      if (n == max)
+        return 0;
+      ends[n++] = (uint32_t)(q - p);
+      if (*q == '\n')
+        return n;
+    } else if (*q == '"' || *q == '\r') {
+      return 0;
+    }
+  }
+  return 0;
+}
+
 static size_t row_split(const char *p, const char *lim, uint32_t *ends, size_t max)
 {
   const char *q = p;
@@ -2356,18 +2374,7 @@ static size_t row_split(const char *p, const char *lim, uint32_t *ends, size_t m
     q += 16;
   }
 #endif
-  for (; q < lim && (size_t)(q - p) <= SETL_ROW_MAX; q++) {
-    if (*q == ',' || *q == '\n') {
-      if (n == max)
-        return 0;
-      ends[n++] = (uint32_t)(q - p);
-      if (*q == '\n')
-        return n;
-    } else if (*q == '"' || *q == '\r') {
-      return 0;
-    }
-  }
-  return 0;
+  return row_split_tail(p, q, lim, ends, n, max);
 }
 
 #if defined(HAVE_AVX2_SPLIT)
@@ -2402,18 +2409,7 @@ __attribute__((target("avx2"))) static size_t row_split_avx2(const char *p, cons
     }
     q += 32;
   }
-  for (; q < lim && (size_t)(q - p) <= SETL_ROW_MAX; q++) {
-    if (*q == ',' || *q == '\n') {
-      if (n == max)
-        return 0;
-      ends[n++] = (uint32_t)(q - p);
-      if (*q == '\n')
-        return n;
-    } else if (*q == '"' || *q == '\r') {
-      return 0;
-    }
-  }
-  return 0;
+  return row_split_tail(p, q, lim, ends, n, max);
 }
 #else
 #define row_split_avx2 row_split
