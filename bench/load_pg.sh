@@ -38,8 +38,8 @@ url="${base%/*}/loadbench"
 key=$(grep '^hospital=' "$out/load-pg.keys" | cut -d= -f2)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# serve: start a server; its port in $port (not a subshell: pids must reach cleanup)
 serve() {
-  local port
   port=$(free_port)
   "$hmb" serve --db "$url" --port "$port" >>"$out/serve-pg.log" 2>&1 &
   pids+=("$!")
@@ -47,18 +47,19 @@ serve() {
     python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/health')" 2>/dev/null && break
     sleep 0.1
   done
-  echo "$port"
 }
 rate() { awk '/^req\/s/ { print $2 }' "$1"; }
 lat() { awk '/^latency/ { $1 = ""; $2 = ""; print }' "$1"; }
 
-p1=$(serve)
+serve
+p1=$port
 echo "== 1 server: GET /health"
 "$load" --port "$p1" --connections "$conns" --seconds "$secs" --count 10000000 --path /health >"$out/pg-health.txt"
 echo "== 1 server: POST /v1/settlements ($conns connections)"
 "$load" --port "$p1" --key "$key" --connections "$conns" --seconds "$secs" --count 10000000 \
   --settle "P371500:$people" --run-id "pg1-$$" >"$out/pg-1.txt"
-p2=$(serve)
+serve
+p2=$port
 echo "== 2 servers: POST /v1/settlements ($((conns / 2)) connections each, the same people)"
 "$load" --port "$p1" --key "$key" --connections $((conns / 2)) --seconds "$secs" --count 10000000 \
   --settle "P371500:$people" --run-id "pg2a-$$" >"$out/pg-2a.txt" &
