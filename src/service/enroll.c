@@ -243,7 +243,7 @@ static enum hmb_status load_history(struct svc *svc, struct store *s, struct ect
     bool claimed;
     if (h->status != ENR_ACTIVE || h->year >= p->year)
       continue;
-    hp = svc_plan_locked(svc, h->plan_id);
+    hp = svc_plan(svc, h->plan_id);
     if (!hp || strcmp(hp->region_code, p->region_code))
       continue;
     result = plan_claimed(s, c->setl, h->plan_id, c->person.psn_no, &claimed, err);
@@ -452,7 +452,7 @@ enum hmb_status svc_enroll(struct svc *svc, const struct svc_enroll_req *req,
       (result = check_text(req->payer, SETL_ID_MAX, "enroll.payer", "payer", false, err)) ||
       (result = check_text(req->group, PLAN_ID_MAX, "enroll.group", "group", false, err)))
     return result;
-  p = svc_plan_locked(svc, req->plan_id);
+  p = svc_plan(svc, req->plan_id);
   if (!p)
     return hmb_err_set(err, HMB_NOT_FOUND, "enroll.plan", "plan_id", "没有这一产品");
   if (req->only_sponsor &&
@@ -500,7 +500,7 @@ static enum hmb_status pay_tx(struct svc *svc, struct store *s, struct ectx *c,
   money_format(e.premium - e.paid, due);
   if (a->amount != e.premium - e.paid)
     return hmb_err_set(err, HMB_INVALID, "pay.amount", "amount", "缴费金额应为应缴保费 %s 元", due);
-  p = svc_plan_locked(svc, e.plan_id);
+  p = svc_plan(svc, e.plan_id);
   if (!p)
     return hmb_err_set(err, HMB_NOT_FOUND, "pay.plan", "policy_no", "保单所属的产品未加载");
   /* Cover is bought ahead: a premium paid on or after the day cover was
@@ -617,7 +617,7 @@ static enum hmb_status cancel_tx(struct svc *svc, struct store *s, struct store_
   if (e.status == ENR_CANCELLED)
     return hmb_err_set(err, HMB_CONFLICT, "cancel.already", "policy_no", "保单 %s 已退保",
                        e.policy_no);
-  p = svc_plan_locked(svc, e.plan_id);
+  p = svc_plan(svc, e.plan_id);
   if (!p)
     return hmb_err_set(err, HMB_NOT_FOUND, "cancel.plan", "policy_no", "保单所属的产品未加载");
   if (e.paid - e.refunded > 0) {

@@ -180,7 +180,7 @@ enum hmb_status svc_person_json(struct svc *svc, const char *psn_no, struct buf 
            d, p.insutype, status_name(p.status), since, p.admdvs);
   buf_addstr(out, ",\"enrollments\":[");
   for (size_t i = 0; i < ne && !result; i++) {
-    const struct plan *pl = svc_plan_locked(svc, e[i].plan_id);
+    const struct plan *pl = svc_plan(svc, e[i].plan_id);
     if (i)
       buf_addch(out, ',');
     buf_addstr(out, "{\"enrollment\":");

@@ -311,7 +311,7 @@ static enum hmb_status find_cover(struct svc *svc, struct store *s,
   if (result)
     return result;
   for (size_t i = 0; i < n; i++) {
-    p = svc_plan_locked(svc, list[i].plan_id);
+    p = svc_plan(svc, list[i].plan_id);
     if (p && day >= p->cover_start && day <= p->cover_end) {
       *plan = p;
       return svc_cover_check(svc, s, p, person->psn_no, day, enr, err);
@@ -417,7 +417,7 @@ static enum hmb_status do_reverse(struct svc *svc, struct store *s, struct svc_w
                        "冲销请求的人员编号与原结算不一致");
   if (orig.reversed)
     return hmb_err_set(err, HMB_CONFLICT, "reversal.repeated", "setl_id", "该结算已冲销");
-  p = svc_plan_locked(svc, orig.plan_id);
+  p = svc_plan(svc, orig.plan_id);
   if (!p)
     return hmb_err_set(err, HMB_NOT_FOUND, "plan.not_loaded", "plan_id", "原结算的产品未加载");
   result = s->ops->person_get(s, st->psn_no, &person, err);

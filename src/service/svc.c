@@ -81,7 +81,7 @@ hmb_date svc_today(const struct svc *svc)
 
 /* ---- plans ---- */
 
-const struct plan *svc_plan_locked(struct svc *svc, const char *plan_id)
+const struct plan *svc_plan(struct svc *svc, const char *plan_id)
 {
   const struct plan *p;
   pthread_mutex_lock(&svc->plans_mu);
@@ -93,11 +93,6 @@ const struct plan *svc_plan_locked(struct svc *svc, const char *plan_id)
     }
   pthread_mutex_unlock(&svc->plans_mu);
   return p;
-}
-
-const struct plan *svc_plan(struct svc *svc, const char *plan_id)
-{
-  return svc_plan_locked(svc, plan_id);
 }
 
 const struct plan *svc_plan_for(struct svc *svc, const char *admdvs, hmb_date day)
@@ -211,7 +206,7 @@ enum hmb_status svc_plan_add(struct svc *svc, const char *json, size_t len, cons
   result = inline_lists(&sp->plan, json, len, &text, err);
   if (result)
     goto out;
-  have = svc_plan_locked(svc, sp->plan.id);
+  have = svc_plan(svc, sp->plan.id);
   result = svc_store_take(svc, &s, err);
   if (result)
     goto out;

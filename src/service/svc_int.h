@@ -69,9 +69,6 @@ void svc_store_give(struct svc *svc, struct store *s);
 enum hmb_status svc_read_begin(struct svc *svc, struct store **out, struct hmb_err *err);
 void svc_read_end(struct svc *svc, struct store *s);
 
-/* Resolve a plan by id under the lock. */
-const struct plan *svc_plan_locked(struct svc *svc, const char *plan_id);
-
 /* settle.c: start and stop the writer thread. */
 enum hmb_status svc_writer_start(struct svc *svc, struct hmb_err *err);
 void svc_writer_stop(struct svc *svc);

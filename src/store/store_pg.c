@@ -1083,23 +1083,32 @@ static bool person_same(const struct store_person *a, const struct store_person 
          !strcmp(a->groups, b->groups);
 }
 
-/* One person by the key in b. */
-static enum hmb_status pg_person_one(struct pg *s, enum pg_stmt id, const struct bd *b,
-                                     struct store_person *out, const char *field,
-                                     struct hmb_err *err)
+/* Reads row `row` of a result into element i of out. */
+typedef bool pg_read_fn(const PGresult *res, int row, void *out, size_t i);
+
+/* The one row of statement id with the key in b, read by fn into out;
+ * HMB_NOT_FOUND with code and message naming field when there is none. */
+static enum hmb_status pg_one(struct pg *s, enum pg_stmt id, const struct bd *b, pg_read_fn *fn,
+                              void *out, const char *code, const char *field, const char *msg,
+                              struct hmb_err *err)
 {
   PGresult *res;
   enum hmb_status result = pg_query(s, id, b, &res, err);
   if (result)
     return result;
   if (PQntuples(res) > 0) {
-    if (!read_person(res, 0, out))
+    if (!fn(res, 0, out, 0))
       result = pg_corrupt(err);
   } else {
-    result = hmb_err_set(err, HMB_NOT_FOUND, "person.not_found", field, "人员不存在");
+    result = hmb_err_set(err, HMB_NOT_FOUND, code, field, "%s", msg);
   }
   PQclear(res);
   return result;
+}
+
+static bool read_person_at(const PGresult *res, int row, void *out, size_t i)
+{
+  return read_person(res, row, (struct store_person *)out + i);
 }
 
 static enum hmb_status pg_person_get(struct store *base, const char *psn_no,
@@ -1108,7 +1117,8 @@ static enum hmb_status pg_person_get(struct store *base, const char *psn_no,
   struct bd b;
   bd_start(&b);
   bd_str(&b, psn_no);
-  return pg_person_one(pg_of(base), PS_PERSON_GET, &b, out, "psn_no", err);
+  return pg_one(pg_of(base), PS_PERSON_GET, &b, read_person_at, out, "person.not_found", "psn_no",
+                "人员不存在", err);
 }
 
 static enum hmb_status pg_person_by_bidx(struct store *base, const uint8_t bidx[STORE_BIDX_LEN],
@@ -1117,7 +1127,8 @@ static enum hmb_status pg_person_by_bidx(struct store *base, const uint8_t bidx[
   struct bd b;
   bd_start(&b);
   bd_blob(&b, bidx, STORE_BIDX_LEN);
-  return pg_person_one(pg_of(base), PS_PERSON_BY_BIDX, &b, out, "certno", err);
+  return pg_one(pg_of(base), PS_PERSON_BY_BIDX, &b, read_person_at, out, "person.not_found",
+                "certno", "人员不存在", err);
 }
 
 /*
@@ -1439,7 +1450,6 @@ static enum hmb_status pg_person_status_at(struct store *base, const char *psn_n
 }
 
 /* Reads row `row` of a list result into element i of out. */
-typedef bool pg_read_fn(const PGresult *res, int row, void *out, size_t i);
 
 /*
  * Run list statement id with text keys k1 (and k2 when not NULL) and the
@@ -1476,11 +1486,6 @@ static enum hmb_status pg_list(struct pg *s, enum pg_stmt id, const char *k1, co
   }
   PQclear(res);
   return result;
-}
-
-static bool read_person_at(const PGresult *res, int row, void *out, size_t i)
-{
-  return read_person(res, row, (struct store_person *)out + i);
 }
 
 static enum hmb_status pg_family(struct store *base, const char *family_id,
@@ -1558,22 +1563,9 @@ static enum hmb_status pg_enrollment_put(struct store *base, const struct store_
   return pg_run(pg_of(base), PS_ENR_PUT, &b, NULL, err);
 }
 
-static enum hmb_status pg_enrollment_one(struct pg *s, enum pg_stmt id, const struct bd *b,
-                                         struct store_enrollment *out, const char *field,
-                                         struct hmb_err *err)
+static bool read_enrollment_at(const PGresult *res, int row, void *out, size_t i)
 {
-  PGresult *res;
-  enum hmb_status result = pg_query(s, id, b, &res, err);
-  if (result)
-    return result;
-  if (PQntuples(res) > 0) {
-    if (!read_enrollment(res, 0, out))
-      result = pg_corrupt(err);
-  } else {
-    result = hmb_err_set(err, HMB_NOT_FOUND, "enrollment.not_found", field, "参保记录不存在");
-  }
-  PQclear(res);
-  return result;
+  return read_enrollment(res, row, (struct store_enrollment *)out + i);
 }
 
 static enum hmb_status pg_enrollment_get(struct store *base, const char *plan_id,
@@ -1584,7 +1576,8 @@ static enum hmb_status pg_enrollment_get(struct store *base, const char *plan_id
   bd_start(&b);
   bd_str(&b, plan_id);
   bd_str(&b, psn_no);
-  return pg_enrollment_one(pg_of(base), PS_ENR_GET, &b, out, "psn_no", err);
+  return pg_one(pg_of(base), PS_ENR_GET, &b, read_enrollment_at, out, "enrollment.not_found",
+                "psn_no", "参保记录不存在", err);
 }
 
 static enum hmb_status pg_enrollment_by_policy(struct store *base, const char *policy_no,
@@ -1593,12 +1586,8 @@ static enum hmb_status pg_enrollment_by_policy(struct store *base, const char *p
   struct bd b;
   bd_start(&b);
   bd_str(&b, policy_no);
-  return pg_enrollment_one(pg_of(base), PS_ENR_BY_POLICY, &b, out, "policy_no", err);
-}
-
-static bool read_enrollment_at(const PGresult *res, int row, void *out, size_t i)
-{
-  return read_enrollment(res, row, (struct store_enrollment *)out + i);
+  return pg_one(pg_of(base), PS_ENR_BY_POLICY, &b, read_enrollment_at, out, "enrollment.not_found",
+                "policy_no", "参保记录不存在", err);
 }
 
 static enum hmb_status pg_enrollments_of(struct store *base, const char *psn_no,

@@ -378,6 +378,16 @@ static void bd_start(struct bd *b, sqlite3_stmt *st)
   b->rc = SQLITE_OK;
 }
 
+/* Prepare statement id (cached) and start binding its parameters. */
+static enum hmb_status sq_bind(struct sq *s, enum sq_stmt id, struct bd *b, struct hmb_err *err)
+{
+  sqlite3_stmt *st;
+  enum hmb_status result = sq_stmt(s, id, &st, err);
+  if (!result)
+    bd_start(b, st);
+  return result;
+}
+
 /* A NUL-terminated string held in an array of cap bytes. */
 static void bd_text(struct bd *b, const char *s, size_t cap)
 {
@@ -854,12 +864,10 @@ static enum hmb_status sq_meta_put(struct store *base, const char *key, const ch
                                    struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_META_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_META_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_str(&b, key);
   bd_str(&b, value);
   return sq_run(s, &b, err);
@@ -869,12 +877,10 @@ static enum hmb_status sq_plan_put(struct store *base, const char *plan_id, cons
                                    size_t len, struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_PLAN_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_PLAN_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_text(&b, plan_id, PLAN_ID_MAX);
   bd_textn(&b, json, len);
   bd_i64(&b, sq_now());
@@ -896,10 +902,10 @@ static enum hmb_status sq_plan_ids(struct store *base, struct buf *out, struct h
   struct rd r;
   int rc = SQLITE_DONE;
   size_t n = 0;
-  enum hmb_status result = sq_stmt(s, ST_PLAN_IDS, &st, err);
+  enum hmb_status result = sq_bind(s, ST_PLAN_IDS, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   while (!result && (rc = bd_step(&b)) == SQLITE_ROW) {
     if (n++ && (result = buf_addch(out, ';')))
       result = sq_buf_fail(result, err);
@@ -1005,10 +1011,10 @@ static enum hmb_status sq_person_get(struct store *base, const char *psn_no,
   struct sq *s = sq_of(base);
   sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_PERSON_GET, &st, err);
+  enum hmb_status result = sq_bind(s, ST_PERSON_GET, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_str(&b, psn_no);
   return sq_person_one(s, st, &b, out, "psn_no", err);
 }
@@ -1019,10 +1025,10 @@ static enum hmb_status sq_person_by_bidx(struct store *base, const uint8_t bidx[
   struct sq *s = sq_of(base);
   sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_PERSON_BY_BIDX, &st, err);
+  enum hmb_status result = sq_bind(s, ST_PERSON_BY_BIDX, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_blob(&b, bidx, STORE_BIDX_LEN);
   return sq_person_one(s, st, &b, out, "certno", err);
 }
@@ -1030,12 +1036,10 @@ static enum hmb_status sq_person_by_bidx(struct store *base, const uint8_t bidx[
 static enum hmb_status sq_status_put(struct sq *s, const struct store_person *p,
                                      struct hmb_err *err)
 {
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_STATUS_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_STATUS_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_text(&b, p->psn_no, sizeof(p->psn_no));
   bd_i64(&b, p->status_date);
   bd_i64(&b, p->status);
@@ -1048,7 +1052,6 @@ static enum hmb_status sq_person_put(struct store *base, const struct store_pers
   struct sq *s = sq_of(base);
   struct store_person old;
   struct hmb_err ignore;
-  sqlite3_stmt *st;
   struct bd b;
   bool found;
   enum hmb_status result;
@@ -1066,10 +1069,9 @@ static enum hmb_status sq_person_put(struct store *base, const struct store_pers
   if (found && person_same(&old, p))
     return HMB_OK;
 
-  result = sq_stmt(s, ST_PERSON_PUT, &st, err);
+  result = sq_bind(s, ST_PERSON_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bind_person(&b, p);
   result = sq_run(s, &b, err);
   if (!result && (!found || old.status != p->status))
@@ -1228,12 +1230,10 @@ static enum hmb_status sq_enrollment_put(struct store *base, const struct store_
                                          struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_ENR_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_ENR_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bind_enrollment(&b, e);
   return sq_run(s, &b, err);
 }
@@ -1263,10 +1263,10 @@ static enum hmb_status sq_enrollment_get(struct store *base, const char *plan_id
   struct sq *s = sq_of(base);
   sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_ENR_GET, &st, err);
+  enum hmb_status result = sq_bind(s, ST_ENR_GET, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_str(&b, plan_id);
   bd_str(&b, psn_no);
   return sq_enrollment_one(s, st, &b, out, "psn_no", err);
@@ -1278,10 +1278,10 @@ static enum hmb_status sq_enrollment_by_policy(struct store *base, const char *p
   struct sq *s = sq_of(base);
   sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_ENR_BY_POLICY, &st, err);
+  enum hmb_status result = sq_bind(s, ST_ENR_BY_POLICY, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_str(&b, policy_no);
   return sq_enrollment_one(s, st, &b, out, "policy_no", err);
 }
@@ -1333,12 +1333,10 @@ static enum hmb_status sq_payment_add(struct store *base, struct store_payment *
                                       struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_PAYMENT_ADD, &st, err);
+  enum hmb_status result = sq_bind(s, ST_PAYMENT_ADD, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_text(&b, p->policy_no, sizeof(p->policy_no));
   bd_i64(&b, p->channel);
   bd_text(&b, p->payer, sizeof(p->payer));
@@ -1361,12 +1359,10 @@ static enum hmb_status sq_sponsor_put(struct store *base, const struct store_spo
                                       struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_SPONSOR_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_SPONSOR_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_text(&b, sp->id, sizeof(sp->id));
   bd_text(&b, sp->name, sizeof(sp->name));
   bd_i64(&b, sp->budget);
@@ -1382,10 +1378,10 @@ static enum hmb_status sq_sponsor_get(struct store *base, const char *id, struct
   struct bd b;
   struct rd r;
   int rc;
-  enum hmb_status result = sq_stmt(s, ST_SPONSOR_GET, &st, err);
+  enum hmb_status result = sq_bind(s, ST_SPONSOR_GET, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_str(&b, id);
   rc = bd_step(&b);
   if (rc == SQLITE_ROW) {
@@ -1410,17 +1406,15 @@ static enum hmb_status sq_sponsor_spend(struct store *base, const char *id, hmb_
                                         struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
   enum hmb_status result;
 
   /* keeps spent + amount far from int64 overflow (SQLite would turn it into a REAL) */
   if (amount > HMB_FEN_LIMIT || amount < -HMB_FEN_LIMIT)
     return hmb_err_set(err, HMB_OVERFLOW, "sponsor.amount", "amount", "金额超出允许范围");
-  result = sq_stmt(s, ST_SPONSOR_SPEND, &st, err);
+  result = sq_bind(s, ST_SPONSOR_SPEND, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_str(&b, id);
   bd_i64(&b, amount);
   result = sq_run(s, &b, err);
@@ -1460,10 +1454,10 @@ static enum hmb_status sq_setl_get(struct store *base, const char *setl_id, int 
   struct bd b;
   struct rd r;
   int rc;
-  enum hmb_status result = sq_stmt(s, ST_SETL_GET, &st, err);
+  enum hmb_status result = sq_bind(s, ST_SETL_GET, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_str(&b, setl_id);
   bd_i64(&b, kind);
   rc = bd_step(&b);
@@ -1486,16 +1480,14 @@ static enum hmb_status sq_setl_put(struct store *base, struct store_setl *r, con
                                    const char *response, struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
   enum hmb_status result;
 
   if (r->contrib_len > sizeof(r->contrib))
     return hmb_err_set(err, HMB_INVALID, "store.too_long", "contrib", "字段内容过长");
-  result = sq_stmt(s, ST_SETL_PUT, &st, err);
+  result = sq_bind(s, ST_SETL_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_text(&b, r->setl_id, sizeof(r->setl_id));
   bd_i64(&b, r->kind);
   bd_text(&b, r->plan_id, sizeof(r->plan_id));
@@ -1515,10 +1507,9 @@ static enum hmb_status sq_setl_put(struct store *base, struct store_setl *r, con
   if (result)
     return result;
   r->seq = sqlite3_last_insert_rowid(s->db);
-  result = sq_stmt(s, ST_SETL_LINK, &st, err);
+  result = sq_bind(s, ST_SETL_LINK, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_text(&b, r->plan_id, sizeof(r->plan_id));
   bd_text(&b, r->psn_no, sizeof(r->psn_no));
   bd_i64(&b, r->seq);
@@ -1559,12 +1550,10 @@ static enum hmb_status sq_setl_mark_reversed(struct store *base, const char *set
                                              struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_SETL_MARK, &st, err);
+  enum hmb_status result = sq_bind(s, ST_SETL_MARK, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_str(&b, setl_id);
   bd_i64(&b, SETL_SETTLE);
   result = sq_run(s, &b, err);
@@ -1665,12 +1654,10 @@ static enum hmb_status sq_state_put(struct store *base, const char *plan_id, con
                                     const void *blob, size_t len, struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_STATE_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_STATE_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_str(&b, plan_id);
   bd_str(&b, psn_no);
   bd_blob(&b, blob, len);
@@ -1793,12 +1780,10 @@ static enum hmb_status sq_key_put(struct store *base, const struct store_key *k,
                                   struct hmb_err *err)
 {
   struct sq *s = sq_of(base);
-  sqlite3_stmt *st;
   struct bd b;
-  enum hmb_status result = sq_stmt(s, ST_KEY_PUT, &st, err);
+  enum hmb_status result = sq_bind(s, ST_KEY_PUT, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
   bd_blob(&b, k->hash, sizeof(k->hash));
   bd_text(&b, k->name, sizeof(k->name));
   bd_i64(&b, k->role);
@@ -1815,10 +1800,10 @@ static enum hmb_status sq_key_get(struct store *base, const uint8_t hash[32], st
   struct bd b;
   struct rd r;
   int rc;
-  enum hmb_status result = sq_stmt(s, ST_KEY_GET, &st, err);
+  enum hmb_status result = sq_bind(s, ST_KEY_GET, &b, err);
   if (result)
     return result;
-  bd_start(&b, st);
+  st = b.st;
   bd_blob(&b, hash, 32);
   rc = bd_step(&b);
   if (rc == SQLITE_ROW) {
