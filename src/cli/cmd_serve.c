@@ -20,10 +20,12 @@ static const char serve_usage[] =
     "用法: hmb serve --db PATH [--key-file PATH] [--port 8080] [--bind 127.0.0.1]\n"
     "                [--threads 2] [--today YYYY-MM-DD] [--max-conns 1024]\n"
     "                [--max-per-ip 512] [--timeout 30] [--quiet] [--log-probes]\n"
+    "                [--no-pipeline]\n"
     "  --db         SQLite 文件路径或 postgresql://… 连接串（默认 $HMB_DB）\n"
     "  --key-file   个人信息主密钥文件（默认 $HMB_KEY_FILE，否则 PATH.key；不存在时创建）\n"
     "  --port 0     由系统选择空闲端口\n"
-    "  --quiet      不逐条记录请求日志\n";
+    "  --quiet      不逐条记录请求日志\n"
+    "  --no-pipeline  PostgreSQL：结算写入不使用流水线，每条语句单独往返（用于对比与诊断）\n";
 
 static int num_arg(const char *opt, const char *v, int64_t min, int64_t max, int64_t *out)
 {
@@ -63,6 +65,10 @@ int cmd_serve(int argc, char **argv)
     }
     if (!strcmp(a, "--log-probes")) {
       ho.log_probes = true;
+      continue;
+    }
+    if (!strcmp(a, "--no-pipeline")) {
+      so.no_pipeline = true;
       continue;
     }
     if (!val || a[0] != '-') {

@@ -702,50 +702,71 @@ static enum hmb_status tx_body(struct svc *svc, struct store *s, const struct tx
 
 /* ---- cover ---- */
 
-enum hmb_status svc_cover_check(struct svc *svc, struct store *s, const struct plan *p,
-                                const char *psn_no, hmb_date day, struct store_enrollment *e,
-                                struct hmb_err *err)
+/* The enrollment's part of the cover check (en NULL: not enrolled). */
+static enum hmb_status cover_enrollment(const struct plan *p, const char *psn_no, hmb_date day,
+                                        const struct store_enrollment *en, struct hmb_err *err)
 {
-  struct store_enrollment en;
   char when[HMB_DATE_TEXT_MAX];
-  int status;
-  bool found;
-  enum hmb_status result;
-  (void)svc;
-
-  result = enrollment_find(s, p->id, psn_no, &en, &found, err);
-  if (result)
-    return result;
-  if (!found)
+  if (!en)
     return hmb_err_set(err, HMB_NOT_FOUND, "cover.not_enrolled", "psn_no", "参保人 %s 未投保本产品",
                        psn_no);
-  if (en.status == ENR_PENDING)
+  if (en->status == ENR_PENDING)
     return hmb_err_set(err, HMB_CONFLICT, "cover.unpaid", "psn_no",
                        "参保人 %s 已登记投保但尚未缴费，不享受保障", psn_no);
-  if (en.status == ENR_CANCELLED)
+  if (en->status == ENR_CANCELLED)
     return hmb_err_set(err, HMB_CONFLICT, "cover.cancelled", "psn_no",
                        "参保人 %s 的保单已退保，不享受保障", psn_no);
-  if (day < en.cover_start) {
-    date_format(en.cover_start, when);
+  if (day < en->cover_start) {
+    date_format(en->cover_start, when);
     return hmb_err_set(err, HMB_CONFLICT, "cover.not_started", "psn_no",
                        "参保人 %s 的保障自 %s 起生效，就诊日尚未生效", psn_no, when);
   }
   if (day > p->cover_end)
     return hmb_err_set(err, HMB_CONFLICT, "cover.ended", "psn_no",
                        "就诊日已过本产品的保障期（参保人 %s）", psn_no);
-  result = status_at(s, psn_no, day, &status, err);
-  if (result)
-    return result;
-  if (status != PSN_ACTIVE)
-    return hmb_err_set(err, HMB_CONFLICT, "cover.suspended", "psn_no",
-                       status == PSN_ENDED ? "参保人 %s 的基本医疗保险已终止，本保障随之终止"
-                       : status == PSN_SUSPENDED
-                           ? "参保人 %s 的基本医疗保险处于暂停状态，本保障随之暂停"
-                           : "参保人 %s 在就诊日没有基本医疗保险参保记录，不享受保障",
-                       psn_no);
-  if (e)
-    *e = en;
   return HMB_OK;
+}
+
+/* The basic insurance's part: the roster status on the day (0: none). */
+static enum hmb_status cover_status(const char *psn_no, int status, struct hmb_err *err)
+{
+  if (status == PSN_ACTIVE)
+    return HMB_OK;
+  return hmb_err_set(err, HMB_CONFLICT, "cover.suspended", "psn_no",
+                     status == PSN_ENDED ? "参保人 %s 的基本医疗保险已终止，本保障随之终止"
+                     : status == PSN_SUSPENDED
+                         ? "参保人 %s 的基本医疗保险处于暂停状态，本保障随之暂停"
+                         : "参保人 %s 在就诊日没有基本医疗保险参保记录，不享受保障",
+                     psn_no);
+}
+
+enum hmb_status svc_cover_judge(const struct plan *p, const char *psn_no, hmb_date day,
+                                const struct store_enrollment *en, int status, struct hmb_err *err)
+{
+  enum hmb_status result = cover_enrollment(p, psn_no, day, en, err);
+  return result ? result : cover_status(psn_no, status, err);
+}
+
+enum hmb_status svc_cover_check(struct svc *svc, struct store *s, const struct plan *p,
+                                const char *psn_no, hmb_date day, struct store_enrollment *e,
+                                struct hmb_err *err)
+{
+  struct store_enrollment en;
+  int status;
+  bool found;
+  enum hmb_status result;
+  (void)svc;
+
+  result = enrollment_find(s, p->id, psn_no, &en, &found, err);
+  if (!result)
+    result = cover_enrollment(p, psn_no, day, found ? &en : NULL, err);
+  if (!result)
+    result = status_at(s, psn_no, day, &status, err);
+  if (!result)
+    result = cover_status(psn_no, status, err);
+  if (!result && e)
+    *e = en;
+  return result;
 }
 
 void svc_adj_person(const struct plan *p, const struct store_person *person,

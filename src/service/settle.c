@@ -18,6 +18,11 @@
 struct svc_writer {
   int64_t *keys; /* the group's people, for lock_keys */
   size_t nkeys_alloc;
+  /* the group's people read at once (prefetch_people) */
+  char (*psn)[SETL_ID_MAX];
+  struct store_person *persons;
+  bool *found;
+  size_t npsn_alloc;
   struct buf blob;
   struct buf text;
   const char *cur_req;         /* the current job's request as stored */
@@ -31,6 +36,10 @@ struct svc_parsed {
   struct settlement st;
   struct buf req; /* the body on one line, as stored */
   uint8_t req_hash[16];
+  /* the roster's record of st.psn_no, read with the group's others:
+   * 1 found, -1 not in the roster, 0 not read */
+  int8_t person_known;
+  struct store_person person;
   struct setl_line lines[];
 };
 
@@ -193,9 +202,8 @@ static void members_release(struct member *m, size_t n)
     }
 }
 
-/* Load (or start) the year state of member m under plan p. */
-static enum hmb_status load_member(struct svc *svc, struct store *s, struct svc_writer *w,
-                                   const struct plan *p, struct member *m, struct hmb_err *err)
+/* Start member m's year state under plan p (its terms, nothing yet). */
+static enum hmb_status member_start(const struct plan *p, struct member *m, struct hmb_err *err)
 {
   struct adj_person who;
   enum hmb_status result;
@@ -207,6 +215,16 @@ static enum hmb_status load_member(struct svc *svc, struct store *s, struct svc_
   if (!m->st)
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   adj_state_init(p, m->st, &m->terms);
+  return HMB_OK;
+}
+
+/* Load (or start) the year state of member m under plan p. */
+static enum hmb_status load_member(struct svc *svc, struct store *s, struct svc_writer *w,
+                                   const struct plan *p, struct member *m, struct hmb_err *err)
+{
+  enum hmb_status result = member_start(p, m, err);
+  if (result)
+    return result;
   buf_reset(&w->blob);
   result = s->ops->state_get(s, p->id, m->psn_no, &w->blob, err);
   if (result == HMB_NOT_FOUND) {
@@ -340,6 +358,55 @@ static void make_record(struct store_setl *rec, const struct svc_writer *w, cons
   rec->created_at = now;
 }
 
+/* The roster's record of the job's person: the group's read, else one read. */
+static enum hmb_status job_person(struct store *s, const struct svc_job *job, const char *psn_no,
+                                  struct store_person *out, struct hmb_err *err)
+{
+  const struct svc_parsed *pp = job->parsed;
+  if (pp->person_known > 0) {
+    *out = pp->person;
+    return HMB_OK;
+  }
+  if (pp->person_known < 0)
+    return hmb_err_set(err, HMB_NOT_FOUND, "person.not_found", "psn_no", "人员不存在");
+  return s->ops->person_get(s, psn_no, out, err);
+}
+
+/*
+ * Judge and record a settlement on its account (members m[0..n), the
+ * settling person m[who]); the caller releases the members.
+ */
+static enum hmb_status settle_account(struct svc *svc, struct store *s, struct svc_writer *w,
+                                      struct svc_job *job, struct settlement *st, hmb_time now,
+                                      const struct plan *p, const struct store_enrollment *enr,
+                                      struct member *m, size_t n, size_t who)
+{
+  struct hmb_err *err = &job->err;
+  struct adj_state *states[PLAN_MAX_FAMILY];
+  struct adj_result res;
+  struct store_setl rec;
+  enum hmb_status result;
+
+  (void)svc;
+  for (size_t i = 0; i < n; i++)
+    states[i] = m[i].st;
+  plan_mark_lines(p, st->lines, st->nlines);
+  result = adj_settle(p, states, n, who, st, job->op == SVC_TRIAL ? ADJ_TRIAL : 0, &res, err);
+  if (result)
+    return result;
+  buf_reset(&job->response);
+  result =
+      response_json(p, job->op, st, enr->policy_no, &res, m[who].st, now, &w->text, &job->response);
+  if (result || job->op != SVC_SETTLE)
+    return result;
+  make_record(&rec, w, p, st, SETL_SETTLE, enr->policy_no, st->setl_time, &res, now);
+  rec.contrib_len = (uint16_t)adj_contrib_pack(p, &res.contrib, rec.contrib);
+  result = s->ops->setl_put(s, &rec, w->cur_req, job->response.ptr, err);
+  for (size_t i = 0; i < n && !result; i++)
+    result = save_member(s, w, p, &m[i], err);
+  return result;
+}
+
 static enum hmb_status do_settle(struct svc *svc, struct store *s, struct svc_writer *w,
                                  struct svc_job *job, struct settlement *st, hmb_time now)
 {
@@ -348,14 +415,11 @@ static enum hmb_status do_settle(struct svc *svc, struct store *s, struct svc_wr
   struct store_enrollment enr;
   const struct plan *p = NULL;
   struct member m[PLAN_MAX_FAMILY];
-  struct adj_state *states[PLAN_MAX_FAMILY];
-  struct adj_result res;
-  struct store_setl rec;
   size_t n = 0, who = 0;
   enum hmb_status result;
 
   memset(m, 0, sizeof(m));
-  result = s->ops->person_get(s, st->psn_no, &person, err);
+  result = job_person(s, job, st->psn_no, &person, err);
   if (result == HMB_NOT_FOUND)
     return hmb_err_set(err, HMB_NOT_FOUND, "person.not_found", "psn_no",
                        "参保人不在基本医保名单中");
@@ -367,26 +431,43 @@ static enum hmb_status do_settle(struct svc *svc, struct store *s, struct svc_wr
   if (!p)
     BUG("cover found without a plan");
   result = load_account(svc, s, w, p, &person, &enr, m, &n, &who, err);
-  if (result)
-    goto out;
-  for (size_t i = 0; i < n; i++)
-    states[i] = m[i].st;
-  plan_mark_lines(p, st->lines, st->nlines);
-  result = adj_settle(p, states, n, who, st, job->op == SVC_TRIAL ? ADJ_TRIAL : 0, &res, err);
-  if (result)
-    goto out;
-  buf_reset(&job->response);
-  result =
-      response_json(p, job->op, st, enr.policy_no, &res, m[who].st, now, &w->text, &job->response);
-  if (result || job->op != SVC_SETTLE)
-    goto out;
-  make_record(&rec, w, p, st, SETL_SETTLE, enr.policy_no, st->setl_time, &res, now);
-  rec.contrib_len = (uint16_t)adj_contrib_pack(p, &res.contrib, rec.contrib);
-  result = s->ops->setl_put(s, &rec, w->cur_req, job->response.ptr, err);
-  for (size_t i = 0; i < n && !result; i++)
-    result = save_member(s, w, p, &m[i], err);
-out:
+  if (!result)
+    result = settle_account(svc, s, w, job, st, now, p, &enr, m, n, who);
   members_release(m, n);
+  return result;
+}
+
+/*
+ * A settlement whose reads came in one go (run_job): the person alone
+ * under the plan of their region. A person not enrolled in it may hold
+ * another plan of the province: the general path looks.
+ */
+static enum hmb_status do_settle_read(struct svc *svc, struct store *s, struct svc_writer *w,
+                                      struct svc_job *job, struct settlement *st, hmb_time now,
+                                      const struct plan *p, const struct store_setl_reads *rd)
+{
+  struct hmb_err *err = &job->err;
+  struct member m[1];
+  enum hmb_status result;
+
+  result = svc_cover_judge(p, st->psn_no, time_date(st->setl_time), rd->enr_found ? &rd->enr : NULL,
+                           rd->status, err);
+  if (result == HMB_NOT_FOUND && !strcmp(err->code, "cover.not_enrolled")) {
+    hmb_err_init(err);
+    return do_settle(svc, s, w, job, st, now);
+  }
+  if (result)
+    return result;
+  memset(m, 0, sizeof(m));
+  m[0].person = job->parsed->person;
+  m[0].enr = rd->enr;
+  snprintf(m[0].psn_no, sizeof(m[0].psn_no), "%s", st->psn_no);
+  result = member_start(p, &m[0], err);
+  if (!result && rd->state_found)
+    result = adj_state_unpack(p, (const uint8_t *)w->blob.ptr, w->blob.len, m[0].st, err);
+  if (!result)
+    result = settle_account(svc, s, w, job, st, now, p, &rd->enr, m, 1, 0);
+  members_release(m, 1);
   return result;
 }
 
@@ -420,7 +501,7 @@ static enum hmb_status do_reverse(struct svc *svc, struct store *s, struct svc_w
   p = svc_plan(svc, orig.plan_id);
   if (!p)
     return hmb_err_set(err, HMB_NOT_FOUND, "plan.not_loaded", "plan_id", "原结算的产品未加载");
-  result = s->ops->person_get(s, st->psn_no, &person, err);
+  result = job_person(s, job, st->psn_no, &person, err);
   if (!result)
     result = s->ops->enrollment_get(s, p->id, st->psn_no, &enr, err);
   if (result)
@@ -453,12 +534,56 @@ out:
   return result;
 }
 
+/* A stored record of the job's (setl_id, kind): the answer to a repeat,
+ * or the refusal of another request under the same setl_id. */
+static void judge_prior(struct svc_job *job, const struct store_setl *prior)
+{
+  const struct svc_parsed *pp = job->parsed;
+  const struct settlement *stp = &pp->st;
+  struct hmb_err *err = &job->err;
+  if (strcmp(prior->psn_no, stp->psn_no)) {
+    buf_reset(&job->response);
+    job->status = hmb_err_set(err, HMB_CONFLICT, "setl.id_conflict", "setl_id",
+                              "该 setl_id 已用于另一参保人的结算");
+    return;
+  }
+  if (memcmp(prior->request_hash, pp->req_hash, sizeof(pp->req_hash))) {
+    /* a corrected resend must not be answered as if it were the original */
+    buf_reset(&job->response);
+    job->status = hmb_err_set(err, HMB_CONFLICT, "setl.changed", "setl_id",
+                              "该 setl_id 已%s，但本次请求内容与原请求不同；如需更正请先冲销",
+                              stp->kind == SETL_REVERSAL ? "冲销" : "结算");
+    return;
+  }
+  job->repeated = true;
+  job->status = HMB_OK;
+}
+
+/*
+ * The plan a settlement of the job's person reads everything for at once
+ * (store setl_reads: one round trip on a server): a settlement (not a
+ * reversal) of a person in the roster, under the plan of their region,
+ * judged on their own account. NULL: the general path.
+ */
+static const struct plan *read_at_once(struct svc *svc, const struct svc_parsed *pp)
+{
+  const struct plan *p;
+  if (pp->st.kind != SETL_SETTLE || pp->person_known <= 0)
+    return NULL;
+  p = svc_plan_for(svc, pp->person.admdvs, time_date(pp->st.setl_time));
+  if (!p || (p->has_family_scope && pp->person.family_id[0]))
+    return NULL;
+  return p;
+}
+
 static void run_job(struct svc *svc, struct store *s, struct svc_writer *w, struct svc_job *job,
                     hmb_time now)
 {
   struct svc_parsed *pp = job->parsed;
   struct settlement *stp;
   struct store_setl prior;
+  struct store_setl_reads rd;
+  const struct plan *p;
   struct hmb_err *err = &job->err;
   enum hmb_status result;
 
@@ -474,26 +599,24 @@ static void run_job(struct svc *svc, struct store *s, struct svc_writer *w, stru
   stp = &pp->st;
   w->cur_req = pp->req.ptr;
   w->cur_req_hash = pp->req_hash;
-  /* idempotency: the same request again gets the stored answer */
   buf_reset(&job->response);
+  p = read_at_once(svc, pp);
+  if (p) {
+    buf_reset(&w->blob);
+    result = s->ops->setl_reads(s, stp->setl_id, stp->kind, p->id, stp->psn_no,
+                                time_date(stp->setl_time), &rd, &job->response, &w->blob, err);
+    if (!result && rd.prior_found) {
+      judge_prior(job, &rd.prior);
+      return;
+    }
+    buf_reset(&job->response);
+    job->status = result ? result : do_settle_read(svc, s, w, job, stp, now, p, &rd);
+    return;
+  }
+  /* idempotency: the same request again gets the stored answer */
   result = s->ops->setl_get(s, stp->setl_id, stp->kind, &prior, &job->response, err);
   if (result == HMB_OK) {
-    if (strcmp(prior.psn_no, stp->psn_no)) {
-      buf_reset(&job->response);
-      job->status = hmb_err_set(err, HMB_CONFLICT, "setl.id_conflict", "setl_id",
-                                "该 setl_id 已用于另一参保人的结算");
-      return;
-    }
-    if (memcmp(prior.request_hash, pp->req_hash, sizeof(pp->req_hash))) {
-      /* a corrected resend must not be answered as if it were the original */
-      buf_reset(&job->response);
-      job->status = hmb_err_set(err, HMB_CONFLICT, "setl.changed", "setl_id",
-                                "该 setl_id 已%s，但本次请求内容与原请求不同；如需更正请先冲销",
-                                stp->kind == SETL_REVERSAL ? "冲销" : "结算");
-      return;
-    }
-    job->repeated = true;
-    job->status = HMB_OK;
+    judge_prior(job, &prior);
     return;
   }
   buf_reset(&job->response);
@@ -679,6 +802,54 @@ static enum hmb_status lock_people(struct store *s, struct svc_writer *w, struct
   return s->ops->lock_keys(s, w->keys, n, err);
 }
 
+/*
+ * Read the group's people from the roster at once (store person_get_many:
+ * one round trip on a server) into their jobs; a settlement does not
+ * change the roster, so the records hold for the whole transaction.
+ */
+static enum hmb_status prefetch_people(struct store *s, struct svc_writer *w, struct svc_job *head,
+                                       size_t njobs, struct hmb_err *err)
+{
+  size_t n = 0, i = 0;
+  enum hmb_status result;
+  if (njobs > w->npsn_alloc) {
+    char(*psn)[SETL_ID_MAX] = hmb_reallocarray(w->psn, njobs, sizeof(*psn));
+    struct store_person *persons;
+    bool *found;
+    if (psn)
+      w->psn = psn;
+    persons = hmb_reallocarray(w->persons, njobs, sizeof(*persons));
+    if (persons)
+      w->persons = persons;
+    found = hmb_reallocarray(w->found, njobs, sizeof(*found));
+    if (found)
+      w->found = found;
+    if (!psn || !persons || !found)
+      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    w->npsn_alloc = njobs;
+  }
+  for (struct svc_job *j = head; j; j = j->next)
+    if (j->parsed && !j->parsed->status) {
+      j->parsed->person_known = 0;
+      memcpy(w->psn[n], j->parsed->st.psn_no, SETL_ID_MAX);
+      n++;
+    }
+  if (!n)
+    return HMB_OK;
+  result =
+      s->ops->person_get_many(s, (const char(*)[SETL_ID_MAX])w->psn, n, w->persons, w->found, err);
+  if (result)
+    return result;
+  for (struct svc_job *j = head; j; j = j->next)
+    if (j->parsed && !j->parsed->status) {
+      j->parsed->person_known = w->found[i] ? 1 : -1;
+      if (w->found[i])
+        j->parsed->person = w->persons[i];
+      i++;
+    }
+  return HMB_OK;
+}
+
 static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
 {
   struct store *s = svc->wstore;
@@ -693,6 +864,8 @@ static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
   result = s->ops->begin(s, STORE_TX_WRITE, &err);
   if (!result)
     result = lock_people(s, w, head, njobs, &err);
+  if (!result)
+    result = prefetch_people(s, w, head, njobs, &err);
   for (struct svc_job *j = head; j; j = j->next) {
     if (result) {
       j->status = result;
@@ -707,6 +880,11 @@ static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
         break;
       }
       run_job(svc, s, w, j, now);
+      /* with deferred writes (store pipeline) a write's failure, such as
+       * another server's duplicate, comes back here; the savepoint then
+       * stays open for rollback_to() */
+      if (!j->status && s->ops->release(s, &j->err))
+        j->status = j->err.status;
       if (!j->status || !job_retryable(j) || attempt == SVC_JOB_RETRIES)
         break;
       /* another server settled the same person or setl_id at the same
@@ -721,10 +899,6 @@ static void run_group(struct svc *svc, struct svc_job *head, size_t njobs)
     if (no_savepoint) {
       continue;
     } else if (j->status) {
-      s->ops->rollback_to(s);
-      buf_reset(&j->response);
-    } else if (s->ops->release(s, &j->err)) {
-      j->status = j->err.status;
       s->ops->rollback_to(s);
       buf_reset(&j->response);
     } else if (j->op != SVC_TRIAL && !j->repeated) {
@@ -836,6 +1010,8 @@ enum hmb_status svc_writer_start(struct svc *svc, struct hmb_err *err)
     result = svc->wstore->ops->autocheckpoint(svc->wstore, false, err);
   if (!result)
     result = svc->wstore->ops->deferred_sync(svc->wstore, true, err);
+  if (!result)
+    result = svc->wstore->ops->pipeline(svc->wstore, !svc->no_pipeline, err);
   if (result)
     return result;
   if (pthread_create(&svc->syncer, NULL, syncer_main, svc))
@@ -875,6 +1051,9 @@ void svc_writer_stop(struct svc *svc)
   svc->wstore = NULL;
   if (svc->w) {
     free(svc->w->keys);
+    free(svc->w->psn);
+    free(svc->w->persons);
+    free(svc->w->found);
     buf_release(&svc->w->blob);
     buf_release(&svc->w->text);
     free(svc->w);

@@ -479,6 +479,7 @@ enum hmb_status svc_open(struct svc **out, const struct svc_opts *o, struct hmb_
   pthread_mutex_init(&svc->stats_mu, NULL);
   svc->fixed_today = o->today;
   svc->group_max = o->group_max ? o->group_max : 512;
+  svc->no_pipeline = o->no_pipeline;
   svc->db_url = hmb_strndup(o->db_url ? o->db_url : "", o->db_url ? strlen(o->db_url) : 0);
   if (!svc->db_url) {
     result = hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");

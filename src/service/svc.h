@@ -33,6 +33,8 @@ struct svc_opts {
   const char *key_file; /* 32-byte personal-data master key; created 0600 when missing */
   unsigned group_max;   /* jobs per group commit at most (default 512) */
   hmb_date today;       /* 0: the system date (tests and demos fix it) */
+  bool no_pipeline;     /* the writer sends each statement on its own (store pipeline off;
+                           for comparison and diagnosis) */
 };
 
 /* Open the service: the store (migrated), the keys, every stored plan, and

@@ -22,6 +22,7 @@ struct svc {
   char *db_url;
   hmb_date fixed_today;
   unsigned group_max;
+  bool no_pipeline;
   struct pii pii;
 
   /* plans: appended under plans_mu, never removed while open */
@@ -80,6 +81,11 @@ void svc_writer_stop(struct svc *svc);
 enum hmb_status svc_cover_check(struct svc *svc, struct store *s, const struct plan *p,
                                 const char *psn_no, hmb_date day, struct store_enrollment *e,
                                 struct hmb_err *err);
+
+/* svc_cover_check() on what is already read: the enrollment (NULL when
+ * none) and the roster status on the day (0 when none recorded). */
+enum hmb_status svc_cover_judge(const struct plan *p, const char *psn_no, hmb_date day,
+                                const struct store_enrollment *en, int status, struct hmb_err *err);
 
 /* The adj_person of an enrollment (variants: preexisting, loyalty, age,
  * scheme, groups) for adj_terms_resolve(). groups points into person. */

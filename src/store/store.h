@@ -172,6 +172,21 @@ struct store_setl {
   hmb_time created_at;
 };
 
+/*
+ * What a settlement reads before it is judged (store_ops.setl_reads): the
+ * stored record of its (setl_id, kind), the person's enrollment in the plan
+ * covering their region, their roster status on the settlement's day and
+ * their year state under that plan. Each part is optional (the flags).
+ */
+struct store_setl_reads {
+  bool prior_found;
+  struct store_setl prior; /* response appended to the caller's buffer */
+  bool enr_found;
+  struct store_enrollment enr;
+  int status;       /* enum store_psn_status on the day, 0 when none recorded */
+  bool state_found; /* blob appended to the caller's buffer */
+};
+
 /* ---- API keys ---- */
 
 enum store_role { ROLE_OPERATOR = 1, ROLE_HOSPITAL, ROLE_BUREAU, ROLE_SPONSOR };
@@ -279,6 +294,18 @@ struct store_ops {
                                     struct buf *requests, struct hmb_err *err);
   enum hmb_status (*setl_count)(struct store *s, int64_t *n, struct hmb_err *err);
 
+  /*
+   * setl_get(setl_id, kind) with response, enrollment_get(plan_id,
+   * psn_no), person_status_at(psn_no, day) and state_get(plan_id, psn_no)
+   * with blob (locking as state_get does), with each HMB_NOT_FOUND turned
+   * into a flag of out: the reads a settlement starts with, in one round
+   * trip on a server backend in pipeline mode. store_setl_reads_each() is
+   * the plain sequence of the four calls.
+   */
+  enum hmb_status (*setl_reads)(struct store *s, const char *setl_id, int kind, const char *plan_id,
+                                const char *psn_no, hmb_date day, struct store_setl_reads *out,
+                                struct buf *response, struct buf *blob, struct hmb_err *err);
+
   /* A person's year state of a plan (engine state, packed by the service);
    * an empty blob reads as no state (HMB_NOT_FOUND). */
   enum hmb_status (*state_get)(struct store *s, const char *plan_id, const char *psn_no,
@@ -312,6 +339,20 @@ struct store_ops {
   enum hmb_status (*deferred_sync)(struct store *s, bool on, struct hmb_err *err);
 
   /*
+   * Deferred writes (a server backend's pipeline; off by default). With it
+   * on, inside a write transaction, savepoint(), setl_put() and
+   * state_put() may return HMB_OK before the database has run them
+   * (setl_put() then leaves r->seq 0): they travel with the next call that
+   * reads, and a failure of theirs is returned by that call, by release()
+   * or by commit(). A failed release() leaves the savepoint open, so
+   * rollback_to() undoes the job. A duplicate setl_put() is HMB_CONFLICT
+   * either way. Only the settlement writer's
+   * handle turns it on; bulk loads (person_put_many) are refused in it.
+   * SQLite: nothing to do (every call runs at once).
+   */
+  enum hmb_status (*pipeline)(struct store *s, bool on, struct hmb_err *err);
+
+  /*
    * Lock keys (e.g. hashes of the people a group of settlements is for)
    * until the write transaction ends, in ascending order, so that writers
    * of several processes locking overlapping sets wait for each other
@@ -339,6 +380,12 @@ struct store {
  */
 enum hmb_status store_open(struct store **out, const char *url, struct hmb_err *err);
 void store_close(struct store *s);
+
+/* store_ops.setl_reads as four calls (a backend without round trips to save). */
+enum hmb_status store_setl_reads_each(struct store *s, const char *setl_id, int kind,
+                                      const char *plan_id, const char *psn_no, hmb_date day,
+                                      struct store_setl_reads *out, struct buf *response,
+                                      struct buf *blob, struct hmb_err *err);
 
 /* The schema version of an open store. */
 enum hmb_status store_schema_version(struct store *s, int *version, struct hmb_err *err);

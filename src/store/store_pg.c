@@ -7,7 +7,8 @@
 /*
  * The server store: one libpq connection per handle. Every statement is a
  * constant string prepared once per connection under a stable name and run
- * with PQexecPrepared; row values travel only as parameters (numbers and
+ * with PQexecPrepared (in pipeline mode PQsendQueryPrepared, the results
+ * read in order by pg_drain_n()); row values travel only as parameters (numbers and
  * text in text format, blobs in binary format) and never into error
  * messages (only the server's primary message is kept: its DETAIL lines
  * may quote row values). Results come back in binary format and are
@@ -180,6 +181,17 @@ _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,
   "seq, setl_id, kind, plan_id, psn_no, policy_no, setl_time, eligible, payout, family_adjust, "   \
   "reversed, contrib, created_at, request_hash"
 
+#define SETL_PUT_SQL(on_conflict)                                                                  \
+  "WITH ins AS (INSERT INTO settlements(setl_id, kind, plan_id, psn_no, policy_no, setl_time,"     \
+  " eligible, payout, family_adjust, reversed, contrib, request, response, created_at,"            \
+  " request_hash, prev_seq) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"   \
+  " $15, coalesce((SELECT last_seq FROM states WHERE plan_id = $3 AND psn_no = $4"                 \
+  " FOR UPDATE), 0))" on_conflict " RETURNING seq),"                                               \
+  " link AS (INSERT INTO states(plan_id, psn_no, blob, last_seq)"                                  \
+  " SELECT $3, $4, '\\x'::bytea, seq FROM ins"                                                     \
+  " ON CONFLICT(plan_id, psn_no) DO UPDATE SET last_seq = excluded.last_seq)"                      \
+  " SELECT seq FROM ins"
+
 #define PG_STMTS(X)                                                                                \
   X(VERSION_TABLE, "SELECT count(to_regclass('schema_version'))")                                  \
   X(VERSION, "SELECT coalesce(max(version), 0)::bigint FROM schema_version")                       \
@@ -263,16 +275,9 @@ _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,
   X(SPONSOR_KNOWN, "SELECT id FROM sponsors WHERE id = $1")                                        \
   X(SETL_GET, "SELECT " SETL_COLS ", response FROM settlements WHERE setl_id = $1 AND kind = $2")  \
   /* the record and its link into the person's chain in one round trip */                          \
-  X(SETL_PUT,                                                                                      \
-    "WITH ins AS (INSERT INTO settlements(setl_id, kind, plan_id, psn_no, policy_no, setl_time,"   \
-    " eligible, payout, family_adjust, reversed, contrib, request, response, created_at,"          \
-    " request_hash, prev_seq) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14," \
-    " $15, coalesce((SELECT last_seq FROM states WHERE plan_id = $3 AND psn_no = $4"               \
-    " FOR UPDATE), 0)) ON CONFLICT(setl_id, kind) DO NOTHING RETURNING seq),"                      \
-    " link AS (INSERT INTO states(plan_id, psn_no, blob, last_seq)"                                \
-    " SELECT $3, $4, '\\x'::bytea, seq FROM ins"                                                   \
-    " ON CONFLICT(plan_id, psn_no) DO UPDATE SET last_seq = excluded.last_seq)"                    \
-    " SELECT seq FROM ins")                                                                        \
+  X(SETL_PUT, SETL_PUT_SQL(" ON CONFLICT(setl_id, kind) DO NOTHING"))                              \
+  /* the same failing on a duplicate (queued in pipeline mode, pg_setl_put()) */                   \
+  X(SETL_PUT_STRICT, SETL_PUT_SQL(""))                                                             \
   X(SETL_MARK, "UPDATE settlements SET reversed = 1 WHERE setl_id = $1 AND kind = $2")             \
   X(SETL_OF,                                                                                       \
     "WITH RECURSIVE chain(seq) AS ("                                                               \
@@ -318,12 +323,33 @@ static const char *const pg_name[] = {PG_STMTS(PG_NAME)};
 #define OID_TEXT    25
 #define OID_VARCHAR 1043
 
+/*
+ * Pipeline mode (store.h pipeline()): statements sent and not yet synced,
+ * in order, so that their results are read and checked in order. At most
+ * PG_PEND_MAX: one job of the settlement writer queues a handful.
+ *
+ * The connection stays in blocking mode. That cannot deadlock here: we
+ * read the results after sending a few statements, and what the server
+ * answers before we read (command tags, a few rows of kilobytes) fits the
+ * socket buffers, so it never waits to write while we wait to write.
+ */
+#define PG_PEND_MAX 64
+enum pg_pend_kind { PEND_CMD, PEND_PREPARE, PEND_QUERY };
+struct pg_pend {
+  int8_t kind;  /* enum pg_pend_kind */
+  int16_t stmt; /* enum pg_stmt of a PEND_PREPARE */
+};
+
 struct pg {
   struct store base; /* first: a struct store * is a struct pg * */
   PGconn *conn;
-  bool write;   /* the open transaction is a write transaction */
-  bool sp_open; /* savepoint "job" is open */
+  bool write;     /* the open transaction is a write transaction */
+  bool in_tx;     /* between begin and commit or rollback */
+  bool sp_open;   /* savepoint "job" is open */
+  bool pipe_want; /* pipeline(): write transactions run in pipeline mode */
   bool prepared[PS__COUNT];
+  int npend;
+  struct pg_pend pend[PG_PEND_MAX];
 };
 
 static struct pg *pg_of(struct store *s)
@@ -620,12 +646,156 @@ static enum hmb_status rd_append(struct rd *r, struct buf *out, struct hmb_err *
 
 /* ---- running statements ---- */
 
-/* Constant SQL without parameters (session settings, transaction control). */
+static bool pg_piped(const struct pg *s)
+{
+  return PQpipelineStatus(s->conn) != PQ_PIPELINE_OFF;
+}
+
+static enum hmb_status pg_prepare(struct pg *s, enum pg_stmt id, struct hmb_err *err);
+static enum hmb_status pg_drain(struct pg *s, PGresult **last, struct hmb_err *err);
+
+/* Room for n more statements in the pipeline: sync what is queued when full. */
+static enum hmb_status pg_room(struct pg *s, int n, struct hmb_err *err)
+{
+  if (s->npend + n <= PG_PEND_MAX)
+    return HMB_OK;
+  return pg_drain(s, NULL, err);
+}
+
+static void pg_pushed(struct pg *s, enum pg_pend_kind kind, int stmt)
+{
+  if (s->npend >= PG_PEND_MAX)
+    BUG("pipeline queue overflow");
+  s->pend[s->npend].kind = (int8_t)kind;
+  s->pend[s->npend].stmt = (int16_t)stmt;
+  s->npend++;
+}
+
+/* Queue constant SQL (one statement) in pipeline mode. */
+static enum hmb_status pg_send_sql(struct pg *s, const char *sql, struct hmb_err *err)
+{
+  enum hmb_status result = pg_room(s, 1, err);
+  if (result)
+    return result;
+  if (!PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+    return pg_conn_fail(s, err);
+  pg_pushed(s, PEND_CMD, -1);
+  return HMB_OK;
+}
+
+/* Queue prepared statement id (prepared first when new) in pipeline mode. */
+static enum hmb_status pg_send(struct pg *s, enum pg_stmt id, const struct bd *b,
+                               struct hmb_err *err)
+{
+  enum hmb_status result;
+  if (b->rc)
+    return hmb_err_set(err, b->rc, "store.too_long", NULL, "字段内容过长");
+  result = pg_room(s, 2, err);
+  if (result)
+    return result;
+  if (!s->prepared[id]) {
+    if (!PQsendPrepare(s->conn, pg_name[id], pg_sql[id], 0, NULL))
+      return pg_conn_fail(s, err);
+    pg_pushed(s, PEND_PREPARE, id);
+    s->prepared[id] = true; /* undone by pg_drain() if it failed */
+  }
+  if (!PQsendQueryPrepared(s->conn, pg_name[id], b->n, b->val, b->len, b->fmt, 1))
+    return pg_conn_fail(s, err);
+  pg_pushed(s, PEND_QUERY, id);
+  return HMB_OK;
+}
+
+/*
+ * Sync the pipeline and read every queued statement's results in order.
+ * The first failure is returned (the server then skips the rest up to the
+ * sync: their results are PGRES_PIPELINE_ABORTED). When everything
+ * succeeded, the results of the last nout statements (prepares aside)
+ * are handed over in
+ * out[0..nout-1] (PQclear() by the caller); on failure they are NULL. A
+ * lost connection ends the reading early; the next begin() reconnects.
+ */
+static enum hmb_status pg_drain_n(struct pg *s, PGresult **out, int nout, struct hmb_err *err)
+{
+  enum hmb_status result = HMB_OK;
+  PGresult *res;
+  int n = s->npend, q = 0, first_kept;
+
+  for (int i = 0; i < nout; i++)
+    out[i] = NULL;
+  for (int i = 0; i < n; i++)
+    q += s->pend[i].kind != PEND_PREPARE;
+  first_kept = q - nout; /* index among the statements of the first result kept */
+  q = 0;
+  s->npend = 0;
+  if (!PQpipelineSync(s->conn)) {
+    /* nothing can be read without the sync; the connection is gone */
+    for (int i = 0; i < n; i++)
+      if (s->pend[i].kind == PEND_PREPARE)
+        s->prepared[s->pend[i].stmt] = false;
+    return pg_conn_fail(s, err);
+  }
+  for (int i = 0; i < n; i++) {
+    int slot = s->pend[i].kind != PEND_PREPARE ? q++ - first_kept : -1;
+    bool any = false;
+    while ((res = PQgetResult(s->conn))) {
+      ExecStatusType st = PQresultStatus(res);
+      any = true;
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (slot >= 0 && !out[slot]) {
+          out[slot] = res;
+          continue;
+        }
+      } else {
+        /* a skipped or failed prepare is not there on the server */
+        if (s->pend[i].kind == PEND_PREPARE)
+          s->prepared[s->pend[i].stmt] = false;
+        if (!result)
+          result = st == PGRES_PIPELINE_ABORTED ? hmb_err_set(err, HMB_IO, "store.aborted", NULL,
+                                                              "事务中此前的语句已失败，须先回滚")
+                                                : pg_fail(s, res, err);
+      }
+      PQclear(res);
+    }
+    if (!any && !result)
+      result = pg_conn_fail(s, err);
+  }
+  /* the sync point (nothing when the connection was lost) */
+  if ((res = PQgetResult(s->conn))) {
+    if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && !result)
+      result = pg_fail(s, res, err);
+    PQclear(res);
+  }
+  for (int i = 0; i < nout; i++)
+    if (result || !out[i]) {
+      if (!result)
+        result = pg_corrupt(err);
+      for (int j = 0; j < nout; j++) {
+        PQclear(out[j]);
+        out[j] = NULL;
+      }
+      break;
+    }
+  return result;
+}
+
+static enum hmb_status pg_drain(struct pg *s, PGresult **last, struct hmb_err *err)
+{
+  return pg_drain_n(s, last, last ? 1 : 0, err);
+}
+
+/* Constant SQL without parameters (session settings, transaction control;
+ * one statement in pipeline mode). */
 static enum hmb_status pg_exec(struct pg *s, const char *sql, struct hmb_err *err)
 {
-  PGresult *res = PQexec(s->conn, sql);
-  ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  PGresult *res;
+  ExecStatusType st;
   enum hmb_status result = HMB_OK;
+  if (pg_piped(s)) {
+    result = pg_send_sql(s, sql, err);
+    return result ? result : pg_drain(s, NULL, err);
+  }
+  res = PQexec(s->conn, sql);
+  st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
     result = pg_fail(s, res, err);
   PQclear(res);
@@ -649,7 +819,9 @@ static enum hmb_status pg_prepare(struct pg *s, enum pg_stmt id, struct hmb_err 
 
 /*
  * Run prepared statement id with b's parameters; results in binary
- * format. On success *out holds the result (PQclear() by the caller).
+ * format. On success *out holds the result (PQclear() by the caller). In
+ * pipeline mode the statements queued before it go in the same round trip
+ * and a failure of theirs is returned.
  */
 static enum hmb_status pg_query(struct pg *s, enum pg_stmt id, const struct bd *b, PGresult **out,
                                 struct hmb_err *err)
@@ -661,6 +833,10 @@ static enum hmb_status pg_query(struct pg *s, enum pg_stmt id, const struct bd *
   *out = NULL;
   if (b->rc)
     return hmb_err_set(err, b->rc, "store.too_long", NULL, "字段内容过长");
+  if (pg_piped(s)) {
+    result = pg_send(s, id, b, err);
+    return result ? result : pg_drain(s, out, err);
+  }
   result = pg_prepare(s, id, err);
   if (result)
     return result;
@@ -673,6 +849,23 @@ static enum hmb_status pg_query(struct pg *s, enum pg_stmt id, const struct bd *
   }
   *out = res;
   return HMB_OK;
+}
+
+/*
+ * A write whose result is only success or failure: queued in pipeline
+ * mode (its failure comes back from the next call that syncs), else run
+ * at once.
+ */
+static enum hmb_status pg_defer(struct pg *s, enum pg_stmt id, const struct bd *b,
+                                struct hmb_err *err)
+{
+  PGresult *res;
+  enum hmb_status result;
+  if (pg_piped(s))
+    return pg_send(s, id, b, err);
+  result = pg_query(s, id, b, &res, err);
+  PQclear(res);
+  return result;
 }
 
 /* Run a statement whose rows are not wanted; *changed = rows affected. */
@@ -741,7 +934,9 @@ static enum hmb_status pg_session(struct pg *s, struct hmb_err *err)
 {
   memset(s->prepared, 0, sizeof(s->prepared));
   s->write = false;
+  s->in_tx = false;
   s->sp_open = false;
+  s->npend = 0;
   if (PQstatus(s->conn) != CONNECTION_OK)
     return pg_conn_fail(s, err);
   PQsetNoticeProcessor(s->conn, pg_quiet, NULL);
@@ -777,13 +972,25 @@ static enum hmb_status pg_too_new(int version, struct hmb_err *err)
                      STORE_SCHEMA_VERSION);
 }
 
-/* Leave any transaction, ignoring errors (cleanup paths). */
+/* Leave any transaction and pipeline mode, ignoring errors (cleanup paths). */
 static void pg_abandon(struct pg *s)
 {
-  PGTransactionStatusType t = PQtransactionStatus(s->conn);
-  if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
-    PQclear(PQexec(s->conn, "ROLLBACK"));
+  if (pg_piped(s)) {
+    /* what is queued is read and dropped first: a failure among it would
+     * make the server skip a ROLLBACK sent in the same pipeline */
+    if (s->npend)
+      pg_drain(s, NULL, NULL);
+    if (!pg_send_sql(s, "ROLLBACK", NULL))
+      pg_drain(s, NULL, NULL);
+    s->npend = 0;
+    PQexitPipelineMode(s->conn); /* fails only on a lost connection: begin() resets it */
+  } else {
+    PGTransactionStatusType t = PQtransactionStatus(s->conn);
+    if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
+      PQclear(PQexec(s->conn, "ROLLBACK"));
+  }
   s->write = false;
+  s->in_tx = false;
   s->sp_open = false;
 }
 
@@ -864,11 +1071,24 @@ static enum hmb_status pg_begin(struct store *base, enum store_tx tx, struct hmb
     if (result)
       return result;
   }
-  result = pg_exec(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err);
-  if (result)
-    return result;
-  s->write = tx == STORE_TX_WRITE;
+  if (pg_piped(s) && !PQexitPipelineMode(s->conn))
+    return pg_conn_fail(s, err);
   s->sp_open = false;
+  s->npend = 0;
+  if (tx == STORE_TX_WRITE && s->pipe_want) {
+    /* BEGIN travels with the transaction's first read */
+    if (!PQenterPipelineMode(s->conn))
+      return pg_conn_fail(s, err);
+    result = pg_send_sql(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err);
+  } else {
+    result = pg_exec(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err);
+  }
+  if (result) {
+    pg_abandon(s);
+    return result;
+  }
+  s->write = tx == STORE_TX_WRITE;
+  s->in_tx = true;
   return HMB_OK;
 }
 
@@ -880,18 +1100,31 @@ static enum hmb_status pg_begin(struct store *base, enum store_tx tx, struct hmb
 static enum hmb_status pg_commit(struct store *base, struct hmb_err *err)
 {
   struct pg *s = pg_of(base);
-  PGresult *res;
+  PGresult *res = NULL;
   enum hmb_status result = HMB_OK;
-  if (PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+  if (!s->in_tx || (!pg_piped(s) && PQtransactionStatus(s->conn) == PQTRANS_IDLE))
     return hmb_err_set(err, HMB_IO, "store.no_tx", NULL, "没有进行中的事务可提交");
-  res = PQexec(s->conn, "COMMIT");
-  if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-    result = pg_fail(s, res, err);
-  else if (!strcmp(PQcmdStatus(res), "ROLLBACK"))
+  if (pg_piped(s)) {
+    /* a queued write that failed is reported and the transaction left
+     * open for rollback(), which ends it */
+    result = pg_send_sql(s, "COMMIT", err);
+    if (!result)
+      result = pg_drain(s, &res, err);
+    if (result)
+      return result;
+  } else {
+    res = PQexec(s->conn, "COMMIT");
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+      result = pg_fail(s, res, err);
+  }
+  if (!result && !strcmp(PQcmdStatus(res), "ROLLBACK"))
     result = hmb_err_set(err, HMB_IO, "store.aborted", NULL,
                          "事务因此前的错误已被数据库回滚，未提交任何内容");
   PQclear(res);
+  if (pg_piped(s) && !PQexitPipelineMode(s->conn) && !result)
+    result = pg_conn_fail(s, err);
   s->write = false;
+  s->in_tx = false;
   s->sp_open = false;
   return result;
 }
@@ -904,14 +1137,18 @@ static void pg_rollback(struct store *base)
 static enum hmb_status pg_savepoint(struct store *base, struct hmb_err *err)
 {
   struct pg *s = pg_of(base);
-  enum hmb_status result = pg_exec(s, "SAVEPOINT job", err);
+  /* in pipeline mode it travels with the job's first read */
+  enum hmb_status result =
+      pg_piped(s) ? pg_send_sql(s, "SAVEPOINT job", err) : pg_exec(s, "SAVEPOINT job", err);
   if (!result)
     s->sp_open = true;
   return result;
 }
 
 /* Releasing a savepoint that is not open fails without touching the
- * transaction (the server would abort it), as SQLite's does. */
+ * transaction (the server would abort it), as SQLite's does. In pipeline
+ * mode the job's queued writes go in the same round trip; when one of
+ * them (or the release) fails, the savepoint stays open for rollback_to(). */
 static enum hmb_status pg_release(struct store *base, struct hmb_err *err)
 {
   struct pg *s = pg_of(base);
@@ -919,7 +1156,8 @@ static enum hmb_status pg_release(struct store *base, struct hmb_err *err)
   if (!s->sp_open)
     return hmb_err_set(err, HMB_IO, "store.savepoint", NULL, "没有可释放的保存点");
   result = pg_exec(s, "RELEASE SAVEPOINT job", err);
-  s->sp_open = false;
+  if (!result)
+    s->sp_open = false;
   return result;
 }
 
@@ -928,8 +1166,18 @@ static void pg_rollback_to(struct store *base)
   struct pg *s = pg_of(base);
   if (!s->sp_open)
     return;
-  /* one round trip: ROLLBACK TO keeps the savepoint open, RELEASE removes it */
-  pg_exec(s, "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job", NULL);
+  /* one round trip: ROLLBACK TO keeps the savepoint open, RELEASE removes
+   * it (in pipeline mode after reading what the job queued before failing,
+   * which could otherwise make the server skip them) */
+  if (pg_piped(s)) {
+    if (s->npend)
+      pg_drain(s, NULL, NULL);
+    if (!pg_send_sql(s, "ROLLBACK TO SAVEPOINT job", NULL) &&
+        !pg_send_sql(s, "RELEASE SAVEPOINT job", NULL))
+      pg_drain(s, NULL, NULL);
+  } else {
+    pg_exec(s, "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job", NULL);
+  }
   s->sp_open = false;
 }
 
@@ -1298,6 +1546,9 @@ static enum hmb_status pg_person_put_many(struct store *base, const struct store
 
   if (!n)
     return HMB_OK;
+  if (pg_piped(s))
+    return hmb_err_set(err, HMB_UNSUPPORTED, "store.pipeline", NULL,
+                       "批量导入不能在流水线模式的连接上进行");
   /* ID numbers another person already holds: those rows are refused */
   buf_addch(&a1, '{');
   buf_addch(&a2, '{');
@@ -1828,6 +2079,12 @@ static enum hmb_status pg_setl_put(struct store *base, struct store_setl *r, con
   bd_str(&b, response ? response : "");
   bd_i64(&b, r->created_at);
   bd_blob(&b, r->request_hash, sizeof(r->request_hash));
+  if (pg_piped(s)) {
+    /* queued: a duplicate is then a server error (23505, "store.unique"),
+     * which makes the server skip the rest of the job's pipeline */
+    r->seq = 0;
+    return pg_send(s, PS_SETL_PUT_STRICT, &b, err);
+  }
   result = pg_returning(s, PS_SETL_PUT, &b, 1, INT64_MAX, &seq, &found, err);
   if (result)
     return result;
@@ -1928,14 +2185,15 @@ static enum hmb_status pg_state_get(struct store *base, const char *plan_id, con
   PGresult *res;
   struct bd b;
   struct rd r;
-  bool lock = s->write && PQtransactionStatus(s->conn) != PQTRANS_IDLE;
+  bool lock = s->write && s->in_tx;
   enum hmb_status result;
 
   bd_start(&b);
   bd_str(&b, plan_id);
   bd_str(&b, psn_no);
   if (lock) {
-    result = pg_run(s, PS_STATE_ENSURE, &b, NULL, err);
+    /* pipeline mode: in one round trip with the locking read */
+    result = pg_defer(s, PS_STATE_ENSURE, &b, err);
     if (result)
       return result;
   }
@@ -1961,7 +2219,86 @@ static enum hmb_status pg_state_put(struct store *base, const char *plan_id, con
   bd_str(&b, plan_id);
   bd_str(&b, psn_no);
   bd_blob(&b, blob, len);
-  return pg_run(pg_of(base), PS_STATE_PUT, &b, NULL, err);
+  return pg_defer(pg_of(base), PS_STATE_PUT, &b, err);
+}
+
+/*
+ * The four reads of a settlement in one round trip (pipeline mode; else
+ * one call after the other): the record, the enrollment, the status on
+ * the day and the year state, created empty and locked in a write
+ * transaction as pg_state_get() does.
+ */
+static enum hmb_status pg_setl_reads(struct store *base, const char *setl_id, int kind,
+                                     const char *plan_id, const char *psn_no, hmb_date day,
+                                     struct store_setl_reads *out, struct buf *response,
+                                     struct buf *blob, struct hmb_err *err)
+{
+  struct pg *s = pg_of(base);
+  PGresult *res[4];
+  struct bd b;
+  struct rd r;
+  bool lock = s->write && s->in_tx;
+  enum hmb_status result = HMB_OK;
+
+  if (!pg_piped(s))
+    return store_setl_reads_each(base, setl_id, kind, plan_id, psn_no, day, out, response, blob,
+                                 err);
+  memset(out, 0, sizeof(*out));
+  bd_start(&b);
+  bd_str(&b, plan_id);
+  bd_str(&b, psn_no);
+  if (lock)
+    result = pg_send(s, PS_STATE_ENSURE, &b, err);
+  if (!result)
+    result = pg_send(s, PS_ENR_GET, &b, err);
+  bd_start(&b);
+  bd_str(&b, setl_id);
+  bd_i64(&b, kind);
+  if (!result)
+    result = pg_send(s, PS_SETL_GET, &b, err);
+  bd_start(&b);
+  bd_str(&b, plan_id);
+  bd_str(&b, psn_no);
+  if (!result)
+    result = pg_send(s, lock ? PS_STATE_LOCK : PS_STATE_GET, &b, err);
+  bd_start(&b);
+  bd_str(&b, psn_no);
+  bd_i64(&b, day);
+  if (!result)
+    result = pg_send(s, PS_STATUS_AT, &b, err);
+  if (!result)
+    result = pg_drain_n(s, res, 4, err);
+  if (result)
+    return result;
+  /* res: enrollment, record, state, status (the last four statements:
+   * ENSURE's result, first, is dropped) */
+  if (PQntuples(res[1]) > 0) {
+    rd_start(&r, res[1], 0);
+    if (!read_setl(&r, &out->prior))
+      result = pg_corrupt(err);
+    else
+      result = rd_append(&r, response, err);
+    out->prior_found = !result;
+  }
+  if (!result && PQntuples(res[0]) > 0) {
+    if (!read_enrollment(res[0], 0, &out->enr))
+      result = pg_corrupt(err);
+    out->enr_found = !result;
+  }
+  if (!result && PQntuples(res[2]) > 0 && PQgetlength(res[2], 0, 0) > 0) {
+    rd_start(&r, res[2], 0);
+    result = rd_append(&r, blob, err);
+    out->state_found = !result;
+  }
+  if (!result && PQntuples(res[3]) > 0) {
+    rd_start(&r, res[3], 0);
+    out->status = (int)rd_int(&r, PSN_ACTIVE, PSN_ENDED);
+    if (r.bad)
+      result = pg_corrupt(err);
+  }
+  for (int i = 0; i < 4; i++)
+    PQclear(res[i]);
+  return result;
 }
 
 static bool read_psn_at(const PGresult *res, int row, void *out, size_t i)
@@ -2007,7 +2344,8 @@ static enum hmb_status pg_lock_keys(struct store *base, int64_t *keys, size_t n,
   }
   bd_start(&b);
   bd_str(&b, arr.ptr);
-  result = pg_run(s, PS_LOCK_KEYS, &b, NULL, err);
+  /* pipeline mode: with BEGIN and the group's first read */
+  result = pg_defer(s, PS_LOCK_KEYS, &b, err);
   buf_release(&arr);
   return result;
 }
@@ -2033,6 +2371,14 @@ static enum hmb_status pg_deferred_sync(struct store *base, bool on, struct hmb_
   (void)base;
   (void)on;
   (void)err;
+  return HMB_OK;
+}
+
+/* Takes effect at the next begin() of a write transaction. */
+static enum hmb_status pg_pipeline(struct store *base, bool on, struct hmb_err *err)
+{
+  (void)err;
+  pg_of(base)->pipe_want = on;
   return HMB_OK;
 }
 
@@ -2130,6 +2476,8 @@ static const struct store_ops pg_ops = {
     .checkpoint = pg_checkpoint,
     .autocheckpoint = pg_autocheckpoint,
     .deferred_sync = pg_deferred_sync,
+    .setl_reads = pg_setl_reads,
+    .pipeline = pg_pipeline,
     .lock_keys = pg_lock_keys,
     .person_get_many = pg_person_get_many,
     .person_put_many = pg_person_put_many,

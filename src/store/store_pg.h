@@ -21,6 +21,14 @@
  * ID number held by another person) are detected without an error, so the
  * transaction stays usable after them as with SQLite.
  *
+ * With pipeline() on, a write transaction runs in libpq's pipeline mode:
+ * BEGIN, SAVEPOINT, lock_keys, the state row's creation, setl_put (then
+ * failing on a duplicate with a server error, "store.unique", so that the
+ * server skips the rest of the job's statements) and state_put are queued
+ * and sent with the next call that reads; setl_reads sends its reads in
+ * one round trip; release and commit sync. Other calls work as before,
+ * each syncing what is queued; person_put_many (COPY) is refused.
+ *
  * checkpoint, autocheckpoint, deferred_sync and sync are no-ops: the server
  * manages its own log and every commit is durable.
  */

@@ -938,6 +938,143 @@ static void test_store__rollback(void **state)
   assert_true(meta_has(s, "c"));
 }
 
+/*
+ * Deferred writes (store.h pipeline()): whether a backend runs a write at
+ * once or with the next call that reads, a job sees its own writes, a
+ * failed write is reported by release() at the latest and undone by
+ * rollback_to(), and a rollback with a failing write still queued leaves
+ * the handle usable.
+ */
+static void test_store__pipeline(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_setl r, got;
+  struct buf b = BUF_INIT(1 << 20);
+  static const uint8_t v1[] = {1, 2, 3};
+  static const uint8_t v2[] = {4, 5};
+  enum hmb_status st;
+  int64_t n;
+
+  put_plan(s, "A");
+  put_person(s, "p1", 1, "");
+  OK(s->ops->pipeline(s, true, &E));
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->lock_keys(s, (int64_t[]){7, 3}, 2, &E));
+  /* job 1: stored */
+  OK(s->ops->savepoint(s, &E));
+  IS(HMB_NOT_FOUND, s->ops->setl_get(s, "S1", SETL_SETTLE, &got, NULL, &E));
+  IS(HMB_NOT_FOUND, s->ops->state_get(s, "A", "p1", &b, &E));
+  mk_setl(&r, "S1", SETL_SETTLE, "A", "p1", 100);
+  OK(s->ops->setl_put(s, &r, "{}", "{\"n\":1}", &E));
+  OK(s->ops->state_put(s, "A", "p1", v1, sizeof(v1), &E));
+  OK(s->ops->release(s, &E));
+  /* job 2: a duplicate record, found now or at release */
+  OK(s->ops->savepoint(s, &E));
+  OK(s->ops->state_get(s, "A", "p1", &b, &E));
+  assert_memory_equal(b.ptr, v1, sizeof(v1));
+  buf_reset(&b);
+  OK(s->ops->state_put(s, "A", "p1", v2, sizeof(v2), &E));
+  hmb_err_init(&E);
+  st = s->ops->setl_put(s, &r, "{}", "{}", &E);
+  if (!st)
+    st = s->ops->release(s, &E);
+  assert_int_equal(st, HMB_CONFLICT);
+  assert_string_equal(E.code, unique_code(f));
+  s->ops->rollback_to(s);
+  /* job 3: fails in the caller after queuing a write */
+  OK(s->ops->savepoint(s, &E));
+  OK(s->ops->state_put(s, "A", "p1", v2, sizeof(v2), &E));
+  s->ops->rollback_to(s);
+  /* what jobs 2 and 3 wrote is gone, job 1's is there */
+  OK(s->ops->state_get(s, "A", "p1", &b, &E));
+  assert_int_equal(b.len, sizeof(v1));
+  assert_memory_equal(b.ptr, v1, sizeof(v1));
+  buf_reset(&b);
+  OK(s->ops->commit(s, &E));
+
+  OK(s->ops->begin(s, STORE_TX_READ, &E));
+  OK(s->ops->setl_get(s, "S1", SETL_SETTLE, &got, &b, &E));
+  assert_string_equal(b.ptr, "{\"n\":1}");
+  buf_reset(&b);
+  OK(s->ops->state_get(s, "A", "p1", &b, &E));
+  assert_memory_equal(b.ptr, v1, sizeof(v1));
+  buf_reset(&b);
+  OK(s->ops->setl_count(s, &n, &E));
+  assert_int_equal(n, 1);
+  OK(s->ops->commit(s, &E));
+
+  /* a rollback with a failing write queued */
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->state_put(s, "A", "p1", v2, sizeof(v2), &E));
+  (void)s->ops->setl_put(s, &r, "{}", "{}", &E);
+  s->ops->rollback(s);
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  OK(s->ops->meta_put(s, "after", "1", &E));
+  OK(s->ops->commit(s, &E));
+  assert_true(meta_has(s, "after"));
+  OK(s->ops->begin(s, STORE_TX_READ, &E));
+  OK(s->ops->state_get(s, "A", "p1", &b, &E));
+  assert_memory_equal(b.ptr, v1, sizeof(v1));
+  OK(s->ops->commit(s, &E));
+  OK(s->ops->pipeline(s, false, &E));
+  buf_release(&b);
+}
+
+/* setl_reads is the four reads it names, whether pipelined or not. */
+static void test_store__setl_reads(void **state)
+{
+  struct fx *f = *state;
+  struct store *s = f->s;
+  struct store_setl r;
+  struct store_enrollment e;
+  struct store_setl_reads got;
+  struct buf resp = BUF_INIT(1 << 20), blob = BUF_INIT(1 << 20);
+  static const uint8_t v1[] = {7, 0, 7};
+
+  put_plan(s, "A");
+  put_person(s, "p1", 1, "");
+  mk_enrollment(&e, "POL1", "A", "p1", 2025);
+  OK(s->ops->enrollment_put(s, &e, &E));
+  OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+  mk_setl(&r, "S1", SETL_SETTLE, "A", "p1", 100);
+  OK(s->ops->setl_put(s, &r, "{}", "{\"a\":1}", &E));
+  OK(s->ops->state_put(s, "A", "p1", v1, sizeof(v1), &E));
+  OK(s->ops->commit(s, &E));
+  for (int piped = 0; piped < 2; piped++) {
+    OK(s->ops->pipeline(s, piped, &E));
+    OK(s->ops->begin(s, STORE_TX_WRITE, &E));
+    OK(s->ops->savepoint(s, &E));
+    OK(s->ops->setl_reads(s, "S1", SETL_SETTLE, "A", "p1", date_from_ymd(2025, 6, 1), &got, &resp,
+                          &blob, &E));
+    assert_true(got.prior_found);
+    assert_int_equal(got.prior.payout, 100);
+    assert_string_equal(resp.ptr, "{\"a\":1}");
+    assert_true(got.enr_found);
+    assert_string_equal(got.enr.policy_no, "POL1");
+    assert_int_equal(got.status, PSN_ACTIVE);
+    assert_true(got.state_found);
+    assert_int_equal(blob.len, sizeof(v1));
+    assert_memory_equal(blob.ptr, v1, sizeof(v1));
+    buf_reset(&resp);
+    buf_reset(&blob);
+    /* nothing of it: every flag down, no error */
+    OK(s->ops->setl_reads(s, "S2", SETL_REVERSAL, "B", "p9", date_from_ymd(2025, 6, 1), &got, &resp,
+                          &blob, &E));
+    assert_false(got.prior_found);
+    assert_false(got.enr_found);
+    assert_int_equal(got.status, 0);
+    assert_false(got.state_found);
+    assert_int_equal(resp.len, 0);
+    assert_int_equal(blob.len, 0);
+    OK(s->ops->release(s, &E));
+    s->ops->rollback(s);
+  }
+  OK(s->ops->pipeline(s, false, &E));
+  buf_release(&resp);
+  buf_release(&blob);
+}
+
 /* ---- keys ---- */
 
 static void test_store__keys(void **state)
@@ -1322,7 +1459,8 @@ static void test_store__pg_skipped(void **state)
       T(test_store__person_rejects), T(test_store__family), T(test_store__enrollments),            \
       T(test_store__policy_seq), T(test_store__sponsor_spend), T(test_store__setl_put_get),        \
       T(test_store__setl_of_person), T(test_store__state), T(test_store__savepoint),               \
-      T(test_store__rollback), T(test_store__keys), T(test_store__second_handle)
+      T(test_store__rollback), T(test_store__pipeline), T(test_store__setl_reads),                 \
+      T(test_store__keys), T(test_store__second_handle)
 
 int main(void)
 {
