@@ -8,7 +8,12 @@ static const char usage[] =
     "  adjudicate --plan P --settlements F [--details D] [--people F]\n"
     "             [--out F] [--format csv|jsonl] [--summary-json F] [--explain]\n"
     "             [--param NAME[.SCHEME]=AMOUNT] [--allow-draft]   批量理算一年的结算数据\n"
+    "  backtest --plan P [--plan Q ...] --settlements F [--details D] --people F\n"
+    "             [--json OUT] [--top 20] [--data-end DATE]   回测方案的赔付率与受益情况\n"
     "  workdays add DATE N | count FROM TO   按法定节假日计算工作日\n"
+    "  gen --out-dir DIR [--seed N] [--people N] [--enroll-rate BP] [--settlements N]\n"
+    "      [--year Y] [--admdvs CODE]   生成合成城市（名单、投保人、结算）\n"
+    "  project --claims F --premium AMOUNT --valuation YYYY-MM   链梯法预测全年赔付率\n"
     "  serve --db PATH [--port 8080] [--bind 127.0.0.1] [--threads 2] [--key-file F]\n"
     "        [--today YYYY-MM-DD]   运行 HTTP API 服务（docs/api.md）\n"
     "  key add --db PATH --role operator|hospital|bureau|sponsor --name NAME [--sponsor ID]\n"
@@ -53,8 +58,14 @@ int main(int argc, char **argv)
     return cmd_plan(argc - 2, argv + 2);
   if (!strcmp(argv[1], "adjudicate"))
     return cmd_adjudicate(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "backtest"))
+    return cmd_backtest(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "gen"))
+    return cmd_gen(argc - 2, argv + 2);
   if (!strcmp(argv[1], "workdays"))
     return cmd_workdays(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "project"))
+    return cmd_project(argc - 2, argv + 2);
   if (!strcmp(argv[1], "serve"))
     return cmd_serve(argc - 2, argv + 2);
   if (!strcmp(argv[1], "key"))

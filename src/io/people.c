@@ -502,6 +502,20 @@ enum hmb_status people_family_members(const struct people *pp, int32_t family,
   return HMB_OK;
 }
 
+const struct people_entry *people_at(const struct people *pp, size_t i)
+{
+  if (i >= pp->n)
+    BUG("people_at(%zu) of %zu", i, pp->n);
+  return &pp->e[i];
+}
+
+size_t people_index(const struct people *pp, const struct people_entry *e)
+{
+  if (e < pp->e || e >= pp->e + pp->n)
+    BUG("entry not of this table");
+  return (size_t)(e - pp->e);
+}
+
 size_t people_count(const struct people *pp)
 {
   return pp->n;

@@ -76,6 +76,9 @@ enum hmb_status people_family_members(const struct people *pp, int32_t family,
                                       const struct people_entry **members, size_t *n);
 
 size_t people_count(const struct people *pp);
+/* Entry i (0 <= i < people_count()), and the index of an entry of pp. */
+const struct people_entry *people_at(const struct people *pp, size_t i);
+size_t people_index(const struct people *pp, const struct people_entry *e);
 size_t people_family_count(const struct people *pp);
 /* Rows skipped as bad during the load. */
 size_t people_skipped(const struct people *pp);
