@@ -9,7 +9,7 @@
 # Steps: build hmb and gen_settlements in Release into bench/out/build
 # (ninja -j2; when the CMake build of gen_settlements fails the generator is
 # compiled standalone), generate the year of 聊城 2024 settlements into
-# bench/out/ (kept and reused for the same N, seed and generator source),
+# bench/out/ (kept and reused for the same N, seed and generator sources),
 # install @duckdb/node-api into bench/node_modules if missing, then time with
 # the wall clock (date +%s%N):
 #   hmb adjudicate --plan plans/liaocheng-2024.json --settlements S --details D
@@ -50,6 +50,11 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 
 # ---- build ------------------------------------------------------------------
 gen=$build/gen_settlements
+# What the generator is made of: its own file and the parts of hmb gen it
+# shares (random numbers, settlement pieces, number formatting).
+gen_src="bench/gen_settlements.c src/core/alloc.c src/core/date.c src/core/err.c src/core/rng.c
+         src/domain/synth.c src/io/synth_csv.c"
+gen_hdr="src/core/rng.h src/domain/synth.h src/io/synth_csv.h"
 hmb=${HMB:-}
 if [ ! -f "$build/build.ninja" ]; then
   # shellcheck disable=SC2086
@@ -61,7 +66,8 @@ if [ -f "$build/build.ninja" ] && ninja -C "$build" -j2 gen_settlements >&2; the
 else
   say "cli_vs_duckdb: the CMake build of gen_settlements failed; compiling it standalone"
   gen=$out/gen_settlements
-  cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/core bench/gen_settlements.c -o "$gen"
+  # shellcheck disable=SC2086
+  cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/core -Isrc/domain -Isrc/io $gen_src -o "$gen"
 fi
 if [ -z "$hmb" ]; then
   if [ -f "$build/build.ninja" ] && ninja -C "$build" -j2 hmb >&2; then
@@ -75,7 +81,8 @@ fi
 S=$out/settlements-$N-$SEED.csv
 D=$out/details-$N-$SEED.csv
 stamp=$out/data-$N-$SEED.stamp
-want_stamp="$N $SEED $(sha256sum bench/gen_settlements.c | cut -c1-16)"
+# shellcheck disable=SC2086
+want_stamp="$N $SEED $(cat $gen_src $gen_hdr | sha256sum | cut -c1-16)"
 if [ -f "$S" ] && [ -f "$D" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ]; then
   say "cli_vs_duckdb: reusing $S"
 else

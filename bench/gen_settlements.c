@@ -37,91 +37,24 @@
  * listed drug after a listed drug, a stay after a stay): equal setl_time,
  * so the year's order rests on the row order of the file.
  *
- * Standalone: needs only src/core/compat.h for the banned-function checks
- *   cc -O2 -std=c17 -Isrc/core bench/gen_settlements.c -o gen_settlements
+ * It shares the random numbers (src/core/rng.h: splitmix64 seeding
+ * xoshiro256**), the pieces of a settlement (src/domain/synth.h) and the
+ * number formatting (src/io/synth_csv.h) with hmb gen; CMake links it with
+ * the project's libraries. Without CMake (as bench/cli_vs_duckdb.sh falls
+ * back to):
+ *   cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/core -Isrc/domain -Isrc/io \
+ *      bench/gen_settlements.c src/core/rng.c src/core/date.c src/core/err.c \
+ *      src/domain/synth.c src/io/synth_csv.c -o gen_settlements
  * (gcc and clang give byte-identical output: one random draw per statement).
  */
 #include "compat.h"
+#include "rng.h"
+#include "synth.h"
+#include "synth_csv.h"
 
 #include <time.h>
 
-__extension__ typedef unsigned __int128 u128;
-
-/* CHECK() of compat.h needs the project's libraries; this file stays standalone. */
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "gen_settlements: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);    \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
-
-/* ---- random numbers: splitmix64 seeding xoshiro256** ---------------- */
-
-struct rng {
-  uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-  uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-
-/* A stateless 64-bit mix (splitmix64's finaliser) for per-person traits. */
-static uint64_t mix64(uint64_t z)
-{
-  z += UINT64_C(0x9e3779b97f4a7c15);
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-  uint64_t x = seed;
-  for (int i = 0; i < 4; i++)
-    r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl64(uint64_t x, int k)
-{
-  return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(struct rng *r)
-{
-  uint64_t *s = r->s;
-  uint64_t result = rotl64(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl64(s[3], 45);
-  return result;
-}
-
-/* Uniform in [0, n) by a 128-bit multiply (bias below 2^-64 * n). */
-static inline uint64_t rng_below(struct rng *r, uint64_t n)
-{
-  return (uint64_t)(((u128)rng_next(r) * n) >> 64);
-}
-
-/* Uniform in [lo, hi]. */
-static inline int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
-{
-  return lo + (int64_t)rng_below(r, (uint64_t)(hi - lo + 1));
-}
-
-/* true with probability ppm / 10^6. */
-static inline bool rng_ppm(struct rng *r, uint32_t ppm)
-{
-  return rng_below(r, 1000000) < ppm;
-}
+/* ---- random variates ---------------------------------------------------- */
 
 /*
  * A heavy-tailed amount in fen: the octave e is geometric (climb one more
@@ -159,29 +92,24 @@ static inline int64_t max64(int64_t a, int64_t b)
  * Hard-coded copies of the prefixes of plans/lists/liaocheng-2024-special-drugs.txt
  * and plans/lists/shandong-special-efficacy-drugs.txt (every entry there
  * ends in '*'). Regenerate the data when those files change. Costs are
- * yuan per purchase; weight is per thousand within its list.
+ * yuan per purchase; weight is per thousand within its list. Any special
+ * drug, CAR-T too, is billed inside the catalogue 15% of the time.
  */
-struct drug {
-  const char *prefix;
-  int64_t cost_lo, cost_hi; /* yuan */
-  int weight;               /* permille within its list */
+static const struct synth_drug special_drugs[] = {
+    {"XL01XL03", 1000000, 1300000, 5, 150000}, /* CAR-T: above 1 million yuan */
+    {"XL01XL06", 990000, 1290000, 5, 150000},  /* CAR-T */
+    {"XL01FF02", 3000, 25000, 250, 150000},    /* PD-1 */
+    {"XL01FF01", 3000, 25000, 250, 150000},    /* PD-1 */
+    {"XL01EX", 2000, 30000, 350, 150000},      /* kinase inhibitors */
+    {"XL04AC", 1500, 12000, 140, 150000},      /* interleukin inhibitors */
 };
 
-static const struct drug special_drugs[] = {
-    {"XL01XL03", 1000000, 1300000, 5}, /* CAR-T: above 1 million yuan */
-    {"XL01XL06", 990000, 1290000, 5},  /* CAR-T */
-    {"XL01FF02", 3000, 25000, 250},    /* PD-1 */
-    {"XL01FF01", 3000, 25000, 250},    /* PD-1 */
-    {"XL01EX", 2000, 30000, 350},      /* kinase inhibitors */
-    {"XL04AC", 1500, 12000, 140},      /* interleukin inhibitors */
-};
-
-static const struct drug efficacy_drugs[] = {
-    {"XL01FD", 2000, 40000, 250}, /* HER2 */
-    {"XL01FG", 1500, 20000, 200}, /* VEGF */
-    {"XL01EB", 1000, 15000, 250}, /* EGFR TKI */
-    {"XL01EA", 800, 12000, 150},  /* BCR-ABL TKI */
-    {"XL01FA", 2000, 30000, 150}, /* CD20 */
+static const struct synth_drug efficacy_drugs[] = {
+    {"XL01FD", 2000, 40000, 250, 0}, /* HER2 */
+    {"XL01FG", 1500, 20000, 200, 0}, /* VEGF */
+    {"XL01EB", 1000, 15000, 250, 0}, /* EGFR TKI */
+    {"XL01EA", 800, 12000, 150, 0},  /* BCR-ABL TKI */
+    {"XL01FA", 2000, 30000, 150, 0}, /* CD20 */
 };
 
 /*
@@ -197,23 +125,14 @@ static const char *const plain_codes[] = {
 
 /* ---- settlements ----------------------------------------------------- */
 
-#define MAX_LINES 12
-
-struct line {
-  char code[32];
-  size_t code_len;
-  const char *lv; /* chrgitm_lv */
-  int64_t ful, ovl, pre, inscp;
-  int64_t cnt;
-};
-
+/*
+ * A settlement: this generator's identifiers, and the amounts and lines in
+ * hmb gen's record (its member, person, seq, episode and time are unused).
+ * A row has at most six lines (three listed drugs and three in no list).
+ */
 struct setl {
   uint64_t setl_no, mdtrt_no, psn;
-  int insutype, psn_type, med_type;
-  int64_t medfee, ful, ovl, pre, inscp;
-  int64_t dedc, hifp, hifmi, hifob, maf, fund, psn_part, acct, cash;
-  int nlines;
-  struct line lines[MAX_LINES];
+  struct synth_setl r;
 };
 
 /* What never changes for a person: taken from a hash of (seed, index). */
@@ -228,7 +147,7 @@ static uint64_t g_seed;
 
 static void person_of(uint64_t idx, struct person *p)
 {
-  uint64_t h = mix64(g_seed ^ mix64(idx ^ UINT64_C(0x5045525330313536)));
+  uint64_t h = rng_mix64(g_seed ^ rng_mix64(idx ^ UINT64_C(0x5045525330313536)));
   bool employee = (h & 0xffff) < 29491; /* 45% employees (310), else residents (390) */
   p->insutype = employee ? 310 : 390;
   bool retired = ((h >> 16) & 0xff) < 90;
@@ -240,26 +159,10 @@ static void person_of(uint64_t idx, struct person *p)
 /* A bijection of [0, mod) for ids that do not reveal the generation order. */
 static uint64_t scramble(uint64_t v, uint64_t mult, uint64_t add, uint64_t mod)
 {
-  return (uint64_t)(((u128)v * mult + add) % mod);
+  return (uint64_t)(((rng_u128)v * mult + add) % mod);
 }
 
-static bool is_inpatient(int med_type)
-{
-  return med_type == 21 || med_type == 22 || med_type == 23 || med_type == 24 || med_type == 52;
-}
-
-/* Split medfee into the four parts with the given permille ranges. */
-static void split_parts(struct rng *r, struct setl *s, int64_t medfee, int ful_lo, int ful_hi,
-                        int ovl_ppm, int ovl_hi, int pre_lo, int pre_hi)
-{
-  s->ful = pm(medfee, rng_range(r, ful_lo, ful_hi));
-  s->ovl = rng_ppm(r, (uint32_t)ovl_ppm) ? pm(medfee, rng_range(r, 1, ovl_hi)) : 0;
-  s->pre = pm(medfee, rng_range(r, pre_lo, pre_hi));
-  s->inscp = medfee - s->ful - s->ovl - s->pre;
-  s->medfee = medfee;
-}
-
-static void base_amounts(struct rng *r, struct setl *s)
+static void base_amounts(struct rng *r, struct synth_setl *s)
 {
   /* One random draw per statement: the order of evaluation of a call's
    * arguments is unspecified, and the output must not depend on it. */
@@ -269,39 +172,37 @@ static void base_amounts(struct rng *r, struct setl *s)
   case 11: /* ordinary outpatient: 15 yuan up, a few thousand at most */
     medfee = heavy(r, 1500, 400000, 9);
     ful_hi = rng_ppm(r, 500000) ? 0 : 200;
-    split_parts(r, s, medfee, 0, ful_hi, 30000, 50, 0, 100);
+    synth_split_parts(r, s, medfee, 0, ful_hi, 30000, 50, 0, 100);
     break;
   case 14: /* chronic and special outpatient */
     medfee = heavy(r, 10000, 420000, 10);
-    split_parts(r, s, medfee, 0, 120, 20000, 30, 0, 120);
+    synth_split_parts(r, s, medfee, 0, 120, 20000, 30, 0, 120);
     break;
   case 41: /* pharmacy */
     medfee = heavy(r, 1000, 380000, 8);
     ful_hi = rng_ppm(r, 600000) ? 0 : 400;
-    split_parts(r, s, medfee, 0, ful_hi, 0, 1, 0, 100);
+    synth_split_parts(r, s, medfee, 0, ful_hi, 0, 1, 0, 100);
     break;
   case 52: /* maternity inpatient */
     medfee = heavy(r, 300000, 300000, 5);
-    split_parts(r, s, medfee, 20, 100, 50000, 20, 20, 80);
+    synth_split_parts(r, s, medfee, 20, 100, 50000, 20, 20, 80);
     break;
   default: /* inpatient: 2,500 yuan up, heavy tail to above 1 million */
     medfee = heavy(r, 250000, 470000, 11);
-    split_parts(r, s, medfee, 30, 150, 300000, 20, 30, 120);
+    synth_split_parts(r, s, medfee, 30, 150, 300000, 20, 30, 120);
     break;
   }
 }
 
 /* The funds' payment, psn_part_amt, acct_pay and psn_cash_pay from the parts. */
-static void pay_funds(struct rng *r, struct setl *s, const struct person *p, bool dual_channel)
+static void pay_funds(struct rng *r, struct synth_setl *s, const struct person *p,
+                      bool dual_channel)
 {
   int64_t inscp = s->inscp;
-  int64_t outside = s->ful + s->ovl + s->pre;
   bool employee = p->insutype == 310;
   s->dedc = s->hifp = s->hifmi = s->hifob = s->maf = 0;
-  int maf_share = 0;       /* permille of the in-scope rest */
-  uint32_t excess_ppm = 0; /* chance that maf also covers out-of-scope costs */
 
-  if (is_inpatient(s->med_type)) {
+  if (synth_inpatient(s->med_type)) {
     static const int64_t thresholds[] = {30000, 50000, 80000, 120000};
     s->dedc = min64(inscp, thresholds[rng_below(r, 4)]);
     int64_t ratio = employee ? rng_range(r, 850, 920) : rng_range(r, 600, 800);
@@ -311,32 +212,10 @@ static void pay_funds(struct rng *r, struct setl *s, const struct person *p, boo
       s->hifob = pm(max64(0, rest - 2000000), 500);
     else
       s->hifmi = pm(max64(0, rest - 1500000), 600);
-    maf_share = 700;
-    excess_ppm = 500000;
-  } else if (s->med_type == 14) {
-    s->hifp = pm(inscp, rng_range(r, 600, 750));
-    if (!employee)
-      s->hifmi = pm(max64(0, inscp - s->hifp - 1000000), 500);
-    maf_share = 500;
-    excess_ppm = 300000;
-  } else if (s->med_type == 11) {
-    if (rng_ppm(r, 600000))
-      s->hifp = pm(inscp, employee ? 600 : 500);
-  } else if (s->med_type == 41) {
-    if (dual_channel)
-      s->hifp = pm(inscp, 700);
+  } else {
+    synth_pay_minor(r, s, employee, dual_channel);
   }
-
-  if (p->low_income && maf_share > 0) {
-    int64_t rest = inscp - s->hifp - s->hifmi - s->hifob;
-    if (outside > 0 && rng_ppm(r, excess_ppm))
-      /* all of the in-scope rest and some of what lies outside the scope */
-      s->maf = rest + rng_range(r, 1, outside);
-    else
-      s->maf = pm(rest, maf_share);
-  }
-  s->fund = s->hifp + s->hifmi + s->hifob + s->maf;
-  s->psn_part = s->medfee - s->fund;
+  synth_pay_assistance(r, s, p->low_income);
 
   s->acct = 0;
   if (employee) {
@@ -350,61 +229,7 @@ static void pay_funds(struct rng *r, struct setl *s, const struct person *p, boo
   s->cash = s->psn_part - s->acct;
 }
 
-static char *put_digits(char *p, uint64_t v, int width)
-{
-  for (int i = width - 1; i >= 0; i--) {
-    p[i] = (char)('0' + v % 10);
-    v /= 10;
-  }
-  return p + width;
-}
-
-static char *put_u64(char *p, uint64_t v)
-{
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n)
-    *p++ = tmp[--n];
-  return p;
-}
-
-/* fen (>= 0) as yuan with exactly two decimals. */
-static char *put_money(char *p, int64_t fen)
-{
-  CHECK(fen >= 0);
-  p = put_u64(p, (uint64_t)fen / 100);
-  *p++ = '.';
-  return put_digits(p, (uint64_t)fen % 100, 2);
-}
-
-static void make_code(struct rng *r, struct line *l, const char *prefix)
-{
-  char *p = l->code;
-  if (prefix[0] == '#') {
-    /* a medical service item code: 15 digits */
-    p = put_digits(p, 1201000000000ULL + rng_below(r, 90000000000ULL), 15);
-  } else if (prefix[0] == 'C' && prefix[1] == '\0') {
-    /* a medical consumable code */
-    *p++ = 'C';
-    p = put_digits(p, rng_below(r, 10000000000000000000ULL), 19);
-  } else {
-    size_t n = strlen(prefix);
-    memcpy(p, prefix, n);
-    p += n;
-    if (n < 8) /* complete the ATC code to its substance level */
-      p = put_digits(p, 1 + rng_below(r, 30), (int)(8 - n));
-    *p++ = "ABCX"[rng_below(r, 4)]; /* dosage form */
-    p = put_digits(p, rng_below(r, 1000000000000ULL), 12);
-  }
-  *p = '\0';
-  l->code_len = (size_t)(p - l->code);
-}
-
-static const struct drug *pick_drug(struct rng *r, const struct drug *list, size_t n)
+static const struct synth_drug *pick_drug(struct rng *r, const struct synth_drug *list, size_t n)
 {
   int64_t u = (int64_t)rng_below(r, 1000);
   for (size_t i = 0; i < n; i++) {
@@ -415,60 +240,7 @@ static const struct drug *pick_drug(struct rng *r, const struct drug *list, size
   return &list[n - 1];
 }
 
-/* A listed drug line, added on top of the settlement's parts. */
-static void add_drug_line(struct rng *r, struct setl *s, const struct drug *d, bool efficacy)
-{
-  if (s->nlines >= MAX_LINES)
-    return;
-  struct line *l = &s->lines[s->nlines++];
-  make_code(r, l, d->prefix);
-  int64_t cost = rng_range(r, d->cost_lo * 100, d->cost_hi * 100);
-  l->cnt = rng_range(r, 1, 6);
-  l->ful = l->ovl = l->pre = l->inscp = 0;
-  if (efficacy) {
-    /* in the catalogue (乙类): first self-pay, sometimes above the price limit */
-    l->lv = "02";
-    l->pre = pm(cost, rng_range(r, 50, 100));
-    l->ovl = rng_ppm(r, 150000) ? pm(cost, rng_range(r, 1, 30)) : 0;
-    l->inscp = cost - l->pre - l->ovl;
-  } else if (rng_ppm(r, 150000)) {
-    /* a listed code billed inside the catalogue: not fully self-paid */
-    l->lv = "02";
-    l->pre = pm(cost, 100);
-    l->inscp = cost - l->pre;
-  } else {
-    l->lv = "03";
-    l->ful = cost;
-  }
-  s->ful += l->ful;
-  s->ovl += l->ovl;
-  s->pre += l->pre;
-  s->inscp += l->inscp;
-  s->medfee += cost;
-}
-
-/* Lines in no list, each taking part of what the earlier lines left of the
- * base parts (rem[]: ful, ovl, pre, inscp). */
-static void add_plain_lines(struct rng *r, struct setl *s, int64_t rem[4], int k)
-{
-  for (int i = 0; i < k && s->nlines < MAX_LINES; i++) {
-    struct line *l = &s->lines[s->nlines++];
-    make_code(r, l, plain_codes[rng_below(r, ARRAY_SIZE(plain_codes))]);
-    int64_t take[4];
-    for (int j = 0; j < 4; j++) {
-      take[j] = rem[j] > 0 ? pm(rem[j], rng_range(r, 0, 700)) : 0;
-      rem[j] -= take[j];
-    }
-    l->ful = take[0];
-    l->ovl = take[1];
-    l->pre = take[2];
-    l->inscp = take[3];
-    l->lv = l->ful > 0 && l->pre == 0 && l->inscp == 0 ? "03" : l->pre > 0 ? "02" : "01";
-    l->cnt = rng_range(r, 1, 30);
-  }
-}
-
-static void rem_of(const struct setl *s, int64_t rem[4])
+static void rem_of(const struct synth_setl *s, int64_t rem[4])
 {
   rem[0] = s->ful;
   rem[1] = s->ovl;
@@ -544,17 +316,9 @@ static char day_text[366][11];
 
 static void init_days(void)
 {
-  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int d = 0;
-  for (int m = 0; m < 12; m++)
-    for (int k = 1; k <= mdays[m]; k++, d++) {
-      char *p = day_text[d];
-      memcpy(p, "2024-", 5);
-      put_digits(p + 5, (uint64_t)m + 1, 2);
-      p[7] = '-';
-      put_digits(p + 8, (uint64_t)k, 2);
-      p[10] = ' ';
-    }
+  hmb_date first = date_from_ymd(2024, 1, 1);
+  for (int d = 0; d < 366; d++)
+    *synth_csv_put_date(day_text[d], first + d) = ' ';
 }
 
 static char *put_time(char *p, uint64_t i, uint64_t n)
@@ -564,46 +328,43 @@ static char *put_time(char *p, uint64_t i, uint64_t n)
   uint64_t next = ((day + 1) * n + 365) / 366;
   uint64_t sec = 25200 + (i - first) * 50400 / (next - first);
   memcpy(p, day_text[day], 11);
-  p += 11;
-  p = put_digits(p, sec / 3600, 2);
-  *p++ = ':';
-  p = put_digits(p, sec / 60 % 60, 2);
-  *p++ = ':';
-  return put_digits(p, sec % 60, 2);
+  return synth_csv_put_clock(p + 11, (uint32_t)sec);
 }
 
-static void write_setl(struct out *os, struct out *od, const struct setl *s, uint64_t i, uint64_t n)
+static void write_setl(struct out *os, struct out *od, const struct setl *st, uint64_t i,
+                       uint64_t n)
 {
+  const struct synth_setl *s = &st->r;
   char *p = out_reserve(os);
   char *start = p;
   char id[18];
   memcpy(id, "S2024", 5);
-  put_digits(id + 5, s->setl_no, 12);
+  synth_csv_put_digits(id + 5, st->setl_no, 12);
   memcpy(p, id, 17);
   p += 17;
   memcpy(p, ",M2024", 6);
-  p = put_digits(p + 6, s->mdtrt_no, 12);
+  p = synth_csv_put_digits(p + 6, st->mdtrt_no, 12);
   memcpy(p, ",P3715", 6);
-  p = put_digits(p + 6, s->psn, 10);
+  p = synth_csv_put_digits(p + 6, st->psn, 10);
   *p++ = ',';
-  p = put_u64(p, (uint64_t)s->insutype);
+  p = synth_csv_put_u64(p, (uint64_t)s->insutype);
   *p++ = ',';
-  p = put_u64(p, (uint64_t)s->psn_type);
+  p = synth_csv_put_u64(p, (uint64_t)s->psn_type);
   *p++ = ',';
-  p = put_u64(p, (uint64_t)s->med_type);
+  p = synth_csv_put_u64(p, (uint64_t)s->med_type);
   *p++ = ',';
   p = put_time(p, i, n);
   const int64_t amounts[] = {s->medfee, s->ful,   s->ovl, s->pre,  s->inscp,    s->dedc, s->hifp,
                              s->hifmi,  s->hifob, s->maf, s->fund, s->psn_part, s->acct, s->cash};
   for (size_t k = 0; k < ARRAY_SIZE(amounts); k++) {
     *p++ = ',';
-    p = put_money(p, amounts[k]);
+    p = synth_csv_put_money(p, amounts[k]);
   }
   *p++ = '\n';
   os->len += (size_t)(p - start);
 
-  for (int k = 0; k < s->nlines; k++) {
-    const struct line *l = &s->lines[k];
+  for (size_t k = 0; k < s->nlines; k++) {
+    const struct synth_line *l = &s->lines[k];
     p = out_reserve(od);
     start = p;
     memcpy(p, id, 17);
@@ -617,10 +378,10 @@ static void write_setl(struct out *os, struct out *od, const struct setl *s, uin
     const int64_t la[] = {l->ful + l->ovl + l->pre + l->inscp, l->ful, l->ovl, l->pre, l->inscp};
     for (size_t j = 0; j < ARRAY_SIZE(la); j++) {
       *p++ = ',';
-      p = put_money(p, la[j]);
+      p = synth_csv_put_money(p, la[j]);
     }
     *p++ = ',';
-    p = put_u64(p, (uint64_t)l->cnt);
+    p = synth_csv_put_u64(p, (uint64_t)l->cnt);
     *p++ = '\n';
     od->len += (size_t)(p - start);
   }
@@ -719,7 +480,7 @@ static uint64_t pick_person(struct rng *r, uint64_t people, bool inpatient)
   if (inpatient && rng_ppm(r, 400000))
     return rng_below(r, max64(1, (int64_t)(people / 30))); /* the seriously ill */
   uint64_t u = rng_next(r) >> 32;
-  return (uint64_t)(((u128)(u * u) * people) >> 64);
+  return (uint64_t)(((rng_u128)(u * u) * people) >> 64);
 }
 
 int main(int argc, char **argv)
@@ -771,7 +532,7 @@ int main(int argc, char **argv)
   const uint64_t setl_mod = UINT64_C(1000000000000), psn_mod = UINT64_C(10000000000);
   const uint64_t setl_mul = UINT64_C(736474362913), setl_add = g_seed % setl_mod;
   const uint64_t mdtrt_mul = UINT64_C(192837465583);
-  const uint64_t psn_mul = UINT64_C(7381957263), psn_add = mix64(g_seed) % psn_mod;
+  const uint64_t psn_mul = UINT64_C(7381957263), psn_add = rng_mix64(g_seed) % psn_mod;
   const uint64_t rows_per_day = count / 366 ? count / 366 : 1;
 
   struct heap pend = {NULL, 0, 0};
@@ -784,13 +545,15 @@ int main(int argc, char **argv)
     uint64_t psn;
     int med_type;
   } comp = {false, false, 0, 0};
-  static struct setl s;
+  static struct setl row;
+  struct synth_setl *s = &row.r;
   struct person who;
 
   for (uint64_t i = 0; i < count; i++) {
     uint64_t remaining = count - i;
-    memset(&s, 0, offsetof(struct setl, lines));
-    s.setl_no = scramble(i, setl_mul, setl_add, setl_mod);
+    row.mdtrt_no = row.psn = 0;
+    memset(s, 0, offsetof(struct synth_setl, lines));
+    row.setl_no = scramble(i, setl_mul, setl_add, setl_mod);
 
     bool forced_final = pend.n && pend.n >= remaining;
     bool companion = comp.active && !forced_final;
@@ -798,12 +561,12 @@ int main(int argc, char **argv)
     if (!companion && pend.n && (forced_final || pend.v[0].due <= i)) {
       /* the final settlement of a stay that settled an interim one */
       struct pending f = heap_pop(&pend);
-      s.psn = f.psn;
-      s.mdtrt_no = f.mdtrt_no;
-      s.med_type = f.med_type;
-      person_of(s.psn, &who);
-      base_amounts(&rng, &s);
-      pay_funds(&rng, &s, &who, false);
+      row.psn = f.psn;
+      row.mdtrt_no = f.mdtrt_no;
+      s->med_type = f.med_type;
+      person_of(row.psn, &who);
+      base_amounts(&rng, s);
+      pay_funds(&rng, s, &who, false);
       trow = i;
     } else {
       uint64_t u = rng_below(&rng, 1000000);
@@ -811,20 +574,20 @@ int main(int argc, char **argv)
       bool plain_lines_row = !drug_row && u >= 5000 && u < 8000;
       u = rng_below(&rng, 1000000);
       if (companion && !drug_row)
-        s.med_type = comp.med_type;
+        s->med_type = comp.med_type;
       else if (drug_row)
-        s.med_type = u < 400000 ? 41 : u < 750000 ? 14 : 21;
+        s->med_type = u < 400000 ? 41 : u < 750000 ? 14 : 21;
       else
-        s.med_type = u < 78000    ? 21
-                     : u < 80500  ? 22
-                     : u < 82500  ? 23
-                     : u < 84000  ? 24
-                     : u < 86500  ? 52
-                     : u < 286500 ? 14
-                     : u < 536500 ? 41
-                                  : 11;
+        s->med_type = u < 78000    ? 21
+                      : u < 80500  ? 22
+                      : u < 82500  ? 23
+                      : u < 84000  ? 24
+                      : u < 86500  ? 52
+                      : u < 286500 ? 14
+                      : u < 536500 ? 41
+                                   : 11;
 
-      const struct drug *sd = NULL, *ed = NULL;
+      const struct synth_drug *sd = NULL, *ed = NULL;
       if (drug_row) {
         uint64_t k = rng_below(&rng, 100);
         if (k < 55 || k >= 90)
@@ -832,71 +595,73 @@ int main(int argc, char **argv)
         if (k >= 55)
           ed = pick_drug(&rng, efficacy_drugs, ARRAY_SIZE(efficacy_drugs));
         if (sd && sd->cost_lo >= 900000)
-          s.med_type = 21; /* CAR-T is an inpatient infusion */
+          s->med_type = 21; /* CAR-T is an inpatient infusion */
       }
-      s.psn = companion ? comp.psn : pick_person(&rng, people, is_inpatient(s.med_type));
-      s.mdtrt_no = scramble(next_mdtrt++, mdtrt_mul, setl_add, setl_mod);
-      person_of(s.psn, &who);
-      base_amounts(&rng, &s);
+      row.psn = companion ? comp.psn : pick_person(&rng, people, synth_inpatient(s->med_type));
+      row.mdtrt_no = scramble(next_mdtrt++, mdtrt_mul, setl_add, setl_mod);
+      person_of(row.psn, &who);
+      base_amounts(&rng, s);
 
       int64_t rem[4];
-      rem_of(&s, rem);
+      rem_of(s, rem);
       if (drug_row) {
         if (sd)
-          add_drug_line(&rng, &s, sd, false);
+          synth_add_drug_line(&rng, s, sd, false);
         if (ed)
-          add_drug_line(&rng, &s, ed, true);
+          synth_add_drug_line(&rng, s, ed, true);
         if (rng_ppm(&rng, 200000))
-          add_drug_line(&rng, &s, pick_drug(&rng, efficacy_drugs, ARRAY_SIZE(efficacy_drugs)),
-                        true);
-        add_plain_lines(&rng, &s, rem, (int)rng_below(&rng, 4));
+          synth_add_drug_line(&rng, s, pick_drug(&rng, efficacy_drugs, ARRAY_SIZE(efficacy_drugs)),
+                              true);
+        synth_add_plain_lines(&rng, s, rem, (int)rng_below(&rng, 4), plain_codes,
+                              ARRAY_SIZE(plain_codes));
         n_listed++;
       } else if (plain_lines_row) {
-        add_plain_lines(&rng, &s, rem, 1 + (int)rng_below(&rng, 4));
+        synth_add_plain_lines(&rng, s, rem, 1 + (int)rng_below(&rng, 4), plain_codes,
+                              ARRAY_SIZE(plain_codes));
       }
-      pay_funds(&rng, &s, &who, drug_row);
+      pay_funds(&rng, s, &who, drug_row);
 
       if (companion) {
         n_companion++; /* same person, same second as the row before */
       } else {
         trow = i;
         /* an interim settlement: the stay settles again some days later */
-        if (s.med_type == 21 && !drug_row && pend.n + 1 < remaining && rng_ppm(&rng, 100000)) {
+        if (s->med_type == 21 && !drug_row && pend.n + 1 < remaining && rng_ppm(&rng, 100000)) {
           uint64_t days = (uint64_t)rng_range(&rng, 3, 20);
           uint64_t within = rng_below(&rng, rows_per_day);
-          struct pending f = {i + rows_per_day * days + within, s.psn, s.mdtrt_no, 21};
+          struct pending f = {i + rows_per_day * days + within, row.psn, row.mdtrt_no, 21};
           heap_push(&pend, f);
           n_interim++;
         }
         /* a second settlement of the same person in the same second (two
          * bills at one checkout): the year's order then rests on the row */
-        if ((drug_row || is_inpatient(s.med_type)) && rng_ppm(&rng, 30000)) {
+        if ((drug_row || synth_inpatient(s->med_type)) && rng_ppm(&rng, 30000)) {
           comp.active = true;
-          comp.psn = s.psn;
-          comp.med_type = s.med_type;
+          comp.psn = row.psn;
+          comp.med_type = s->med_type;
           comp.drug_row = drug_row;
         }
       }
     }
 
-    s.psn = scramble(s.psn, psn_mul, psn_add, psn_mod);
-    s.insutype = who.insutype;
-    s.psn_type = who.psn_type;
-    if (is_inpatient(s.med_type) && s.med_type != 52)
+    row.psn = scramble(row.psn, psn_mul, psn_add, psn_mod);
+    s->insutype = who.insutype;
+    s->psn_type = who.psn_type;
+    if (synth_inpatient(s->med_type) && s->med_type != 52)
       n_inpatient++;
-    if (s.nlines) {
+    if (s->nlines) {
       n_with_lines++;
-      n_lines += (uint64_t)s.nlines;
+      n_lines += (uint64_t)s->nlines;
     }
-    if (s.fund > s.inscp)
+    if (s->fund > s->inscp)
       n_excess++;
-    if (s.medfee > 10000000)
+    if (s->medfee > 10000000)
       n_over_100k++;
-    if (s.medfee > 100000000)
+    if (s->medfee > 100000000)
       n_over_1m++;
-    write_setl(&os, &od, &s, trow, count);
+    write_setl(&os, &od, &row, trow, count);
   }
-  CHECK(pend.n == 0);
+  ASSERT(pend.n == 0);
   free(pend.v);
   out_close(&os);
   out_close(&od);

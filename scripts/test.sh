@@ -19,6 +19,10 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nul
 ninja -C build/release -j"$jobs"
 ctest --test-dir build/release -j"$jobs" --output-on-failure
 
+echo "== Release (-O3, the benchmarks' build), -Werror: hmb and the benchmarks compile clean"
+cmake -S . -B build/o3 -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build/o3 -j"$jobs" hmb gen_settlements bench_engine load_http
+
 echo "== ASan + UBSan build, all tests"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHMB_SANITIZE=ON >/dev/null
 ninja -C build/asan -j"$jobs"

@@ -275,6 +275,25 @@ static const char *pct(hmb_bp bp, char *b)
   return b;
 }
 
+/* The groups with people (age bands or schemes): people, premium, paid, loss ratio, beneficiaries. */
+static void print_groups(const struct bt_group *g, const char *const *names, int n, int width)
+{
+  char a[48], c[48], d[48];
+  for (int i = 0; i < n; i++)
+    if (g[i].people)
+      printf("  %-*s %8" PRId64 " 人  %16s  %16s  %10s  %" PRId64 "\n", width, names[i],
+             g[i].people, yuan(g[i].premium, a), yuan(g[i].paid, c), pct(g[i].loss_ratio, d),
+             g[i].beneficiaries);
+}
+
+/* A distribution by bucket: people and amount. */
+static void print_buckets(const struct bt_bucket *h)
+{
+  char a[48];
+  for (int k = 0; k < BT_BUCKETS; k++)
+    printf("  %-10s %8" PRId64 "  %16s\n", bt_bucket_name[k], h[k].people, yuan(h[k].amount, a));
+}
+
 static void print_text(const struct bt_plan *bp, const struct bt_report *r, const struct people *pp)
 {
   const struct plan *p = &bp->plan;
@@ -295,39 +314,44 @@ static void print_text(const struct bt_plan *bp, const struct bt_report *r, cons
     printf("  %-28s %16s 元  受益 %" PRId64 " 人\n", p->resp[i].id, yuan(r->paid_resp[i], a),
            r->beneficiaries_resp[i]);
   printf("-- 年龄段（保费、赔付、赔付率、受益人数）\n");
-  for (int g = 0; g < BT_AGE_BANDS; g++)
-    if (r->age[g].people)
-      printf("  %-8s %8" PRId64 " 人  %16s  %16s  %10s  %" PRId64 "\n", bt_age_band_name[g],
-             r->age[g].people, yuan(r->age[g].premium, a), yuan(r->age[g].paid, c),
-             pct(r->age[g].loss_ratio, d), r->age[g].beneficiaries);
+  print_groups(r->age, bt_age_band_name, BT_AGE_BANDS, 8);
   printf("-- 险种\n");
-  for (int g = 0; g < BT_SCHEMES; g++)
-    if (r->scheme[g].people)
-      printf("  %-10s %8" PRId64 " 人  %16s  %16s  %10s  %" PRId64 "\n", bt_scheme_name[g],
-             r->scheme[g].people, yuan(r->scheme[g].premium, a), yuan(r->scheme[g].paid, c),
-             pct(r->scheme[g].loss_ratio, d), r->scheme[g].beneficiaries);
+  print_groups(r->scheme, bt_scheme_name, BT_SCHEMES, 10);
   printf("-- 年度赔付额分布（元：人数、金额）\n");
-  for (int k = 0; k < BT_BUCKETS; k++)
-    printf("  %-10s %8" PRId64 "  %16s\n", bt_bucket_name[k], r->payout_hist[k].people,
-           yuan(r->payout_hist[k].amount, a));
+  print_buckets(r->payout_hist);
   printf("-- 赔付后剩余自付分布（有自付费用者）\n");
-  for (int k = 0; k < BT_BUCKETS; k++)
-    printf("  %-10s %8" PRId64 "  %16s\n", bt_bucket_name[k], r->own_after_hist[k].people,
-           yuan(r->own_after_hist[k].amount, a));
+  print_buckets(r->own_after_hist);
   printf("-- 最大的赔付\n");
   for (int k = 0; k < r->ntop; k++)
     printf("  %-24s %16s 元（自付 %s 元）\n", people_at(pp, r->top[k].person)->psn_no,
            yuan(r->top[k].paid, a), yuan(r->top[k].own_cost, c));
 }
 
-static void json_group(struct buf *o, const char *name, const struct bt_group *g)
+/* The members of a JSON object, one a group with people: "name":{...}. */
+static void json_groups(struct buf *o, const struct bt_group *g, const char *const *names, int n)
 {
   char a[48], c[48];
-  buf_add_json_str(o, name, strlen(name));
-  buf_addf(o,
-           ":{\"people\":%" PRId64 ",\"beneficiaries\":%" PRId64
-           ",\"premium\":\"%s\",\"paid\":\"%s\",\"loss_ratio_bp\":%d}",
-           g->people, g->beneficiaries, yuan(g->premium, a), yuan(g->paid, c), (int)g->loss_ratio);
+  for (int i = 0, k = 0; i < n; i++) {
+    if (!g[i].people)
+      continue;
+    if (k++)
+      buf_addch(o, ',');
+    buf_add_json_str(o, names[i], strlen(names[i]));
+    buf_addf(o,
+             ":{\"people\":%" PRId64 ",\"beneficiaries\":%" PRId64
+             ",\"premium\":\"%s\",\"paid\":\"%s\",\"loss_ratio_bp\":%d}",
+             g[i].people, g[i].beneficiaries, yuan(g[i].premium, a), yuan(g[i].paid, c),
+             (int)g[i].loss_ratio);
+  }
+}
+
+/* The elements of a JSON array, one a bucket: {"bucket":...,"people":...,"amount":...}. */
+static void json_buckets(struct buf *o, const struct bt_bucket *h)
+{
+  char a[48];
+  for (int k = 0; k < BT_BUCKETS; k++)
+    buf_addf(o, "%s{\"bucket\":\"%s\",\"people\":%" PRId64 ",\"amount\":\"%s\"}", k ? "," : "",
+             bt_bucket_name[k], h[k].people, yuan(h[k].amount, a));
 }
 
 static void json_report(struct buf *o, const struct bt_plan *bp, const struct bt_report *r,
@@ -358,27 +382,13 @@ static void json_report(struct buf *o, const struct bt_plan *bp, const struct bt
              r->beneficiaries_resp[i]);
   }
   buf_addstr(o, "},\"by_age\":{");
-  for (int g = 0, n = 0; g < BT_AGE_BANDS; g++)
-    if (r->age[g].people) {
-      if (n++)
-        buf_addch(o, ',');
-      json_group(o, bt_age_band_name[g], &r->age[g]);
-    }
+  json_groups(o, r->age, bt_age_band_name, BT_AGE_BANDS);
   buf_addstr(o, "},\"by_scheme\":{");
-  for (int g = 0, n = 0; g < BT_SCHEMES; g++)
-    if (r->scheme[g].people) {
-      if (n++)
-        buf_addch(o, ',');
-      json_group(o, bt_scheme_name[g], &r->scheme[g]);
-    }
+  json_groups(o, r->scheme, bt_scheme_name, BT_SCHEMES);
   buf_addstr(o, "},\"payout_distribution\":[");
-  for (int k = 0; k < BT_BUCKETS; k++)
-    buf_addf(o, "%s{\"bucket\":\"%s\",\"people\":%" PRId64 ",\"amount\":\"%s\"}", k ? "," : "",
-             bt_bucket_name[k], r->payout_hist[k].people, yuan(r->payout_hist[k].amount, a));
+  json_buckets(o, r->payout_hist);
   buf_addstr(o, "],\"own_cost_after_distribution\":[");
-  for (int k = 0; k < BT_BUCKETS; k++)
-    buf_addf(o, "%s{\"bucket\":\"%s\",\"people\":%" PRId64 ",\"amount\":\"%s\"}", k ? "," : "",
-             bt_bucket_name[k], r->own_after_hist[k].people, yuan(r->own_after_hist[k].amount, a));
+  json_buckets(o, r->own_after_hist);
   buf_addstr(o, "],\"largest\":[");
   for (int k = 0; k < r->ntop; k++) {
     const char *psn = people_at(pp, r->top[k].person)->psn_no;

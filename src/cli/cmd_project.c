@@ -241,6 +241,22 @@ static void add_ratio(struct buf *b, int64_t bp)
   buf_addstr(b, t);
 }
 
+/* "label 1234.56 元" and a newline. */
+static void add_money_line(struct buf *b, const char *label, hmb_fen v)
+{
+  buf_addstr(b, label);
+  buf_add_money(b, v);
+  buf_addstr(b, " 元\n");
+}
+
+/* "label 81.6%" and a newline. */
+static void add_ratio_line(struct buf *b, const char *label, int64_t bp)
+{
+  buf_addstr(b, label);
+  add_ratio(b, bp);
+  buf_addch(b, '\n');
+}
+
 static void print_text(struct buf *b, const struct cl_triangle *t, const struct cl_projection *r,
                        const struct counts *n)
 {
@@ -379,21 +395,15 @@ static void print_text(struct buf *b, const struct cl_triangle *t, const struct 
 
   buf_addstr(b, "满期保费（已满期月份）  ");
   buf_add_money(b, r->premium_earned);
-  buf_addstr(b, " 元；全年保费 ");
-  buf_add_money(b, r->premium_year);
-  buf_addstr(b, " 元\n已付赔付率（满期）      ");
-  add_ratio(b, r->lr_paid);
-  buf_addstr(b, "\n预计赔付率（满期口径）  ");
-  add_ratio(b, r->lr_earned);
-  buf_addstr(b, "\n最终赔款 / 全年保费     ");
-  add_ratio(b, r->lr_written);
-  buf_addstr(b, "\n预计全年赔款            ");
-  buf_add_money(b, r->ultimate_year);
-  buf_addstr(b, " 元\n目标区间                ");
+  add_money_line(b, " 元；全年保费 ", r->premium_year);
+  add_ratio_line(b, "已付赔付率（满期）      ", r->lr_paid);
+  add_ratio_line(b, "预计赔付率（满期口径）  ", r->lr_earned);
+  add_ratio_line(b, "最终赔款 / 全年保费     ", r->lr_written);
+  add_money_line(b, "预计全年赔款            ", r->ultimate_year);
+  buf_addstr(b, "目标区间                ");
   add_ratio(b, r->target_lo);
-  buf_addstr(b, "–");
-  add_ratio(b, r->target_hi);
-  buf_addstr(b, "\n\n结论：");
+  add_ratio_line(b, "–", r->target_hi);
+  buf_addstr(b, "\n结论：");
   buf_addstr(b, r->message);
   buf_addch(b, '\n');
   if (n->rejected)

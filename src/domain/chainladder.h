@@ -127,7 +127,7 @@
 #define CL_RATIO_MAX       INT64_C(100000000)            /* 10^8 bp = 1,000,000% */
 #define CL_MESSAGE_MAX     384
 #define CL_FACTOR_TEXT_MAX 32
-#define CL_MONTH_TEXT_MAX  8 /* "YYYY-MM" + NUL */
+#define CL_MONTH_TEXT_MAX  16 /* "YYYY-MM" + NUL, room for any int year */
 
 /* Default target range of cl_params_init(): 75%..85%. */
 #define CL_TARGET_LO_DEFAULT 7500

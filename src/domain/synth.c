@@ -180,29 +180,25 @@ static const uint32_t severe_ppm[4] = {2000, 3000, 5000, 8000};
 /*
  * The lists of plans/liaocheng-2024.json (the files in plans/lists: every entry is
  * a prefix). Costs are yuan per purchase; weights per thousand within the
- * list. tests/unit/test_synth.c checks the prefixes against the files.
+ * list. tests/unit/test_synth.c checks the prefixes against the files. A
+ * special drug's purchase is billed inside the catalogue 15% of the time,
+ * a CAR-T infusion never.
  */
-struct drug {
-  const char *prefix;
-  int64_t cost_lo, cost_hi;
-  uint32_t weight;
+static const struct synth_drug special_drugs[] = {
+    {"XL01XL03", 1000000, 1300000, 0, 0},   /* CAR-T (regime CART only) */
+    {"XL01XL06", 990000, 1290000, 0, 0},    /* CAR-T */
+    {"XL01FF02", 3000, 25000, 280, 150000}, /* PD-1 */
+    {"XL01FF01", 3000, 25000, 250, 150000}, /* PD-1 */
+    {"XL01EX", 2000, 30000, 330, 150000},   /* kinase inhibitors */
+    {"XL04AC", 1500, 12000, 140, 150000},   /* interleukin inhibitors */
 };
 
-static const struct drug special_drugs[] = {
-    {"XL01XL03", 1000000, 1300000, 0}, /* CAR-T (regime CART only) */
-    {"XL01XL06", 990000, 1290000, 0},  /* CAR-T */
-    {"XL01FF02", 3000, 25000, 280},    /* PD-1 */
-    {"XL01FF01", 3000, 25000, 250},    /* PD-1 */
-    {"XL01EX", 2000, 30000, 330},      /* kinase inhibitors */
-    {"XL04AC", 1500, 12000, 140},      /* interleukin inhibitors */
-};
-
-static const struct drug efficacy_drugs[] = {
-    {"XL01FD", 2000, 40000, 250}, /* HER2 */
-    {"XL01FG", 1500, 20000, 200}, /* VEGF */
-    {"XL01EB", 1000, 15000, 250}, /* EGFR TKI */
-    {"XL01EA", 800, 12000, 150},  /* BCR-ABL TKI */
-    {"XL01FA", 2000, 30000, 150}, /* CD20 */
+static const struct synth_drug efficacy_drugs[] = {
+    {"XL01FD", 2000, 40000, 250, 0}, /* HER2 */
+    {"XL01FG", 1500, 20000, 200, 0}, /* VEGF */
+    {"XL01EB", 1000, 15000, 250, 0}, /* EGFR TKI */
+    {"XL01EA", 800, 12000, 150, 0},  /* BCR-ABL TKI */
+    {"XL01FA", 2000, 30000, 150, 0}, /* CD20 */
 };
 
 const char *const synth_special_prefixes[] = {"XL01XL03", "XL01XL06", "XL01FF02", "XL01FF01",
@@ -426,62 +422,51 @@ enum hmb_status synth_config_init(struct synth_config *c, uint64_t seed, uint32_
 
 /* ---- identifiers --------------------------------------------------------- */
 
-size_t synth_psn_no(const struct synth_config *c, uint32_t person, char *out)
+/*
+ * An identifier into out: `letter`, the n bytes of `head` (the city's code
+ * or the year) and v scrambled into `width` digits by multiplier mult (odd
+ * and prime to 5) with an offset from the seed and `salt`, one salt per kind
+ * of identifier. NUL-terminated; returns the length.
+ */
+static size_t make_id(const struct synth_config *c, char letter, const char *head, size_t n,
+                      uint64_t v, uint64_t mult, uint64_t salt, int width, char *out)
 {
+  uint64_t mod = 1;
   char *p = out;
-  *p++ = 'P';
-  memcpy(p, c->admdvs, 6);
-  p += 6;
-  p = put_digits(p,
-                 scramble(person, UINT64_C(7381957263), rng_mix64(c->seed) % UINT64_C(10000000000),
-                          UINT64_C(10000000000)),
-                 10);
+  for (int i = 0; i < width; i++)
+    mod *= 10;
+  *p++ = letter;
+  memcpy(p, head, n);
+  p += n;
+  p = put_digits(p, scramble(v, mult, rng_mix64(c->seed ^ salt) % mod, mod), width);
   *p = '\0';
   return (size_t)(p - out);
+}
+
+size_t synth_psn_no(const struct synth_config *c, uint32_t person, char *out)
+{
+  return make_id(c, 'P', c->admdvs, 6, person, UINT64_C(7381957263), 0, 10, out);
 }
 
 size_t synth_setl_id(const struct synth_config *c, uint32_t member, uint32_t seq, char *out)
 {
-  char *p = out;
-  uint64_t k = ((uint64_t)member << 12) | seq;
-  *p++ = 'S';
-  p = put_digits(p, (uint64_t)c->year, 4);
-  p = put_digits(p,
-                 scramble(k, UINT64_C(736474362913),
-                          rng_mix64(c->seed ^ 1) % UINT64_C(1000000000000000),
-                          UINT64_C(1000000000000000)),
-                 15);
-  *p = '\0';
-  return (size_t)(p - out);
+  char year[4];
+  put_digits(year, (uint64_t)c->year, 4);
+  return make_id(c, 'S', year, 4, ((uint64_t)member << 12) | seq, UINT64_C(736474362913), 1, 15,
+                 out);
 }
 
 size_t synth_mdtrt_id(const struct synth_config *c, uint32_t member, uint32_t episode, char *out)
 {
-  char *p = out;
-  uint64_t k = ((uint64_t)member << 13) | episode;
-  *p++ = 'M';
-  p = put_digits(p, (uint64_t)c->year, 4);
-  p = put_digits(p,
-                 scramble(k, UINT64_C(192837465583),
-                          rng_mix64(c->seed ^ 2) % UINT64_C(1000000000000000),
-                          UINT64_C(1000000000000000)),
-                 15);
-  *p = '\0';
-  return (size_t)(p - out);
+  char year[4];
+  put_digits(year, (uint64_t)c->year, 4);
+  return make_id(c, 'M', year, 4, ((uint64_t)member << 13) | episode, UINT64_C(192837465583), 2, 15,
+                 out);
 }
 
 size_t synth_family_id(const struct synth_config *c, uint32_t household, char *out)
 {
-  char *p = out;
-  *p++ = 'F';
-  memcpy(p, c->admdvs, 6);
-  p += 6;
-  p = put_digits(p,
-                 scramble(household, UINT64_C(918273647),
-                          rng_mix64(c->seed ^ 3) % UINT64_C(1000000000), UINT64_C(1000000000)),
-                 9);
-  *p = '\0';
-  return (size_t)(p - out);
+  return make_id(c, 'F', c->admdvs, 6, household, UINT64_C(918273647), 3, 9, out);
 }
 
 void synth_uscc(const struct synth_config *c, uint32_t n, char *out)
@@ -1141,9 +1126,8 @@ void synth_extra_event(const struct synth_config *c, uint32_t idx, const struct 
 
 /* ---- settlements ------------------------------------------------------------- */
 
-/* Split medfee into the four parts with permille ranges of each. */
-static void split_parts(struct rng *g, struct synth_setl *s, int64_t medfee, int ful_lo, int ful_hi,
-                        uint32_t ovl_ppm, int ovl_hi, int pre_lo, int pre_hi)
+void synth_split_parts(struct rng *g, struct synth_setl *s, hmb_fen medfee, int ful_lo, int ful_hi,
+                       uint32_t ovl_ppm, int ovl_hi, int pre_lo, int pre_hi)
 {
   int64_t ful_pm = rng_range(g, ful_lo, ful_hi);
   s->ful = pm(medfee, ful_pm);
@@ -1153,9 +1137,39 @@ static void split_parts(struct rng *g, struct synth_setl *s, int64_t medfee, int
   s->medfee = medfee;
 }
 
-static bool inpatient(int mt)
+void synth_pay_minor(struct rng *g, struct synth_setl *s, bool employee, bool dual_channel)
 {
-  return mt == 21 || mt == 22 || mt == 23 || mt == 24 || mt == 52;
+  int64_t inscp = s->inscp;
+  if (s->med_type == 14) {
+    s->hifp = pm(inscp, rng_range(g, 600, 750));
+    if (!employee)
+      s->hifmi = pm(max64(0, inscp - s->hifp - 1000000), 500);
+  } else if (s->med_type == 11) {
+    if (rng_ppm(g, 600000))
+      s->hifp = pm(inscp, employee ? 600 : 500);
+  } else if (s->med_type == 41) {
+    if (dual_channel)
+      s->hifp = pm(inscp, 700);
+  }
+}
+
+void synth_pay_assistance(struct rng *g, struct synth_setl *s, bool assisted)
+{
+  int64_t outside = s->ful + s->ovl + s->pre, rest;
+  bool stay = synth_inpatient(s->med_type);
+  int maf_share = stay ? 700 : s->med_type == 14 ? 500 : 0; /* permille of the in-scope rest */
+  uint32_t excess_ppm = stay ? 500000 : 300000; /* chance of covering out-of-scope costs too */
+
+  if (assisted && maf_share > 0) {
+    rest = s->inscp - s->hifp - s->hifmi - s->hifob;
+    if (outside > 0 && rng_ppm(g, excess_ppm))
+      /* all of the in-scope rest and some of what lies outside the scope */
+      s->maf = rest + rng_range(g, 1, outside);
+    else
+      s->maf = pm(rest, maf_share);
+  }
+  s->fund = s->hifp + s->hifmi + s->hifob + s->maf;
+  s->psn_part = s->medfee - s->fund;
 }
 
 /*
@@ -1169,13 +1183,11 @@ static bool inpatient(int mt)
 static void pay_funds(struct rng *g, struct synth_setl *s, const struct synth_member *m, int level,
                       bool dual_channel, bool new_stay, struct synth_acc *acc)
 {
-  int64_t inscp = s->inscp, outside = s->ful + s->ovl + s->pre, rest;
+  int64_t inscp = s->inscp, rest;
   bool employee = m->scheme != SYNTH_RESIDENT;
-  int maf_share = 0;
-  uint32_t excess_ppm = 0;
 
   s->dedc = s->hifp = s->hifmi = s->hifob = s->maf = 0;
-  if (inpatient(s->med_type)) {
+  if (synth_inpatient(s->med_type)) {
     /* residents' ratios fall with the hospital's level, employees' hardly */
     static const int64_t dedc_res[4] = {0, 20000, 50000, 100000};
     static const int64_t dedc_emp[4] = {0, 20000, 40000, 80000};
@@ -1206,31 +1218,10 @@ static void pay_funds(struct rng *g, struct synth_setl *s, const struct synth_me
     acc->hifp += s->hifp;
     if (new_stay)
       acc->stays++;
-    maf_share = 700;
-    excess_ppm = 500000;
-  } else if (s->med_type == 14) {
-    s->hifp = pm(inscp, rng_range(g, 600, 750));
-    if (!employee)
-      s->hifmi = pm(max64(0, inscp - s->hifp - 1000000), 500);
-    maf_share = 500;
-    excess_ppm = 300000;
-  } else if (s->med_type == 11) {
-    if (rng_ppm(g, 600000))
-      s->hifp = pm(inscp, employee ? 600 : 500);
-  } else if (s->med_type == 41) {
-    if (dual_channel)
-      s->hifp = pm(inscp, 700);
+  } else {
+    synth_pay_minor(g, s, employee, dual_channel);
   }
-  if (m->assistance && maf_share > 0) {
-    rest = inscp - s->hifp - s->hifmi - s->hifob;
-    if (outside > 0 && rng_ppm(g, excess_ppm))
-      /* all of the in-scope rest and some of what lies outside the scope */
-      s->maf = rest + rng_range(g, 1, outside);
-    else
-      s->maf = pm(rest, maf_share);
-  }
-  s->fund = s->hifp + s->hifmi + s->hifob + s->maf;
-  s->psn_part = s->medfee - s->fund;
+  synth_pay_assistance(g, s, m->assistance);
   s->acct = 0;
   if (m->scheme == SYNTH_EMPLOYEE || m->scheme == SYNTH_RETIRED) {
     /* employees pay small bills from the personal account */
@@ -1244,7 +1235,7 @@ static void pay_funds(struct rng *g, struct synth_setl *s, const struct synth_me
   s->cash = s->psn_part - s->acct;
 }
 
-static void make_code(struct rng *g, struct synth_line *l, const char *prefix)
+void synth_make_code(struct rng *g, struct synth_line *l, const char *prefix)
 {
   char *p = l->code;
   if (prefix[0] == '#') {
@@ -1267,15 +1258,15 @@ static void make_code(struct rng *g, struct synth_line *l, const char *prefix)
   l->code_len = (uint8_t)(p - l->code);
 }
 
-/* A listed drug line on top of the settlement's parts. */
-static void add_drug_line(struct rng *g, struct synth_setl *s, const struct drug *d, bool efficacy)
+void synth_add_drug_line(struct rng *g, struct synth_setl *s, const struct synth_drug *d,
+                         bool efficacy)
 {
   struct synth_line *l;
   int64_t cost;
   if (s->nlines >= SYNTH_MAX_LINES)
     return;
   l = &s->lines[s->nlines++];
-  make_code(g, l, d->prefix);
+  synth_make_code(g, l, d->prefix);
   cost = rng_range(g, d->cost_lo * 100, d->cost_hi * 100);
   l->cnt = (uint32_t)rng_range(g, 1, 6);
   l->ful = l->ovl = l->pre = l->inscp = 0;
@@ -1285,7 +1276,7 @@ static void add_drug_line(struct rng *g, struct synth_setl *s, const struct drug
     l->pre = pm(cost, rng_range(g, 50, 100));
     l->ovl = rng_ppm(g, 150000) ? pm(cost, rng_range(g, 1, 30)) : 0;
     l->inscp = cost - l->pre - l->ovl;
-  } else if (d->cost_lo < 900000 && rng_ppm(g, 150000)) {
+  } else if (d->in_catalogue_ppm > 0 && rng_ppm(g, d->in_catalogue_ppm)) {
     /* a listed code billed inside the catalogue: not fully self-paid */
     memcpy(l->lv, "02", 3);
     l->pre = pm(cost, 100);
@@ -1301,13 +1292,13 @@ static void add_drug_line(struct rng *g, struct synth_setl *s, const struct drug
   s->medfee += cost;
 }
 
-/* Lines in no list, each taking part of what is left of the base parts. */
-static void add_plain_lines(struct rng *g, struct synth_setl *s, int64_t rem[4], int k)
+void synth_add_plain_lines(struct rng *g, struct synth_setl *s, int64_t rem[4], int k,
+                           const char *const *codes, size_t ncodes)
 {
   for (int i = 0; i < k && s->nlines < SYNTH_MAX_LINES; i++) {
     struct synth_line *l = &s->lines[s->nlines++];
     int64_t take[4];
-    make_code(g, l, synth_plain_prefixes[rng_below(g, N_PLAIN)]);
+    synth_make_code(g, l, codes[rng_below(g, ncodes)]);
     for (int j = 0; j < 4; j++) {
       take[j] = rem[j] > 0 ? pm(rem[j], rng_range(g, 0, 700)) : 0;
       rem[j] -= take[j];
@@ -1356,24 +1347,24 @@ void synth_settlement(const struct synth_config *c, const struct synth_member *m
     s->med_type = 11;
     medfee = rng_lognormal(&g, 12000, 900, 2000000);
     ful_hi = rng_ppm(&g, 500000) ? 0 : 200;
-    split_parts(&g, s, medfee, 0, ful_hi, 30000, 50, 0, 100);
+    synth_split_parts(&g, s, medfee, 0, ful_hi, 30000, 50, 0, 100);
     break;
   case SYNTH_EV_CHRONIC:
     s->med_type = 14;
     medfee = rng_lognormal(&g, m->health == SYNTH_GRAVE ? 150000 : 40000, 800, 10000000);
-    split_parts(&g, s, medfee, 0, 120, 20000, 30, 0, 120);
+    synth_split_parts(&g, s, medfee, 0, 120, 20000, 30, 0, 120);
     break;
   case SYNTH_EV_PHARMACY:
     s->med_type = 41;
     medfee = rng_lognormal(&g, 9000, 900, 1000000);
     ful_hi = rng_ppm(&g, 600000) ? 0 : 400;
-    split_parts(&g, s, medfee, 0, ful_hi, 0, 1, 0, 100);
+    synth_split_parts(&g, s, medfee, 0, ful_hi, 0, 1, 0, 100);
     break;
   case SYNTH_EV_MATERNITY:
     s->med_type = 52;
     stay_of(c, idx, e->episode, m, SYNTH_EV_MATERNITY, &st);
     level = st.level;
-    split_parts(&g, s, st.cost, 20, 100, 50000, 20, 20, 80);
+    synth_split_parts(&g, s, st.cost, 20, 100, 50000, 20, 20, 80);
     break;
   case SYNTH_EV_STAY:
   case SYNTH_EV_STAY_INTERIM:
@@ -1391,17 +1382,17 @@ void synth_settlement(const struct synth_config *c, const struct synth_member *m
       medfee = e->kind == SYNTH_EV_STAY_INTERIM ? first : medfee - first;
     }
     if (st.severe)
-      split_parts(&g, s, medfee, 50, 250, 400000, 30, 30, 150);
+      synth_split_parts(&g, s, medfee, 50, 250, 400000, 30, 30, 150);
     else if (m->health == SYNTH_GRAVE) /* targeted drugs and materials outside the catalogue */
-      split_parts(&g, s, medfee, 80, 300, 300000, 20, 40, 150);
+      synth_split_parts(&g, s, medfee, 80, 300, 300000, 20, 40, 150);
     else
-      split_parts(&g, s, medfee, 30, 150, 300000, 20, 30, 120);
+      synth_split_parts(&g, s, medfee, 30, 150, 300000, 20, 30, 120);
     break;
   case SYNTH_EV_CART:
     s->med_type = 21;
     level = 3;
     medfee = rng_lognormal(&g, 800000, 600, 20000000);
-    split_parts(&g, s, medfee, 30, 150, 300000, 20, 30, 120);
+    synth_split_parts(&g, s, medfee, 30, 150, 300000, 20, 30, 120);
     break;
   default: /* listed-drug purchases: a small bill with the drug on top */
   {
@@ -1411,7 +1402,7 @@ void synth_settlement(const struct synth_config *c, const struct synth_member *m
     medfee = s->med_type == 41   ? rng_range(&g, 500, 30000)
              : s->med_type == 14 ? rng_range(&g, 20000, 100000)
                                  : rng_range(&g, 200000, 800000);
-    split_parts(&g, s, medfee, 0, 100, 20000, 30, 0, 100);
+    synth_split_parts(&g, s, medfee, 0, 100, 20000, 30, 0, 100);
     break;
   }
   }
@@ -1422,22 +1413,22 @@ void synth_settlement(const struct synth_config *c, const struct synth_member *m
   rem[3] = s->inscp;
   if (e->kind == SYNTH_EV_DRUG_SPECIAL || e->kind == SYNTH_EV_DRUG_EFFICACY) {
     bool eff = e->kind == SYNTH_EV_DRUG_EFFICACY;
-    const struct drug *d = eff ? &efficacy_drugs[e->arg % ARRAY_SIZE(efficacy_drugs)]
-                               : &special_drugs[e->arg % ARRAY_SIZE(special_drugs)];
+    const struct synth_drug *d = eff ? &efficacy_drugs[e->arg % ARRAY_SIZE(efficacy_drugs)]
+                                     : &special_drugs[e->arg % ARRAY_SIZE(special_drugs)];
     if (!eff && d->cost_lo >= 900000) /* CAR-T is never a purchase */
       d = &special_drugs[2];
-    add_drug_line(&g, s, d, eff);
+    synth_add_drug_line(&g, s, d, eff);
     if (rng_ppm(&g, 100000)) /* a second listed drug of the other list */
-      add_drug_line(&g, s,
-                    eff ? &special_drugs[2 + rng_below(&g, 4)]
-                        : &efficacy_drugs[rng_below(&g, ARRAY_SIZE(efficacy_drugs))],
-                    !eff);
-    add_plain_lines(&g, s, rem, (int)rng_below(&g, 4));
+      synth_add_drug_line(&g, s,
+                          eff ? &special_drugs[2 + rng_below(&g, 4)]
+                              : &efficacy_drugs[rng_below(&g, ARRAY_SIZE(efficacy_drugs))],
+                          !eff);
+    synth_add_plain_lines(&g, s, rem, (int)rng_below(&g, 4), synth_plain_prefixes, N_PLAIN);
   } else if (e->kind == SYNTH_EV_CART) {
-    add_drug_line(&g, s, &special_drugs[e->arg & 1], false);
-    add_plain_lines(&g, s, rem, 1 + (int)rng_below(&g, 3));
+    synth_add_drug_line(&g, s, &special_drugs[e->arg & 1], false);
+    synth_add_plain_lines(&g, s, rem, 1 + (int)rng_below(&g, 3), synth_plain_prefixes, N_PLAIN);
   } else if (plain) {
-    add_plain_lines(&g, s, rem, 1 + (int)rng_below(&g, 4));
+    synth_add_plain_lines(&g, s, rem, 1 + (int)rng_below(&g, 4), synth_plain_prefixes, N_PLAIN);
   }
   pay_funds(&g, s, m, level, dual, e->kind != SYNTH_EV_STAY_FINAL, acc ? acc : &fresh);
 }
@@ -1484,7 +1475,12 @@ void synth_stats_setl(struct synth_stats *st, const struct synth_setl *s,
 {
   int mt = s->med_type;
   st->setl++;
-  st->med_type[mt == 11 ? 0 : mt == 14 ? 1 : mt == 41 ? 2 : mt == 52 ? 4 : inpatient(mt) ? 3 : 5]++;
+  st->med_type[mt == 11              ? 0
+               : mt == 14            ? 1
+               : mt == 41            ? 2
+               : mt == 52            ? 4
+               : synth_inpatient(mt) ? 3
+                                     : 5]++;
   st->medfee_total += s->medfee;
   if (e->kind == SYNTH_EV_STAY || e->kind == SYNTH_EV_STAY_INTERIM ||
       e->kind == SYNTH_EV_STAY_FINAL || e->kind == SYNTH_EV_CART) {

@@ -294,6 +294,77 @@ struct synth_acc {
 void synth_settlement(const struct synth_config *c, const struct synth_member *m,
                       const struct synth_event *e, struct synth_acc *acc, struct synth_setl *s);
 
+/*
+ * The pieces synth_settlement() makes a settlement of, for generators of
+ * other mixes too (bench/gen_settlements.c). Each draws from g in a fixed
+ * order, so the same generator state gives the same settlement.
+ */
+
+/* A stay: med_type 21-24, or maternity (52). */
+static inline bool synth_inpatient(int med_type)
+{
+  return med_type == 21 || med_type == 22 || med_type == 23 || med_type == 24 || med_type == 52;
+}
+
+/*
+ * Set s->medfee and split it into the four parts: ful and pre uniform in
+ * the permille ranges given, ovl (1 to ovl_hi permille) with probability
+ * ovl_ppm / 10^6, inscp the rest.
+ */
+void synth_split_parts(struct rng *g, struct synth_setl *s, hmb_fen medfee, int ful_lo, int ful_hi,
+                       uint32_t ovl_ppm, int ovl_hi, int pre_lo, int pre_hi);
+
+/*
+ * A catalogue code of `prefix` into l->code and l->code_len: "#" a medical
+ * service item (15 digits), "C" a consumable ("C" and 19 digits), otherwise
+ * a drug (the ATC prefix completed to 8 characters, a dosage form letter and
+ * 12 digits).
+ */
+void synth_make_code(struct rng *g, struct synth_line *l, const char *prefix);
+
+/* A drug of a list. */
+struct synth_drug {
+  const char *prefix;        /* of its catalogue codes */
+  int64_t cost_lo, cost_hi;  /* yuan per purchase, uniform */
+  uint32_t weight;           /* per thousand within its list */
+  uint32_t in_catalogue_ppm; /* a special drug: chance of a bill inside the catalogue */
+};
+
+/*
+ * A detail line of drug d on top of the parts of s (which it adds to;
+ * nothing when s has SYNTH_MAX_LINES lines). A special-efficacy drug
+ * (efficacy) is in the catalogue (Class B): first self-pay, sometimes above
+ * the price limit. A special drug is billed inside the catalogue with
+ * probability d->in_catalogue_ppm / 10^6 (no draw when 0) and is fully
+ * self-paid otherwise.
+ */
+void synth_add_drug_line(struct rng *g, struct synth_setl *s, const struct synth_drug *d,
+                         bool efficacy);
+
+/*
+ * k detail lines (fewer when s reaches SYNTH_MAX_LINES) with codes of
+ * prefixes drawn from codes[0..ncodes), each taking 0-70% of what rem[]
+ * (ful, ovl, pre, inscp; updated) has left; the parts of s stay as they are.
+ */
+void synth_add_plain_lines(struct rng *g, struct synth_setl *s, int64_t rem[4], int k,
+                           const char *const *codes, size_t ncodes);
+
+/*
+ * The pooled fund (hifp) and, for residents' chronic care, 大病保险 (hifmi)
+ * of an ordinary outpatient (11), chronic outpatient (14) or pharmacy (41)
+ * settlement from its parts; nothing for another med_type. dual_channel: a
+ * pharmacy purchase the fund pays (双通道).
+ */
+void synth_pay_minor(struct rng *g, struct synth_setl *s, bool employee, bool dual_channel);
+
+/*
+ * Medical assistance (maf) when `assisted`: of a stay 70% and of chronic
+ * care 50% of what the other funds left of the in-scope amount, or at times
+ * all of it and part of what lies outside the scope. Then fund and
+ * psn_part from the funds.
+ */
+void synth_pay_assistance(struct rng *g, struct synth_setl *s, bool assisted);
+
 /* Identifiers, NUL-terminated; each returns its length. */
 #define SYNTH_ID_MAX 24
 size_t synth_psn_no(const struct synth_config *c, uint32_t person, char *out);

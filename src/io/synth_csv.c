@@ -15,37 +15,6 @@ const char synth_csv_detail_header[] = "setl_id,med_list_codg,chrgitm_lv,det_ite
                                        "fulamt_ownpay_amt,overlmt_amt,preselfpay_amt,"
                                        "inscp_scp_amt,cnt\n";
 
-static char *put_digits(char *p, uint64_t v, int width)
-{
-  for (int i = width - 1; i >= 0; i--) {
-    p[i] = (char)('0' + v % 10);
-    v /= 10;
-  }
-  return p + width;
-}
-
-static char *put_u64(char *p, uint64_t v)
-{
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n)
-    *p++ = tmp[--n];
-  return p;
-}
-
-/* fen (>= 0: the generator makes no negative amounts) as yuan with two decimals. */
-static char *put_money(char *p, int64_t fen)
-{
-  ASSERT(fen >= 0);
-  p = put_u64(p, (uint64_t)fen / 100);
-  *p++ = '.';
-  return put_digits(p, (uint64_t)fen % 100, 2);
-}
-
 static char *put_str(char *p, const char *s)
 {
   size_t n = strlen(s);
@@ -53,15 +22,15 @@ static char *put_str(char *p, const char *s)
   return p + n;
 }
 
-static char *put_date(char *p, hmb_date d)
+char *synth_csv_put_date(char *p, hmb_date d)
 {
   int y, m, day;
   date_to_ymd(d, &y, &m, &day);
-  p = put_digits(p, (uint64_t)y, 4);
+  p = synth_csv_put_digits(p, (uint64_t)y, 4);
   *p++ = '-';
-  p = put_digits(p, (uint64_t)m, 2);
+  p = synth_csv_put_digits(p, (uint64_t)m, 2);
   *p++ = '-';
-  return put_digits(p, (uint64_t)day, 2);
+  return synth_csv_put_digits(p, (uint64_t)day, 2);
 }
 
 void synth_csv_init(struct synth_csv *w, const struct synth_config *c)
@@ -69,7 +38,7 @@ void synth_csv_init(struct synth_csv *w, const struct synth_config *c)
   memset(w, 0, sizeof(*w));
   w->cfg = c;
   for (int d = 0; d < c->days; d++) {
-    char *p = put_date(w->day_text[d], c->year_start + d);
+    char *p = synth_csv_put_date(w->day_text[d], c->year_start + d);
     *p = ' ';
   }
 }
@@ -89,7 +58,7 @@ char *synth_csv_roster(const struct synth_csv *w, const struct synth_person *p, 
   *q++ = ',';
   q = put_str(q, p->name);
   *q++ = ',';
-  q = put_u64(q, (uint64_t)synth_insutype(p));
+  q = synth_csv_put_u64(q, (uint64_t)synth_insutype(p));
   *q++ = ',';
   memcpy(q, c->admdvs, 6);
   q += 6;
@@ -97,11 +66,11 @@ char *synth_csv_roster(const struct synth_csv *w, const struct synth_person *p, 
   q = put_str(q, status_names[p->status]);
   *q++ = ',';
   if (p->status != SYNTH_ACTIVE)
-    q = put_date(q, p->status_date);
+    q = synth_csv_put_date(q, p->status_date);
   *q++ = ',';
   *q++ = (char)('0' + p->gend);
   *q++ = ',';
-  q = put_date(q, p->birth);
+  q = synth_csv_put_date(q, p->birth);
   *q++ = ',';
   if (p->employer) {
     synth_uscc(c, p->employer, q);
@@ -115,7 +84,7 @@ char *synth_csv_roster(const struct synth_csv *w, const struct synth_person *p, 
     q = put_str(q, relation_names[p->relation]);
   *q++ = ',';
   if (p->veteran_year)
-    q = put_u64(q, (uint64_t)p->veteran_year);
+    q = synth_csv_put_u64(q, (uint64_t)p->veteran_year);
   *q++ = ',';
   if (p->assistance)
     q = put_str(q, "medical_assistance");
@@ -129,17 +98,17 @@ char *synth_csv_people(const struct synth_csv *w, const struct synth_person *p, 
   char *q = out;
   q += synth_psn_no(c, p->index, q);
   *q++ = ',';
-  q = put_u64(q, (uint64_t)synth_insutype(p));
+  q = synth_csv_put_u64(q, (uint64_t)synth_insutype(p));
   *q++ = ',';
-  q = put_date(q, p->birth);
+  q = synth_csv_put_date(q, p->birth);
   *q++ = ',';
   *q++ = (char)('0' + p->gend);
   *q++ = ',';
   *q++ = p->preexisting ? '1' : '0';
   *q++ = ',';
-  q = put_u64(q, p->loyalty_years);
+  q = synth_csv_put_u64(q, p->loyalty_years);
   *q++ = ',';
-  q = put_u64(q, p->claim_free_years);
+  q = synth_csv_put_u64(q, p->claim_free_years);
   *q++ = ',';
   if (p->assistance)
     q = put_str(q, "medical_assistance");
@@ -164,22 +133,18 @@ char *synth_csv_setl(const struct synth_csv *w, const struct synth_setl *s, char
   *q++ = ',';
   q += synth_psn_no(c, s->person, q);
   *q++ = ',';
-  q = put_u64(q, (uint64_t)s->insutype);
+  q = synth_csv_put_u64(q, (uint64_t)s->insutype);
   *q++ = ',';
-  q = put_u64(q, (uint64_t)s->psn_type);
+  q = synth_csv_put_u64(q, (uint64_t)s->psn_type);
   *q++ = ',';
-  q = put_u64(q, (uint64_t)s->med_type);
+  q = synth_csv_put_u64(q, (uint64_t)s->med_type);
   *q++ = ',';
   memcpy(q, w->day_text[day], 11);
   q += 11;
-  q = put_digits(q, sec / 3600, 2);
-  *q++ = ':';
-  q = put_digits(q, sec / 60 % 60, 2);
-  *q++ = ':';
-  q = put_digits(q, sec % 60, 2);
+  q = synth_csv_put_clock(q, sec);
   for (size_t k = 0; k < ARRAY_SIZE(amounts); k++) {
     *q++ = ',';
-    q = put_money(q, amounts[k]);
+    q = synth_csv_put_money(q, amounts[k]);
   }
   *q++ = '\n';
   return q;
@@ -206,10 +171,10 @@ char *synth_csv_details(const struct synth_csv *w, const struct synth_setl *s, c
     q += 2;
     for (size_t j = 0; j < ARRAY_SIZE(la); j++) {
       *q++ = ',';
-      q = put_money(q, la[j]);
+      q = synth_csv_put_money(q, la[j]);
     }
     *q++ = ',';
-    q = put_u64(q, l->cnt);
+    q = synth_csv_put_u64(q, l->cnt);
     *q++ = '\n';
   }
   return q;

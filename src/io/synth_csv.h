@@ -49,4 +49,55 @@ char *synth_csv_setl(const struct synth_csv *w, const struct synth_setl *s, char
 /* The settlement's detail lines (nothing when it has none). */
 char *synth_csv_details(const struct synth_csv *w, const struct synth_setl *s, char *out);
 
+/*
+ * The writers' number formatting, also used by bench/gen_settlements.c:
+ * each writes at p and returns the end of what it wrote (no NUL).
+ */
+
+/* The low `width` decimal digits of v, zero-padded. */
+static inline char *synth_csv_put_digits(char *p, uint64_t v, int width)
+{
+  for (int i = width - 1; i >= 0; i--) {
+    p[i] = (char)('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+/* v in decimal. */
+static inline char *synth_csv_put_u64(char *p, uint64_t v)
+{
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n)
+    *p++ = tmp[--n];
+  return p;
+}
+
+/* fen (>= 0: the generators make no negative amounts) as yuan with two decimals. */
+static inline char *synth_csv_put_money(char *p, int64_t fen)
+{
+  ASSERT(fen >= 0);
+  p = synth_csv_put_u64(p, (uint64_t)fen / 100);
+  *p++ = '.';
+  return synth_csv_put_digits(p, (uint64_t)fen % 100, 2);
+}
+
+/* d as YYYY-MM-DD. */
+char *synth_csv_put_date(char *p, hmb_date d);
+
+/* sec seconds after midnight (< 86400) as HH:MM:SS. */
+static inline char *synth_csv_put_clock(char *p, uint32_t sec)
+{
+  p = synth_csv_put_digits(p, sec / 3600, 2);
+  *p++ = ':';
+  p = synth_csv_put_digits(p, sec / 60 % 60, 2);
+  *p++ = ':';
+  return synth_csv_put_digits(p, sec % 60, 2);
+}
+
 #endif /* HMB_SYNTH_CSV_H */
