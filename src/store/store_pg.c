@@ -1673,12 +1673,29 @@ out:
   return result;
 }
 
+/* The status of a STATUS_AT result; *found false (status 0) for no row. */
+static enum hmb_status status_row(const PGresult *res, int *status, bool *found,
+                                  struct hmb_err *err)
+{
+  struct rd r;
+  *status = 0;
+  *found = false;
+  if (PQntuples(res) < 1)
+    return HMB_OK;
+  rd_start(&r, res, 0);
+  *status = (int)rd_int(&r, PSN_ACTIVE, PSN_ENDED);
+  if (r.bad)
+    return pg_corrupt(err);
+  *found = true;
+  return HMB_OK;
+}
+
 static enum hmb_status pg_person_status_at(struct store *base, const char *psn_no, hmb_date day,
                                            int *status, struct hmb_err *err)
 {
   PGresult *res;
   struct bd b;
-  struct rd r;
+  bool found;
   enum hmb_status result;
   *status = 0;
   bd_start(&b);
@@ -1687,15 +1704,10 @@ static enum hmb_status pg_person_status_at(struct store *base, const char *psn_n
   result = pg_query(pg_of(base), PS_STATUS_AT, &b, &res, err);
   if (result)
     return result;
-  if (PQntuples(res) > 0) {
-    rd_start(&r, res, 0);
-    *status = (int)rd_int(&r, PSN_ACTIVE, PSN_ENDED);
-    if (r.bad)
-      result = pg_corrupt(err);
-  } else {
+  result = status_row(res, status, &found, err);
+  if (!result && !found)
     result = hmb_err_set(err, HMB_NOT_FOUND, "person.no_status", "psn_no",
                          "人员不存在，或在该日期尚无参保状态");
-  }
   PQclear(res);
   return result;
 }
@@ -2018,13 +2030,30 @@ static bool read_setl(struct rd *r, struct store_setl *o)
   return !r->bad;
 }
 
+/* The record (and response) of a SETL_GET result; *found false for no row. */
+static enum hmb_status setl_row(const PGresult *res, struct store_setl *out, struct buf *response,
+                                bool *found, struct hmb_err *err)
+{
+  struct rd r;
+  enum hmb_status result;
+  *found = false;
+  if (PQntuples(res) < 1)
+    return HMB_OK;
+  rd_start(&r, res, 0);
+  if (!read_setl(&r, out))
+    return pg_corrupt(err);
+  result = rd_append(&r, response, err);
+  *found = !result;
+  return result;
+}
+
 static enum hmb_status pg_setl_get(struct store *base, const char *setl_id, int kind,
                                    struct store_setl *out, struct buf *response,
                                    struct hmb_err *err)
 {
   PGresult *res;
   struct bd b;
-  struct rd r;
+  bool found;
   enum hmb_status result;
   bd_start(&b);
   bd_str(&b, setl_id);
@@ -2032,15 +2061,9 @@ static enum hmb_status pg_setl_get(struct store *base, const char *setl_id, int 
   result = pg_query(pg_of(base), PS_SETL_GET, &b, &res, err);
   if (result)
     return result;
-  if (PQntuples(res) > 0) {
-    rd_start(&r, res, 0);
-    if (!read_setl(&r, out))
-      result = pg_corrupt(err);
-    else
-      result = rd_append(&r, response, err);
-  } else {
+  result = setl_row(res, out, response, &found, err);
+  if (!result && !found)
     result = hmb_err_set(err, HMB_NOT_FOUND, "setl.not_found", "setl_id", "结算记录不存在");
-  }
   PQclear(res);
   return result;
 }
@@ -2170,6 +2193,22 @@ static enum hmb_status pg_setl_count(struct store *base, int64_t *n, struct hmb_
 
 /* ---- year states ---- */
 
+/* The blob of a STATE_GET / STATE_LOCK result; *found false for none or
+ * an empty blob (no state). */
+static enum hmb_status state_row(const PGresult *res, struct buf *blob, bool *found,
+                                 struct hmb_err *err)
+{
+  struct rd r;
+  enum hmb_status result;
+  *found = false;
+  if (PQntuples(res) < 1 || PQgetlength(res, 0, 0) == 0)
+    return HMB_OK;
+  rd_start(&r, res, 0);
+  result = rd_append(&r, blob, err);
+  *found = !result;
+  return result;
+}
+
 /*
  * In a write transaction the person's state row is created (empty) when
  * missing and locked until the transaction ends: a second server settling
@@ -2184,7 +2223,7 @@ static enum hmb_status pg_state_get(struct store *base, const char *plan_id, con
   struct pg *s = pg_of(base);
   PGresult *res;
   struct bd b;
-  struct rd r;
+  bool found;
   bool lock = s->write && s->in_tx;
   enum hmb_status result;
 
@@ -2200,13 +2239,10 @@ static enum hmb_status pg_state_get(struct store *base, const char *plan_id, con
   result = pg_query(s, lock ? PS_STATE_LOCK : PS_STATE_GET, &b, &res, err);
   if (result)
     return result;
-  if (PQntuples(res) > 0 && PQgetlength(res, 0, 0) > 0) {
-    rd_start(&r, res, 0);
-    result = rd_append(&r, blob, err);
-  } else {
+  result = state_row(res, blob, &found, err);
+  if (!result && !found)
     result = hmb_err_set(err, HMB_NOT_FOUND, "state.not_found", "psn_no",
                          "该人员在此方案下尚无年度状态");
-  }
   PQclear(res);
   return result;
 }
@@ -2236,7 +2272,7 @@ static enum hmb_status pg_setl_reads(struct store *base, const char *setl_id, in
   struct pg *s = pg_of(base);
   PGresult *res[4];
   struct bd b;
-  struct rd r;
+  bool found;
   bool lock = s->write && s->in_tx;
   enum hmb_status result = HMB_OK;
 
@@ -2272,30 +2308,16 @@ static enum hmb_status pg_setl_reads(struct store *base, const char *setl_id, in
     return result;
   /* res: enrollment, record, state, status (the last four statements:
    * ENSURE's result, first, is dropped) */
-  if (PQntuples(res[1]) > 0) {
-    rd_start(&r, res[1], 0);
-    if (!read_setl(&r, &out->prior))
-      result = pg_corrupt(err);
-    else
-      result = rd_append(&r, response, err);
-    out->prior_found = !result;
-  }
+  result = setl_row(res[1], &out->prior, response, &out->prior_found, err);
   if (!result && PQntuples(res[0]) > 0) {
     if (!read_enrollment(res[0], 0, &out->enr))
       result = pg_corrupt(err);
     out->enr_found = !result;
   }
-  if (!result && PQntuples(res[2]) > 0 && PQgetlength(res[2], 0, 0) > 0) {
-    rd_start(&r, res[2], 0);
-    result = rd_append(&r, blob, err);
-    out->state_found = !result;
-  }
-  if (!result && PQntuples(res[3]) > 0) {
-    rd_start(&r, res[3], 0);
-    out->status = (int)rd_int(&r, PSN_ACTIVE, PSN_ENDED);
-    if (r.bad)
-      result = pg_corrupt(err);
-  }
+  if (!result)
+    result = state_row(res[2], blob, &out->state_found, err);
+  if (!result)
+    result = status_row(res[3], &out->status, &found, err);
   for (int i = 0; i < 4; i++)
     PQclear(res[i]);
   return result;
