@@ -387,11 +387,6 @@ static const struct adj_terms *terms_intern(struct run *run, const struct adj_te
   return copy;
 }
 
-static int age_at(hmb_date birth, hmb_date on)
-{
-  return birth < 0 ? -1 : date_age_on(birth, on);
-}
-
 /* A new person record, added to the index under hash h. */
 static enum hmb_status make_person(struct run *run, const char *psn_no, size_t len, uint64_t h,
                                    int32_t insutype_hint, struct person_rec **out,
@@ -410,15 +405,9 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     if (!pe)
       return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
                          "人员不在参保名单（--people）中");
-    if (pe->insutype)
-      who.insutype = pe->insutype;
-    who.preexisting = pe->preexisting ? 1 : 0;
-    who.loyalty_years = (int16_t)pe->loyalty_years;
-    who.claim_free_years = (int16_t)pe->claim_free_years;
-    who.age = (int16_t)(pe->birth == PEOPLE_BIRTH_UNKNOWN
-                            ? -1
-                            : age_at(pe->birth, p->age_basis_end ? p->cover_end : p->cover_start));
-    who.groups = pe->groups;
+    people_adj_person(p, pe, &who);
+    if (!who.insutype)
+      who.insutype = insutype_hint;
   }
   result = adj_terms_resolve(p, &who, &t, err);
   if (result)

@@ -168,13 +168,7 @@ static enum hmb_status state_of(struct bt_plan *bp, const struct people_entry *e
     *out = bp->st[i];
     return HMB_OK;
   }
-  memset(&who, 0, sizeof(who));
-  who.insutype = e->insutype;
-  who.preexisting = e->preexisting ? 1 : 0;
-  who.loyalty_years = e->loyalty_years;
-  who.claim_free_years = e->claim_free_years;
-  who.age = (int16_t)person_age(&bp->plan, e);
-  who.groups = e->groups;
+  people_adj_person(&bp->plan, e, &who);
   memset(&t, 0, sizeof(t));
   result = adj_terms_resolve(&bp->plan, &who, &t, err);
   if (result)

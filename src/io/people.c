@@ -2,6 +2,7 @@
 #include "people.h"
 
 #include "buf.h"
+#include "enroll.h"
 #include "setl_reader.h"
 
 /*
@@ -500,6 +501,17 @@ enum hmb_status people_family_members(const struct people *pp, int32_t family,
   *members = pp->e + pp->fam[family].start;
   *n = pp->fam[family].count;
   return HMB_OK;
+}
+
+void people_adj_person(const struct plan *p, const struct people_entry *e, struct adj_person *out)
+{
+  memset(out, 0, sizeof(*out));
+  out->insutype = e->insutype;
+  out->preexisting = e->preexisting ? 1 : 0;
+  out->loyalty_years = e->loyalty_years;
+  out->claim_free_years = e->claim_free_years;
+  out->age = (int16_t)(e->birth == PEOPLE_BIRTH_UNKNOWN ? -1 : enroll_age(p, e->birth));
+  out->groups = e->groups;
 }
 
 const struct people_entry *people_at(const struct people *pp, size_t i)

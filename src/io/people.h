@@ -26,6 +26,7 @@
 #ifndef HMB_PEOPLE_H
 #define HMB_PEOPLE_H
 
+#include "adjudicate.h"
 #include "date.h"
 #include "settlement.h"
 
@@ -74,6 +75,14 @@ const struct people_entry *people_find(const struct people *pp, const char *psn_
  */
 enum hmb_status people_family_members(const struct people *pp, int32_t family,
                                       const struct people_entry **members, size_t *n);
+
+/*
+ * The engine's view of entry e under plan p (adjudicate.h adj_person): its
+ * scheme (0 when the file gives none: the settlement's), 既往症 status,
+ * loyalty years, age at the plan's age basis (enroll.h enroll_age(); -1
+ * when the birth date is unknown) and groups (pointing into the table).
+ */
+void people_adj_person(const struct plan *p, const struct people_entry *e, struct adj_person *out);
 
 size_t people_count(const struct people *pp);
 /* Entry i (0 <= i < people_count()), and the index of an entry of pp. */
