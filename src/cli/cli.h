@@ -29,5 +29,9 @@ int cmd_key(int argc, char **argv);
 const char *cli_home(void);
 /* Print "where: message (code)" for an error to stderr. */
 void cli_print_err(const char *where, const struct hmb_err *err);
+/* Report callbacks for the loaders (plan_load(), people_load()): print the
+ * problem; cli_report_path takes ctx = a const char ** naming the file. */
+void cli_report_path(void *ctx, const struct hmb_err *e);
+void cli_report(void *ctx, const struct hmb_err *e);
 
 #endif /* HMB_CLI_H */

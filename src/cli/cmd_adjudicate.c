@@ -1275,17 +1275,6 @@ static void print_report(const struct report *r, const char *path, unsigned long
   cli_print_err(where, &r->err);
 }
 
-static void report_plan(void *ctx, const struct hmb_err *e)
-{
-  cli_print_err(*(const char **)ctx, e);
-}
-
-static void report_people(void *ctx, const struct hmb_err *e)
-{
-  (void)ctx;
-  cli_print_err("", e);
-}
-
 /* Rows in the file at path, from its size and the newlines of its first
  * 256 KiB; 0 when unknown (not a regular file). Only sizes tables. */
 static size_t estimate_rows(const char *path)
@@ -1393,7 +1382,7 @@ int cmd_adjudicate(int argc, char **argv)
   o.jsonl = !strcmp(format, "jsonl");
   o.explain = explain;
 
-  if (plan_load(&plan, plan_path, report_plan, &plan_path, &err)) {
+  if (plan_load(&plan, plan_path, cli_report_path, &plan_path, &err)) {
     fprintf(stderr, "hmb adjudicate: 产品方案无效，未理算\n");
     rc = 2;
     goto done;
@@ -1413,7 +1402,7 @@ int cmd_adjudicate(int argc, char **argv)
       goto done;
     }
   if (people_path) {
-    result = people_load(&people, people_path, report_people, NULL, &err);
+    result = people_load(&people, people_path, cli_report, NULL, &err);
     if (result) {
       cli_print_err(people_path, &err);
       rc = 2;

@@ -16,7 +16,6 @@
 #include "compat.h"
 #include "backtest.h"
 #include "cli.h"
-#include "enroll.h"
 #include "people.h"
 #include "plan_json.h"
 #include "setl_reader.h"
@@ -142,20 +141,6 @@ static const struct adj_terms *terms_intern(struct bt_plan *bp, const struct adj
   return copy;
 }
 
-/* The first of the person's groups that the plan prices, or NULL. */
-static const char *premium_group(const struct plan *p, const char *groups)
-{
-  for (int g = 0; g < p->npremium_groups; g++)
-    if (enroll_list_has(groups, p->premium_groups[g].id))
-      return p->premium_groups[g].id;
-  return NULL;
-}
-
-static int person_age(const struct plan *p, const struct people_entry *e)
-{
-  return e->birth == PEOPLE_BIRTH_UNKNOWN ? -1 : enroll_age(p, e->birth);
-}
-
 /* The year state of person i under plan bp, made at its first settlement. */
 static enum hmb_status state_of(struct bt_plan *bp, const struct people_entry *e, size_t i,
                                 struct adj_state **out, struct hmb_err *err)
@@ -238,17 +223,6 @@ static void bt_plan_release(struct bt_plan *bp, size_t npeople)
   free(bp->terms);
   bt_release(&bp->agg);
   plan_release(&bp->plan);
-}
-
-static void report_plan(void *ctx, const struct hmb_err *e)
-{
-  cli_print_err(*(const char **)ctx, e);
-}
-
-static void report_people(void *ctx, const struct hmb_err *e)
-{
-  (void)ctx;
-  cli_print_err("", e);
 }
 
 /* "12.34" of an amount in fen. */
@@ -459,7 +433,7 @@ int cmd_backtest(int argc, char **argv)
   }
   for (size_t k = 0; k < nplans; k++)
     plan_init(&bp[k].plan);
-  if (people_load(&pp, people_path, report_people, NULL, &err)) {
+  if (people_load(&pp, people_path, cli_report, NULL, &err)) {
     cli_print_err(people_path, &err);
     rc = 2;
     goto done;
@@ -467,7 +441,7 @@ int cmd_backtest(int argc, char **argv)
   npeople = people_count(pp);
   for (size_t k = 0; k < nplans; k++) {
     struct plan *p = &bp[k].plan;
-    if (plan_load(p, plan_path[k], report_plan, &plan_path[k], &err)) {
+    if (plan_load(p, plan_path[k], cli_report_path, &plan_path[k], &err)) {
       fprintf(stderr, "hmb backtest: %s：产品方案无效\n", plan_path[k]);
       rc = 2;
       goto done;
@@ -500,9 +474,12 @@ int cmd_backtest(int argc, char **argv)
     for (size_t i = 0; i < npeople; i++) {
       const struct people_entry *e = people_at(pp, i);
       hmb_fen premium = 0;
-      int age = person_age(p, e);
-      if (plan_premium(p, age < 0 ? 0 : age, premium_group(p, e->groups), &premium, &err) ||
-          bt_person(&bp[k].agg, i, age, e->insutype, premium, &err)) {
+      struct adj_person who;
+      people_adj_person(p, e, &who);
+      /* the first premium group of the plan the person is in, else the
+       * age band: the file does not say which group a person paid in */
+      if (plan_premium(p, who.age < 0 ? 0 : who.age, e->groups, &premium, &err) ||
+          bt_person(&bp[k].agg, i, who.age, e->insutype, premium, &err)) {
         cli_print_err(e->psn_no, &err);
         rc = 2;
         goto done;

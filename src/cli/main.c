@@ -41,6 +41,17 @@ void cli_print_err(const char *where, const struct hmb_err *err)
             err->code);
 }
 
+void cli_report_path(void *ctx, const struct hmb_err *e)
+{
+  cli_print_err(*(const char **)ctx, e);
+}
+
+void cli_report(void *ctx, const struct hmb_err *e)
+{
+  (void)ctx;
+  cli_print_err("", e);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||

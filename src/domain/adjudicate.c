@@ -46,16 +46,8 @@ static bool pcond_match(const struct plan_pcond *c, const struct adj_person *w)
   }
   if (c->groups_any.n) {
     bool hit = false;
-    for (i = 0; i < c->groups_any.n && !hit && w->groups; i++) {
-      const char *g = w->groups;
-      size_t gl = strlen(c->groups_any.v[i]);
-      while (*g && !hit) {
-        const char *end = strchr(g, ';');
-        size_t n = end ? (size_t)(end - g) : strlen(g);
-        hit = n == gl && !memcmp(g, c->groups_any.v[i], n);
-        g = end ? end + 1 : g + n;
-      }
-    }
+    for (i = 0; i < c->groups_any.n && !hit; i++)
+      hit = plan_flag_present(w->groups, c->groups_any.v[i]);
     if (!hit)
       return false;
   }

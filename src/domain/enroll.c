@@ -23,23 +23,6 @@ int enroll_channel_parse(const char *name)
   return 0;
 }
 
-bool enroll_list_has(const char *list, const char *item)
-{
-  size_t n;
-  const char *p, *end;
-  if (!list || !item || !*item)
-    return false;
-  n = strlen(item);
-  for (p = list; *p; p = *end ? end + 1 : end) {
-    end = strchr(p, ';');
-    if (!end)
-      end = p + strlen(p);
-    if ((size_t)(end - p) == n && !memcmp(p, item, n))
-      return true;
-  }
-  return false;
-}
-
 int enroll_age(const struct plan *p, hmb_date birth)
 {
   int age = date_age_on(birth, p->age_basis_end ? p->cover_end : p->cover_start);
@@ -309,7 +292,7 @@ enum hmb_status enroll_decide(const struct enroll_input *in, struct enroll_resul
     if (!known)
       return hmb_err_set(err, HMB_INVALID, "enroll.group_unknown", "group",
                          "本产品没有这一保费人群");
-    if (!enroll_list_has(who->groups, in->group))
+    if (!plan_flag_present(who->groups, in->group))
       return hmb_err_set(err, HMB_INVALID, "enroll.group", "group",
                          "参保人 %s 不在花名册登记的这一人群中，不能按该人群缴费", psn);
   }

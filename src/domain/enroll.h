@@ -132,9 +132,6 @@ struct enroll_result {
 /* Age at the plan's age basis (coverage start or end); 0 when born later. */
 int enroll_age(const struct plan *p, hmb_date birth);
 
-/* true when the ';'-separated list contains item exactly. */
-bool enroll_list_has(const char *list, const char *item);
-
 /*
  * How many of who's parents in the family (n members, who may be among
  * them) are enrolled: a child's parents are the head and the spouse, the

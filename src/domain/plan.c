@@ -90,10 +90,13 @@ static bool intset_has(const struct plan_intset *s, int32_t v)
   return false;
 }
 
-static bool flag_present(const char *flags, const char *flag)
+bool plan_flag_present(const char *flags, const char *flag)
 {
-  size_t fl = strlen(flag);
+  size_t fl;
   const char *p = flags;
+  if (!flags || !flag || !*flag)
+    return false;
+  fl = strlen(flag);
   while (*p) {
     const char *end = strchr(p, ';');
     size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -138,12 +141,12 @@ bool plan_cond_match(const struct plan *p, const struct plan_cond *c, const stru
   if (c->flags_any.n) {
     bool hit = false;
     for (i = 0; i < c->flags_any.n && !hit; i++)
-      hit = flag_present(s->flags, c->flags_any.v[i]);
+      hit = plan_flag_present(s->flags, c->flags_any.v[i]);
     if (!hit)
       return false;
   }
   for (i = 0; i < c->flags_none.n; i++)
-    if (flag_present(s->flags, c->flags_none.v[i]))
+    if (plan_flag_present(s->flags, c->flags_none.v[i]))
       return false;
   return true;
 }
@@ -206,7 +209,7 @@ enum hmb_status plan_premium(const struct plan *p, int age, const char *group, h
   int i;
   if (group && *group)
     for (i = 0; i < p->npremium_groups; i++)
-      if (flag_present(group, p->premium_groups[i].id)) {
+      if (plan_flag_present(group, p->premium_groups[i].id)) {
         *out = p->premium_groups[i].amount;
         return HMB_OK;
       }

@@ -326,7 +326,12 @@ bool plan_cond_match(const struct plan *p, const struct plan_cond *c, const stru
 enum hmb_status plan_amount_value(const struct plan *p, const struct plan_amount *a,
                                   int32_t insutype, hmb_fen *out, struct hmb_err *err);
 
-/* Premium for a person of `age` in premium group `group` (NULL = none). */
+/* Is item one of the ';'-separated entries of list (settlement flags,
+ * a person's groups)? false for a NULL list or an empty item. */
+bool plan_flag_present(const char *list, const char *item);
+
+/* Premium for a person of `age` in premium group `group` (NULL = none; a
+ * ';'-separated list: the first of the plan's groups found in it). */
 enum hmb_status plan_premium(const struct plan *p, int age, const char *group, hmb_fen *out,
                              struct hmb_err *err);
 

@@ -2344,6 +2344,32 @@ static inline size_t row_split_tail(const char *p, const char *q, const char *li
   return 0;
 }
 
+/*
+ * One block of row_split() at q, from its masks (bit i: byte q + i is a
+ * ',' in mc, the '\n' in mn, a '"' or '\r' in mq; `all` is the block's
+ * full mask). Appends the ends found to ends[*n..]; returns 1 when the row
+ * ended in the block, 0 to go on with the next, -1 to give up.
+ */
+static inline __attribute__((always_inline)) int
+row_split_block(const char *p, const char *q, uint32_t mc, uint32_t mn, uint32_t mq, uint32_t all,
+                uint32_t *ends, size_t *n, size_t max)
+{
+  uint32_t below = mn ? (mn & (0u - mn)) - 1 : all;
+  if ((mq & below) || (size_t)(q - p) > SETL_ROW_MAX)
+    return -1;
+  for (mc &= below; mc; mc &= mc - 1) {
+    if (*n == max)
+      return -1;
+    ends[(*n)++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mc);
+  }
+  if (!mn)
+    return 0;
+  if (*n == max)
+    return -1;
+  ends[(*n)++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mn);
+  return 1;
+}
+
 static size_t row_split(const char *p, const char *lim, uint32_t *ends, size_t max)
 {
   const char *q = p;
@@ -2353,24 +2379,13 @@ static size_t row_split(const char *p, const char *lim, uint32_t *ends, size_t m
                 vr = _mm_set1_epi8('\r');
   while (lim - q >= 16) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-    unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
-    unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vn));
-    unsigned mq =
-        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vr)));
-    unsigned below = mn ? (mn & (0u - mn)) - 1 : 0xffffu;
-    if ((mq & below) || (size_t)(q - p) > SETL_ROW_MAX)
-      return 0;
-    for (mc &= below; mc; mc &= mc - 1) {
-      if (n == max)
-        return 0;
-      ends[n++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mc);
-    }
-    if (mn) {
-      if (n == max)
-        return 0;
-      ends[n++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mn);
-      return n;
-    }
+    uint32_t mc = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
+    uint32_t mn = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vn));
+    uint32_t mq =
+        (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vr)));
+    int k = row_split_block(p, q, mc, mn, mq, 0xffffu, ends, &n, max);
+    if (k)
+      return k > 0 ? n : 0;
     q += 16;
   }
 #endif
@@ -2393,20 +2408,9 @@ __attribute__((target("avx2"))) static size_t row_split_avx2(const char *p, cons
     uint32_t mn = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vn));
     uint32_t mq = (uint32_t)_mm256_movemask_epi8(
         _mm256_or_si256(_mm256_cmpeq_epi8(x, vq), _mm256_cmpeq_epi8(x, vr)));
-    uint32_t below = mn ? (mn & (0u - mn)) - 1 : UINT32_MAX;
-    if ((mq & below) || (size_t)(q - p) > SETL_ROW_MAX)
-      return 0;
-    for (mc &= below; mc; mc &= mc - 1) {
-      if (n == max)
-        return 0;
-      ends[n++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mc);
-    }
-    if (mn) {
-      if (n == max)
-        return 0;
-      ends[n++] = (uint32_t)(q - p) + (uint32_t)__builtin_ctz(mn);
-      return n;
-    }
+    int k = row_split_block(p, q, mc, mn, mq, UINT32_MAX, ends, &n, max);
+    if (k)
+      return k > 0 ? n : 0;
     q += 32;
   }
   return row_split_tail(p, q, lim, ends, n, max);

@@ -219,8 +219,8 @@ static enum hmb_status member_start(const struct plan *p, struct member *m, stru
 }
 
 /* Load (or start) the year state of member m under plan p. */
-static enum hmb_status load_member(struct svc *svc, struct store *s, struct svc_writer *w,
-                                   const struct plan *p, struct member *m, struct hmb_err *err)
+static enum hmb_status load_member(struct store *s, struct svc_writer *w, const struct plan *p,
+                                   struct member *m, struct hmb_err *err)
 {
   enum hmb_status result = member_start(p, m, err);
   if (result)
@@ -233,7 +233,6 @@ static enum hmb_status load_member(struct svc *svc, struct store *s, struct svc_
   }
   if (result)
     return result;
-  (void)svc;
   return adj_state_unpack(p, (const uint8_t *)w->blob.ptr, w->blob.len, m->st, err);
 }
 
@@ -250,8 +249,8 @@ static enum hmb_status save_member(struct store *s, struct svc_writer *w, const 
  * The account a settlement is judged on: the person alone, or their
  * enrolled family when the plan shares amounts within a family.
  */
-static enum hmb_status load_account(struct svc *svc, struct store *s, struct svc_writer *w,
-                                    const struct plan *p, const struct store_person *person,
+static enum hmb_status load_account(struct store *s, struct svc_writer *w, const struct plan *p,
+                                    const struct store_person *person,
                                     const struct store_enrollment *enr, struct member *m, size_t *n,
                                     size_t *who, struct hmb_err *err)
 {
@@ -285,7 +284,7 @@ static enum hmb_status load_account(struct svc *svc, struct store *s, struct svc
     }
     if (*n && !strcmp(m[*who].psn_no, person->psn_no)) {
       for (size_t i = 0; i < *n; i++) {
-        result = load_member(svc, s, w, p, &m[i], err);
+        result = load_member(s, w, p, &m[i], err);
         if (result)
           return result;
       }
@@ -298,7 +297,7 @@ static enum hmb_status load_account(struct svc *svc, struct store *s, struct svc
   m[0].enr = *enr;
   snprintf(m[0].psn_no, sizeof(m[0].psn_no), "%s", person->psn_no);
   *n = 1;
-  return load_member(svc, s, w, p, &m[0], err);
+  return load_member(s, w, p, &m[0], err);
 }
 
 /*
@@ -376,10 +375,10 @@ static enum hmb_status job_person(struct store *s, const struct svc_job *job, co
  * Judge and record a settlement on its account (members m[0..n), the
  * settling person m[who]); the caller releases the members.
  */
-static enum hmb_status settle_account(struct svc *svc, struct store *s, struct svc_writer *w,
-                                      struct svc_job *job, struct settlement *st, hmb_time now,
-                                      const struct plan *p, const struct store_enrollment *enr,
-                                      struct member *m, size_t n, size_t who)
+static enum hmb_status settle_account(struct store *s, struct svc_writer *w, struct svc_job *job,
+                                      struct settlement *st, hmb_time now, const struct plan *p,
+                                      const struct store_enrollment *enr, struct member *m,
+                                      size_t n, size_t who)
 {
   struct hmb_err *err = &job->err;
   struct adj_state *states[PLAN_MAX_FAMILY];
@@ -387,7 +386,6 @@ static enum hmb_status settle_account(struct svc *svc, struct store *s, struct s
   struct store_setl rec;
   enum hmb_status result;
 
-  (void)svc;
   for (size_t i = 0; i < n; i++)
     states[i] = m[i].st;
   plan_mark_lines(p, st->lines, st->nlines);
@@ -430,9 +428,9 @@ static enum hmb_status do_settle(struct svc *svc, struct store *s, struct svc_wr
     return result;
   if (!p)
     BUG("cover found without a plan");
-  result = load_account(svc, s, w, p, &person, &enr, m, &n, &who, err);
+  result = load_account(s, w, p, &person, &enr, m, &n, &who, err);
   if (!result)
-    result = settle_account(svc, s, w, job, st, now, p, &enr, m, n, who);
+    result = settle_account(s, w, job, st, now, p, &enr, m, n, who);
   members_release(m, n);
   return result;
 }
@@ -466,7 +464,7 @@ static enum hmb_status do_settle_read(struct svc *svc, struct store *s, struct s
   if (!result && rd->state_found)
     result = adj_state_unpack(p, (const uint8_t *)w->blob.ptr, w->blob.len, m[0].st, err);
   if (!result)
-    result = settle_account(svc, s, w, job, st, now, p, &rd->enr, m, 1, 0);
+    result = settle_account(s, w, job, st, now, p, &rd->enr, m, 1, 0);
   members_release(m, 1);
   return result;
 }
@@ -506,7 +504,7 @@ static enum hmb_status do_reverse(struct svc *svc, struct store *s, struct svc_w
     result = s->ops->enrollment_get(s, p->id, st->psn_no, &enr, err);
   if (result)
     return result;
-  result = load_account(svc, s, w, p, &person, &enr, m, &n, &who, err);
+  result = load_account(s, w, p, &person, &enr, m, &n, &who, err);
   if (result)
     goto out;
   for (size_t i = 0; i < n; i++)

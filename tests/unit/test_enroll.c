@@ -390,11 +390,11 @@ static void test_enroll__helpers(void **state)
 {
   int c;
   (void)state;
-  assert_true(enroll_list_has("a;medical_assistance;b", "medical_assistance"));
-  assert_true(enroll_list_has("medical_assistance", "medical_assistance"));
-  assert_false(enroll_list_has("medical_assistance_x", "medical_assistance"));
-  assert_false(enroll_list_has("", "x"));
-  assert_false(enroll_list_has(NULL, "x"));
+  assert_true(plan_flag_present("a;medical_assistance;b", "medical_assistance"));
+  assert_true(plan_flag_present("medical_assistance", "medical_assistance"));
+  assert_false(plan_flag_present("medical_assistance_x", "medical_assistance"));
+  assert_false(plan_flag_present("", "x"));
+  assert_false(plan_flag_present(NULL, "x"));
   for (c = ENROLL_CH_ONLINE; c <= ENROLL_CH_FREE; c++)
     assert_int_equal(enroll_channel_parse(enroll_channel_name(c)), c);
   assert_string_equal(enroll_channel_name(0), "unknown");
