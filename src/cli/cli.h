@@ -25,6 +25,42 @@ int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
+/*
+ * The fast two-thread run of hmb adjudicate (cmd_adjudicate.c), for commands
+ * that need each person's year rather than each row's result (hmb backtest,
+ * hmb price). The settlements file is judged under plan in file order with
+ * the same rules as hmb adjudicate: a repeated setl_id is rejected, a
+ * reversal takes back what its settlement added. Rows of people not in
+ * people are skipped and counted (the product pays only the enrolled).
+ * Bad rows are printed (the first 1,000) and counted. Plans with family
+ * scope are refused (HMB_UNSUPPORTED).
+ *
+ * After the run, fn is called once for every enrolled person with a
+ * settlement, in no particular order; its error stops the calls and is
+ * returned. The state is borrowed for the call only.
+ */
+struct adj_state;
+struct people;
+struct plan;
+struct year_person {
+  size_t people_index;  /* people_at(people, i) */
+  struct adj_state *st; /* read only */
+  int64_t own_cost;     /* fen: psn_part_amt of its settlements not reversed */
+};
+struct year_totals {
+  int64_t rows, settled, reversals, rejected, repeated, not_enrolled, out_of_order;
+  int64_t eligible, paid; /* fen, as hmb adjudicate's summary */
+  int32_t last_day;       /* date of the latest settlement, INT32_MIN if none */
+};
+typedef enum hmb_status (*year_person_fn)(void *ctx, const struct year_person *yp,
+                                          struct hmb_err *err);
+/* who names the command in messages. HMB_OK, or the error that stopped the
+ * run (printed already). */
+enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
+                                const struct people *people, const char *setl_path,
+                                const char *details, year_person_fn fn, void *ctx,
+                                struct year_totals *out);
+
 /* Directory holding data/, profiles/ and plans/: $HMB_HOME, else the source tree. */
 const char *cli_home(void);
 /* Print "where: message (code)" for an error to stderr. */

@@ -240,7 +240,9 @@ struct setl_rec {
   char setl_id[]; /* len bytes, no terminator */
 };
 
-enum { SR_REVERSED = 1, SR_CONTRIB = 2 };
+/* SR_OWN (year runs only): what the person bore, 8 bytes after the
+ * contribution, for a reversal to take back. */
+enum { SR_REVERSED = 1, SR_CONTRIB = 2, SR_OWN = 4 };
 #define SREC_HDR offsetof(struct setl_rec, setl_id)
 
 static size_t setl_rec_contrib(const struct setl_rec *r, const uint8_t **packed)
@@ -256,7 +258,19 @@ static size_t setl_rec_size(const struct setl_rec *r)
 {
   const uint8_t *packed;
   size_t n = setl_rec_contrib(r, &packed);
-  return (SREC_HDR + r->len + (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) + 7) & ~(size_t)7;
+  return (SREC_HDR + r->len + (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) +
+          (r->flags & SR_OWN ? sizeof(hmb_fen) : 0) + 7) &
+         ~(size_t)7;
+}
+
+static hmb_fen setl_rec_own(const struct setl_rec *r)
+{
+  const uint8_t *packed;
+  size_t n = setl_rec_contrib(r, &packed);
+  hmb_fen v = 0;
+  if (r->flags & SR_OWN)
+    memcpy(&v, packed + n, sizeof(v));
+  return v;
 }
 
 #define SCHUNK_SHIFT 25
@@ -280,6 +294,13 @@ struct run {
   unsigned long settled, reversals, rejected, out_of_order;
   hmb_fen eligible, paid;
   hmb_time last_time;
+  /* year runs (adjudicate_year): each person record ends with what the
+   * person bore (hmb_fen at tail_off); rows of people not enrolled are
+   * counted apart */
+  bool year;
+  size_t tail_off;
+  unsigned long not_enrolled, repeated;
+  hmb_time max_time;
 };
 
 static inline struct person_rec *person_at(const struct run *run, size_t i)
@@ -290,6 +311,11 @@ static inline struct person_rec *person_at(const struct run *run, size_t i)
 static inline struct adj_state *person_state(struct person_rec *pr)
 {
   return (struct adj_state *)(void *)((char *)pr + PREC_HDR);
+}
+
+static inline hmb_fen *person_own(const struct run *run, struct person_rec *pr)
+{
+  return (hmb_fen *)(void *)((char *)pr + run->tail_off);
 }
 
 static inline const char *person_id(const struct person_rec *pr)
@@ -533,10 +559,11 @@ static struct setl_rec *setl_find(const struct run *run, const char *id, size_t 
  * reserved for the batch. */
 static enum hmb_status setl_add(struct run *run, const char *id, size_t len, uint64_t h,
                                 uint32_t person, const uint8_t *contrib, size_t contrib_len,
-                                struct hmb_err *err)
+                                hmb_fen own, struct hmb_err *err)
 {
-  size_t need =
-      (SREC_HDR + len + (contrib_len ? sizeof(uint16_t) + contrib_len : 0) + 7) & ~(size_t)7;
+  size_t need = (SREC_HDR + len + (contrib_len ? sizeof(uint16_t) + contrib_len : 0) +
+                 (own ? sizeof(own) : 0) + 7) &
+                ~(size_t)7;
   size_t ref;
   struct setl_rec *r;
   if (!len || len >= SETL_ID_MAX)
@@ -565,6 +592,11 @@ static enum hmb_status setl_add(struct run *run, const char *id, size_t len, uin
     r->flags = SR_CONTRIB;
     memcpy(r->setl_id + len, &n, sizeof(n));
     memcpy(r->setl_id + len + sizeof(n), contrib, contrib_len);
+  }
+  if (own) {
+    r->flags |= SR_OWN;
+    memcpy(r->setl_id + len + (contrib_len ? sizeof(uint16_t) + contrib_len : 0), &own,
+           sizeof(own));
   }
   run->sused += need;
   tidx_put(&run->setls, h, (uint32_t)ref);
@@ -915,6 +947,9 @@ static enum hmb_status process(struct run *run, struct settlement *s, size_t idl
     struct adj_contrib c;
     const uint8_t *packed;
     size_t clen;
+    if (!rec && run->year && !people_find(run->people, s->psn_no, plen))
+      return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
+                         "人员不在参保名单（--people）中");
     if (!rec)
       return hmb_err_set(err, HMB_NOT_FOUND, "reversal.unknown", "setl_id",
                          "冲销的结算不存在（setl_id 未曾结算）");
@@ -934,15 +969,19 @@ static enum hmb_status process(struct run *run, struct settlement *s, size_t idl
     if (result)
       return result;
     rec->flags |= SR_REVERSED;
+    if (run->year)
+      *person_own(run, pr) -= setl_rec_own(rec);
     run->reversals++;
     run->paid += res.payout + res.family_adjust;
     run->eligible += res.eligible;
     keep_result(p, ro, ROW_REVERSAL, &res, st, text, explain);
     return HMB_OK;
   }
-  if (rec)
+  if (rec) {
+    run->repeated++;
     return hmb_err_set(err, HMB_CONFLICT, "setl.duplicate", "setl_id",
                        "结算ID重复：同一结算只赔付一次");
+  }
   if (s->setl_time < run->last_time)
     run->out_of_order++;
   else
@@ -967,9 +1006,15 @@ static enum hmb_status process(struct run *run, struct settlement *s, size_t idl
       any = res.contrib.acc[r] != 0;
     if (any)
       n = adj_contrib_pack(p, &res.contrib, tmp);
-    result = setl_add(run, s->setl_id, idlen, h, pr->idx, tmp, n, err);
+    result =
+        setl_add(run, s->setl_id, idlen, h, pr->idx, tmp, n, run->year ? s->psn_part_amt : 0, err);
     if (result)
       return result;
+  }
+  if (run->year) {
+    *person_own(run, pr) += s->psn_part_amt;
+    if (s->setl_time > run->max_time)
+      run->max_time = s->setl_time;
   }
   run->settled++;
   run->paid += res.payout + res.family_adjust;
@@ -1157,6 +1202,12 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
       cli_print_err(path, &err);
       return result;
     }
+    if (result && run->year && !strcmp(err.code, "person.unknown")) {
+      run->not_enrolled++; /* not an error here: skipped */
+      b->out[i].status = ROW_ERROR;
+      b->out[i].text_len = 0;
+      continue;
+    }
     if (result) {
       run->rejected++;
       if (batch_reject_row(b, i, &err))
@@ -1233,8 +1284,8 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&pl->mu);
     idle = !(j + 1 < pl->submitted && pl->ring[(j + 1) % RING]->state == B_PARSED);
     pthread_mutex_unlock(&pl->mu);
-    b->formatted = idle;
-    if (idle)
+    b->formatted = idle && pl->o;
+    if (b->formatted)
       batch_format(b, pl->o, pl->run->plan);
     pthread_mutex_lock(&pl->mu);
     pipeline_note_slots(pl);
@@ -1294,6 +1345,314 @@ static size_t estimate_rows(const char *path)
   return (size_t)((uint64_t)st.st_size / n * nl + (uint64_t)st.st_size / n * nl / 16);
 }
 
+/* Free what a run holds (its person states, records and indexes). */
+static void run_release(struct run *run)
+{
+  size_t k;
+  for (k = 0; k < run->npersons; k++)
+    adj_state_release(person_state(person_at(run, k)));
+  for (k = 0; k < run->npchunks; k++)
+    huge_free(run->pchunks[k], run->pchunk_bytes);
+  free(run->pchunks);
+  for (k = 0; k < run->nschunks; k++)
+    huge_free(run->schunks[k], SCHUNK);
+  free(run->schunks);
+  free(run->terms);
+  tidx_release(&run->persons);
+  tidx_release(&run->setls);
+  arena_release(&run->arena);
+  memset(run, 0, sizeof(*run));
+}
+
+/* Write out a finished batch (o) or only print its reports (o NULL). */
+static int batch_write(struct batch *b, struct out *o, const struct plan *plan, const char *who,
+                       const char *setl_path, unsigned long *printed, int rc)
+{
+  size_t ri = 0, bi;
+  struct hmb_err err;
+  sort_reports(b);
+  if (!o) {
+    while (ri < b->nreports)
+      print_report(&b->reports[ri++], setl_path, printed);
+    return rc;
+  }
+  if (!b->formatted) {
+    for (bi = 0; bi <= b->n; bi++) {
+      while (ri < b->nreports && b->reports[ri].before == bi)
+        print_report(&b->reports[ri++], setl_path, printed);
+      if (bi + 8 < b->n) {
+        /* the ids and results of a row on, from the worker's core */
+        __builtin_prefetch(b->s[bi + 8].setl_id);
+        __builtin_prefetch(b->s[bi + 8].psn_no);
+        __builtin_prefetch(&b->out[bi + 8]);
+        __builtin_prefetch((const char *)&b->out[bi + 8] + 64);
+      }
+      if (bi < b->n)
+        format_row(o, &o->b, plan, &b->s[bi], b->ls[bi], b->lp[bi], &b->out[bi],
+                   b->text.ptr + b->out[bi].text_at);
+    }
+  } else {
+    while (ri < b->nreports)
+      print_report(&b->reports[ri++], setl_path, printed);
+    if (buf_add(&o->b, b->fmt.ptr, b->fmt.len) && !rc) {
+      /* more than the output buffer holds: write it out directly */
+      hmb_err_init(&err);
+      if (!out_flush(o, true, &err) && fwrite(b->fmt.ptr, 1, b->fmt.len, o->f) != b->fmt.len)
+        hmb_err_set(&err, HMB_IO, "out.write", "--out", "写入结果失败：%s", strerror(errno));
+      if (err.status) {
+        cli_print_err(who, &err);
+        rc = 2;
+      }
+    }
+  }
+  hmb_err_init(&err);
+  if (!rc && o->b.len >= OUT_FLUSH && out_flush(o, false, &err)) {
+    cli_print_err(who, &err);
+    rc = 2;
+  }
+  return rc;
+}
+
+/*
+ * Judge every row of setl_path (with details) into run, whose plan and
+ * people are set: the main thread reads and parses batches and writes the
+ * results of finished ones to o (NULL: no output), a worker thread judges
+ * them in order. Returns 0, or 2 after printing why the run stopped.
+ */
+static int run_file(struct run *run, struct out *o, const char *who, const char *setl_path,
+                    const char *details, bool explain)
+{
+  struct setl_reader *rd = NULL;
+  struct hmb_err err;
+  struct pipeline pl;
+  pthread_t worker;
+  bool worker_started = false, eof = false;
+  unsigned long read_rejected = 0, printed = 0;
+  enum hmb_status result;
+  int rc = 0;
+  size_t k;
+
+  hmb_err_init(&err);
+  memset(&pl, 0, sizeof(pl));
+  run->last_time = INT64_MIN;
+  run->max_time = INT64_MIN;
+  if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
+    cli_print_err(who, &err);
+    return 2;
+  }
+  {
+    /* Size both indexes for the whole file now: growing a table of tens
+     * of millions of slots by doubling costs more than the probes. */
+    size_t rows = estimate_rows(setl_path);
+    run->tail_off = (PREC_HDR + adj_state_size(run->plan) + 7) & ~(size_t)7;
+    run->pstride = (run->tail_off + (run->year ? sizeof(hmb_fen) : 0) + 63) & ~(size_t)63;
+    run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
+    if (!tidx_init(&run->setls, tidx_cap_for(rows)) ||
+        !tidx_init(&run->persons, tidx_cap_for(rows / 8))) {
+      fprintf(stderr, "%s: 内存不足\n", who);
+      rc = 2;
+      goto done;
+    }
+  }
+  for (k = 0; k < RING; k++) {
+    pl.ring[k] = hmb_calloc(1, sizeof(struct batch));
+    if (!pl.ring[k]) {
+      fprintf(stderr, "%s: 内存不足\n", who);
+      rc = 2;
+      goto done;
+    }
+    buf_init(&pl.ring[k]->text, 256u << 20);
+    buf_init(&pl.ring[k]->fmt, 512u << 20);
+  }
+  pthread_mutex_init(&pl.mu, NULL);
+  pthread_cond_init(&pl.cv, NULL);
+  pl.run = run;
+  pl.explain = explain;
+  pl.path = setl_path;
+  pl.o = o;
+  pipeline_note_slots(&pl);
+  if (pthread_create(&worker, NULL, worker_main, &pl)) {
+    fprintf(stderr, "%s: 无法创建线程\n", who);
+    rc = 2;
+    goto done;
+  }
+  worker_started = true;
+  {
+    size_t nparsed = 0, nformatted = 0;
+    for (;;) {
+      struct batch *b;
+      pthread_mutex_lock(&pl.mu);
+      /* write out finished batches in order */
+      while (nformatted < nparsed && pl.ring[nformatted % RING]->state == B_DONE) {
+        b = pl.ring[nformatted % RING];
+        pthread_mutex_unlock(&pl.mu);
+        rc = batch_write(b, o, run->plan, who, setl_path, &printed, rc);
+        pthread_mutex_lock(&pl.mu);
+        b->state = B_EMPTY;
+        nformatted++;
+      }
+      if (pl.failed) {
+        /* the worker has stopped: nothing more will be finished */
+        rc = 2;
+        pthread_mutex_unlock(&pl.mu);
+        break;
+      }
+      if (!eof && !rc && nparsed - nformatted < RING) {
+        /* the slots of the indexes as the worker last left them */
+        const uint64_t *ss = pl.setl_slots, *ps = pl.person_slots;
+        size_t smask = pl.setl_mask, pmask = pl.person_mask;
+        b = pl.ring[nparsed % RING];
+        pthread_mutex_unlock(&pl.mu);
+        b->n = 0;
+        b->npool = 0;
+        b->nreports = 0;
+        buf_reset(&b->text);
+        while (b->n < BATCH) {
+          if (b->n + 4 < BATCH) {
+            /* the slot a few rows on was last written by the worker's
+             * core: ask for its lines now rather than when it is cleared */
+            const char *ns = (const char *)&b->s[b->n + 4];
+            size_t off;
+            for (off = 0; off < sizeof(b->s[0]); off += 64)
+              prefetch_write(ns + off);
+          }
+          hmb_err_init(&err);
+          result = setl_reader_next(rd, &b->s[b->n], &eof, &err);
+          if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
+            read_rejected++;
+            if (batch_report(b, b->n, 0, &err)) {
+              fprintf(stderr, "%s: 内存不足\n", who);
+              rc = 2;
+              break;
+            }
+            continue;
+          }
+          if (result) {
+            cli_print_err(setl_path, &err);
+            rc = 2;
+            break;
+          }
+          if (eof)
+            break;
+          if (batch_add(b, setl_reader_line(rd), setl_reader_keys(rd))) {
+            fprintf(stderr, "%s: 内存不足\n", who);
+            rc = 2;
+            break;
+          }
+          /* Warm the two index slots the worker will probe for this row: the
+           * parsing core leaves most of its miss buffers idle, the worker's
+           * are full, and the line then comes from this core's cache rather
+           * than from memory. A table the worker has since grown makes this
+           * a useless prefetch (a prefetch never faults), never a wrong one. */
+          __builtin_prefetch(&ss[b->hs[b->n - 1] & smask]);
+          __builtin_prefetch(&ps[b->hp[b->n - 1] & pmask]);
+        }
+        pthread_mutex_lock(&pl.mu);
+        if ((b->n || b->nreports) && !rc) {
+          b->state = B_PARSED;
+          nparsed++;
+          pl.submitted = nparsed;
+          pthread_cond_broadcast(&pl.cv);
+        }
+        pthread_mutex_unlock(&pl.mu);
+        continue;
+      }
+      if ((eof || rc) && nformatted == nparsed) {
+        pthread_mutex_unlock(&pl.mu);
+        break;
+      }
+      if (eof || rc) {
+        pl.no_more = true;
+        pthread_cond_broadcast(&pl.cv);
+      }
+      pthread_cond_wait(&pl.cv, &pl.mu);
+      pthread_mutex_unlock(&pl.mu);
+    }
+  }
+  run->rejected += read_rejected;
+  {
+    size_t nlines = 0, unmatched = setl_reader_unmatched_details(rd, &nlines);
+    if (unmatched)
+      fprintf(stderr, "%s: %zu 个 setl_id 的费用明细（%zu 行）没有对应的结算\n", who, unmatched,
+              nlines);
+  }
+done:
+  if (worker_started) {
+    pthread_mutex_lock(&pl.mu);
+    pl.no_more = true;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    pthread_join(worker, NULL);
+  }
+  if (pl.run) {
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+  }
+  for (k = 0; k < RING; k++)
+    if (pl.ring[k]) {
+      buf_release(&pl.ring[k]->text);
+      buf_release(&pl.ring[k]->fmt);
+      free(pl.ring[k]->pool);
+      free(pl.ring[k]->reports);
+      free(pl.ring[k]);
+    }
+  setl_reader_free(rd);
+  return rc;
+}
+
+enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
+                                const struct people *people, const char *setl_path,
+                                const char *details, year_person_fn fn, void *ctx,
+                                struct year_totals *out)
+{
+  struct run run;
+  struct hmb_err err;
+  enum hmb_status result = HMB_OK;
+  size_t k;
+
+  memset(out, 0, sizeof(*out));
+  out->last_day = INT32_MIN;
+  if (plan->has_family_scope || !people) {
+    fprintf(stderr, "%s: 含家庭共用的免赔额或限额的方案尚不支持按年汇总\n", who);
+    return HMB_UNSUPPORTED;
+  }
+  memset(&run, 0, sizeof(run));
+  run.plan = plan;
+  run.people = people;
+  run.year = true;
+  if (run_file(&run, NULL, who, setl_path, details, false)) {
+    run_release(&run);
+    return HMB_IO;
+  }
+  out->settled = (int64_t)run.settled;
+  out->reversals = (int64_t)run.reversals;
+  out->rejected = (int64_t)run.rejected;
+  out->repeated = (int64_t)run.repeated;
+  out->not_enrolled = (int64_t)run.not_enrolled;
+  out->out_of_order = (int64_t)run.out_of_order;
+  out->rows = out->settled + out->reversals + out->rejected + out->not_enrolled;
+  out->eligible = run.eligible;
+  out->paid = run.paid;
+  if (run.max_time != INT64_MIN)
+    out->last_day = time_date(run.max_time);
+  for (k = 0; k < run.npersons && !result; k++) {
+    struct person_rec *pr = person_at(&run, k);
+    const struct people_entry *pe = people_find(people, person_id(pr), pr->len);
+    struct year_person yp;
+    if (!pe)
+      BUG("a person of a year run is not in its people");
+    yp.people_index = people_index(people, pe);
+    yp.st = person_state(pr);
+    yp.own_cost = *person_own(&run, pr);
+    hmb_err_init(&err);
+    result = fn(ctx, &yp, &err);
+    if (result)
+      cli_print_err(who, &err);
+  }
+  run_release(&run);
+  return result;
+}
+
 static const char *need_arg(int *i, int argc, char **argv)
 {
   if (*i + 1 >= argc) {
@@ -1311,17 +1670,12 @@ int cmd_adjudicate(int argc, char **argv)
   size_t nparams = 0, pi;
   struct plan plan;
   struct people *people = NULL;
-  struct setl_reader *rd = NULL;
   struct run run;
   struct out o;
   struct hmb_err err;
-  struct pipeline pl;
-  pthread_t worker;
-  bool worker_started = false;
-  unsigned long read_rejected = 0, printed = 0;
   enum hmb_status result;
   int i, rc = 0;
-  bool eof = false, explain = false, allow_draft = false;
+  bool explain = false, allow_draft = false;
   unsigned long people_paid = 0;
   size_t k;
   FILE *sum_out;
@@ -1374,9 +1728,7 @@ int cmd_adjudicate(int argc, char **argv)
   }
   hmb_err_init(&err);
   plan_init(&plan);
-  memset(&pl, 0, sizeof(pl));
   memset(&run, 0, sizeof(run));
-  run.last_time = INT64_MIN;
   memset(&o, 0, sizeof(o));
   buf_init(&o.b, 64u << 20);
   o.jsonl = !strcmp(format, "jsonl");
@@ -1411,24 +1763,6 @@ int cmd_adjudicate(int argc, char **argv)
   }
   run.plan = &plan;
   run.people = people;
-  if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
-    cli_print_err("hmb adjudicate", &err);
-    rc = 2;
-    goto done;
-  }
-  {
-    /* Size both indexes for the whole file now: growing a table of tens
-     * of millions of slots by doubling costs more than the probes. */
-    size_t rows = estimate_rows(setl_path);
-    run.pstride = (PREC_HDR + adj_state_size(&plan) + 63) & ~(size_t)63;
-    run.pchunk_bytes = huge_round(PCHUNK * run.pstride);
-    if (!tidx_init(&run.setls, tidx_cap_for(rows)) ||
-        !tidx_init(&run.persons, tidx_cap_for(rows / 8))) {
-      fprintf(stderr, "hmb adjudicate: 内存不足\n");
-      rc = 2;
-      goto done;
-    }
-  }
   o.f = stdout;
   if (out_path && strcmp(out_path, "-") && !(o.f = out_open(&o, out_path))) {
     fprintf(stderr, "hmb adjudicate: 无法写入 %s：%s\n", out_path, strerror(errno));
@@ -1436,178 +1770,15 @@ int cmd_adjudicate(int argc, char **argv)
     goto done;
   }
   out_header(&o, &plan);
-  for (k = 0; k < RING; k++) {
-    pl.ring[k] = hmb_calloc(1, sizeof(struct batch));
-    if (!pl.ring[k]) {
-      fprintf(stderr, "hmb adjudicate: 内存不足\n");
-      rc = 2;
-      goto done;
-    }
-    buf_init(&pl.ring[k]->text, 256u << 20);
-    buf_init(&pl.ring[k]->fmt, 512u << 20);
-  }
-  pthread_mutex_init(&pl.mu, NULL);
-  pthread_cond_init(&pl.cv, NULL);
-  pl.run = &run;
-  pl.explain = explain;
-  pl.path = setl_path;
-  pl.o = &o;
-  pipeline_note_slots(&pl);
-  if (pthread_create(&worker, NULL, worker_main, &pl)) {
-    fprintf(stderr, "hmb adjudicate: 无法创建线程\n");
-    rc = 2;
-    goto done;
-  }
-  worker_started = true;
-  {
-    size_t nparsed = 0, nformatted = 0;
-    for (;;) {
-      struct batch *b;
-      pthread_mutex_lock(&pl.mu);
-      /* write out finished batches in order */
-      while (nformatted < nparsed && pl.ring[nformatted % RING]->state == B_DONE) {
-        b = pl.ring[nformatted % RING];
-        pthread_mutex_unlock(&pl.mu);
-        {
-          size_t ri = 0, bi;
-          sort_reports(b);
-          if (!b->formatted) {
-            for (bi = 0; bi <= b->n; bi++) {
-              while (ri < b->nreports && b->reports[ri].before == bi)
-                print_report(&b->reports[ri++], setl_path, &printed);
-              if (bi + 8 < b->n) {
-                /* the ids and results of a row on, from the worker's core */
-                __builtin_prefetch(b->s[bi + 8].setl_id);
-                __builtin_prefetch(b->s[bi + 8].psn_no);
-                __builtin_prefetch(&b->out[bi + 8]);
-                __builtin_prefetch((const char *)&b->out[bi + 8] + 64);
-              }
-              if (bi < b->n)
-                format_row(&o, &o.b, &plan, &b->s[bi], b->ls[bi], b->lp[bi], &b->out[bi],
-                           b->text.ptr + b->out[bi].text_at);
-            }
-          } else {
-            while (ri < b->nreports)
-              print_report(&b->reports[ri++], setl_path, &printed);
-            if (buf_add(&o.b, b->fmt.ptr, b->fmt.len) && !rc) {
-              /* more than the output buffer holds: write it out directly */
-              hmb_err_init(&err);
-              if (!out_flush(&o, true, &err) &&
-                  fwrite(b->fmt.ptr, 1, b->fmt.len, o.f) != b->fmt.len)
-                hmb_err_set(&err, HMB_IO, "out.write", "--out", "写入结果失败：%s",
-                            strerror(errno));
-              if (err.status) {
-                cli_print_err("hmb adjudicate", &err);
-                rc = 2;
-              }
-            }
-          }
-        }
-        if (!rc && o.b.len >= OUT_FLUSH && out_flush(&o, false, &err)) {
-          cli_print_err("hmb adjudicate", &err);
-          rc = 2;
-        }
-        pthread_mutex_lock(&pl.mu);
-        b->state = B_EMPTY;
-        nformatted++;
-      }
-      if (pl.failed) {
-        /* the worker has stopped: nothing more will be finished */
-        rc = 2;
-        pthread_mutex_unlock(&pl.mu);
-        break;
-      }
-      if (!eof && !rc && nparsed - nformatted < RING) {
-        /* the slots of the indexes as the worker last left them */
-        const uint64_t *ss = pl.setl_slots, *ps = pl.person_slots;
-        size_t smask = pl.setl_mask, pmask = pl.person_mask;
-        b = pl.ring[nparsed % RING];
-        pthread_mutex_unlock(&pl.mu);
-        b->n = 0;
-        b->npool = 0;
-        b->nreports = 0;
-        buf_reset(&b->text);
-        while (b->n < BATCH) {
-          if (b->n + 4 < BATCH) {
-            /* the slot a few rows on was last written by the worker's
-             * core: ask for its lines now rather than when it is cleared */
-            const char *ns = (const char *)&b->s[b->n + 4];
-            size_t off;
-            for (off = 0; off < sizeof(b->s[0]); off += 64)
-              prefetch_write(ns + off);
-          }
-          hmb_err_init(&err);
-          result = setl_reader_next(rd, &b->s[b->n], &eof, &err);
-          if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
-            read_rejected++;
-            if (batch_report(b, b->n, 0, &err)) {
-              fprintf(stderr, "hmb adjudicate: 内存不足\n");
-              rc = 2;
-              break;
-            }
-            continue;
-          }
-          if (result) {
-            cli_print_err(setl_path, &err);
-            rc = 2;
-            break;
-          }
-          if (eof)
-            break;
-          if (batch_add(b, setl_reader_line(rd), setl_reader_keys(rd))) {
-            fprintf(stderr, "hmb adjudicate: 内存不足\n");
-            rc = 2;
-            break;
-          }
-          /* Warm the two index slots the worker will probe for this row: the
-           * parsing core leaves most of its miss buffers idle, the worker's
-           * are full, and the line then comes from this core's cache rather
-           * than from memory. A table the worker has since grown makes this
-           * a useless prefetch (a prefetch never faults), never a wrong one. */
-          __builtin_prefetch(&ss[b->hs[b->n - 1] & smask]);
-          __builtin_prefetch(&ps[b->hp[b->n - 1] & pmask]);
-        }
-        pthread_mutex_lock(&pl.mu);
-        if ((b->n || b->nreports) && !rc) {
-          b->state = B_PARSED;
-          nparsed++;
-          pl.submitted = nparsed;
-          pthread_cond_broadcast(&pl.cv);
-        }
-        pthread_mutex_unlock(&pl.mu);
-        continue;
-      }
-      if ((eof || rc) && nformatted == nparsed) {
-        pthread_mutex_unlock(&pl.mu);
-        break;
-      }
-      if (eof || rc) {
-        pl.no_more = true;
-        pthread_cond_broadcast(&pl.cv);
-      }
-      pthread_cond_wait(&pl.cv, &pl.mu);
-      pthread_mutex_unlock(&pl.mu);
-    }
-  }
-  pthread_mutex_lock(&pl.mu);
-  pl.no_more = true;
-  pthread_cond_broadcast(&pl.cv);
-  pthread_mutex_unlock(&pl.mu);
-  pthread_join(worker, NULL);
-  worker_started = false;
-  run.rejected += read_rejected;
+  rc = run_file(&run, &o, "hmb adjudicate", setl_path, details, explain);
   if (!rc && (out_flush(&o, true, &err) || fflush(o.f))) {
     cli_print_err("hmb adjudicate", &err);
     rc = 2;
   }
+  if (rc)
+    goto done;
   for (k = 0; k < run.npersons; k++)
     people_paid += adj_paid_total(&plan, person_state(person_at(&run, k))) > 0;
-  {
-    size_t nlines = 0, unmatched = setl_reader_unmatched_details(rd, &nlines);
-    if (unmatched)
-      fprintf(stderr, "hmb adjudicate: %zu 个 setl_id 的费用明细（%zu 行）没有对应的结算\n",
-              unmatched, nlines);
-  }
   money_format(run.eligible, t1);
   money_format(run.paid, t2);
   sum_out = o.f == stdout ? stderr : stdout;
@@ -1641,38 +1812,7 @@ done:
   if (o.f && o.f != stdout)
     fclose(o.f);
   buf_release(&o.b);
-  for (k = 0; k < run.npersons; k++)
-    adj_state_release(person_state(person_at(&run, k)));
-  for (k = 0; k < run.npchunks; k++)
-    huge_free(run.pchunks[k], run.pchunk_bytes);
-  free(run.pchunks);
-  for (k = 0; k < run.nschunks; k++)
-    huge_free(run.schunks[k], SCHUNK);
-  free(run.schunks);
-  free(run.terms);
-  tidx_release(&run.persons);
-  tidx_release(&run.setls);
-  arena_release(&run.arena);
-  if (worker_started) {
-    pthread_mutex_lock(&pl.mu);
-    pl.no_more = true;
-    pthread_cond_broadcast(&pl.cv);
-    pthread_mutex_unlock(&pl.mu);
-    pthread_join(worker, NULL);
-  }
-  if (pl.run) {
-    pthread_mutex_destroy(&pl.mu);
-    pthread_cond_destroy(&pl.cv);
-  }
-  for (k = 0; k < RING; k++)
-    if (pl.ring[k]) {
-      buf_release(&pl.ring[k]->text);
-      buf_release(&pl.ring[k]->fmt);
-      free(pl.ring[k]->pool);
-      free(pl.ring[k]->reports);
-      free(pl.ring[k]);
-    }
-  setl_reader_free(rd);
+  run_release(&run);
   people_free(people);
   plan_release(&plan);
   return rc;

@@ -2,16 +2,18 @@
  * hmb backtest: what one or more plans would have paid on a year's history
  * of settlements of the enrolled people, and their loss ratios.
  *
- * The settlements are read once; each row is judged under every plan with
- * its own year states (domain/adjudicate.h) and aggregated per plan
- * (domain/backtest.h). Premium income is each enrolled person's premium
- * under the plan (age band or group). Rows of people not in --people are
- * counted and skipped (the product pays only the enrolled).
+ * Each plan's year is run by hmb adjudicate's fast two-thread reader
+ * (adjudicate_year() in cmd_adjudicate.c: the same rows judged by the same
+ * engine, without writing a result per row); each person's year, the
+ * payout per responsibility and what the person bore, is then aggregated
+ * (domain/backtest.h). The file is read once per plan. Premium income is
+ * each enrolled person's premium under the plan (age band or group). Rows
+ * of people not in --people are counted and skipped (the product pays only
+ * the enrolled).
  *
  * As hmb adjudicate, a repeated setl_id is refused, and a reversal row
- * takes back its settlement under every plan (its payout and the person's
- * cost leave the year). Not yet: plans with family-scope pools or caps
- * (refused), the fast two-thread reader of hmb adjudicate.
+ * takes back its settlement (its payout and the person's cost leave the
+ * year). Not yet: plans with family-scope pools or caps (refused).
  */
 #include "compat.h"
 #include "backtest.h"
@@ -29,198 +31,21 @@ static const char backtest_usage[] =
     "  以一年的结算记录回测产品方案：赔付率（按保费收入与已赚保费）、受益人数及占比、\n"
     "  各责任、年龄段、险种的赔付，赔付额与剩余自付的分布，以及最大的赔付。\n";
 
-/* One plan's run: the plan, its terms by person variant, the states. */
+/* One plan's run: the plan and its aggregation. */
 struct bt_plan {
   struct plan plan;
   struct bt agg;
-  struct adj_terms **terms; /* interned, owned */
-  size_t nterms;
-  struct adj_state **st; /* per person, allocated at the first settlement */
-  size_t state_size;
 };
 
-/*
- * The settlements seen, by setl_id: the person, what they bore, whether a
- * reversal took it back, and per plan where its packed contribution is in
- * `packed` (0: it changed nothing). Open addressing on the id's hash.
- */
-struct seen {
-  uint64_t h;
-  size_t id_off; /* into ids */
-  size_t person;
-  hmb_fen own_cost;
-  bool reversed;
-  size_t contrib_off[BT_PLANS_MAX]; /* into packed, +1; 0 none */
-};
-
-struct register_ {
-  uint32_t *slot; /* entry + 1 */
-  size_t cap;
-  struct seen *e;
-  size_t n, alloc;
-  struct buf ids;
-  struct buf packed;
-};
-
-static uint64_t id_hash(const char *s, size_t n)
+/* adjudicate_year()'s callback: a person's year into the plan's report. */
+static enum hmb_status take_year(void *ctx, const struct year_person *yp, struct hmb_err *err)
 {
-  return setl_key_hash(s, n) | 1;
+  struct bt_plan *bp = ctx;
+  return bt_person_year(&bp->agg, yp->people_index, adj_paid(&bp->plan, yp->st), yp->own_cost, err);
 }
 
-static struct seen *reg_find(const struct register_ *g, const char *id, uint64_t h)
+static void bt_plan_release(struct bt_plan *bp)
 {
-  if (!g->cap)
-    return NULL;
-  for (size_t j = h & (g->cap - 1); g->slot[j]; j = (j + 1) & (g->cap - 1)) {
-    struct seen *e = &g->e[g->slot[j] - 1];
-    if (e->h == h && !strcmp(g->ids.ptr + e->id_off, id))
-      return e;
-  }
-  return NULL;
-}
-
-static struct seen *reg_add(struct register_ *g, const char *id, uint64_t h)
-{
-  size_t j;
-  if ((g->n + 1) * 2 > g->cap) {
-    size_t cap = g->cap ? g->cap * 2 : 1u << 16;
-    uint32_t *slot = g->n < UINT32_MAX - 1 ? hmb_calloc(cap, sizeof(*slot)) : NULL;
-    if (!slot)
-      return NULL;
-    for (size_t i = 0; i < g->n; i++) {
-      for (j = g->e[i].h & (cap - 1); slot[j]; j = (j + 1) & (cap - 1))
-        ;
-      slot[j] = (uint32_t)(i + 1);
-    }
-    free(g->slot);
-    g->slot = slot;
-    g->cap = cap;
-  }
-  if (g->n == g->alloc) {
-    size_t a = g->alloc ? g->alloc * 2 : 1u << 15;
-    struct seen *ne = hmb_reallocarray(g->e, a, sizeof(*ne));
-    if (!ne)
-      return NULL;
-    g->e = ne;
-    g->alloc = a;
-  }
-  memset(&g->e[g->n], 0, sizeof(g->e[g->n]));
-  g->e[g->n].h = h;
-  g->e[g->n].id_off = g->ids.len;
-  if (buf_add(&g->ids, id, strlen(id) + 1))
-    return NULL;
-  for (j = h & (g->cap - 1); g->slot[j]; j = (j + 1) & (g->cap - 1))
-    ;
-  g->slot[j] = (uint32_t)(g->n + 1);
-  return &g->e[g->n++];
-}
-
-static void reg_release(struct register_ *g)
-{
-  free(g->slot);
-  free(g->e);
-  buf_release(&g->ids);
-  buf_release(&g->packed);
-}
-
-static const struct adj_terms *terms_intern(struct bt_plan *bp, const struct adj_terms *t)
-{
-  struct adj_terms **nt, *copy;
-  for (size_t i = 0; i < bp->nterms; i++)
-    if (!memcmp(bp->terms[i], t, sizeof(*t)))
-      return bp->terms[i];
-  nt = hmb_reallocarray(bp->terms, bp->nterms + 1, sizeof(*nt));
-  if (!nt)
-    return NULL;
-  bp->terms = nt;
-  copy = hmb_malloc(sizeof(*copy));
-  if (!copy)
-    return NULL;
-  *copy = *t;
-  bp->terms[bp->nterms++] = copy;
-  return copy;
-}
-
-/* The year state of person i under plan bp, made at its first settlement. */
-static enum hmb_status state_of(struct bt_plan *bp, const struct people_entry *e, size_t i,
-                                struct adj_state **out, struct hmb_err *err)
-{
-  struct adj_person who;
-  struct adj_terms t;
-  const struct adj_terms *ti;
-  enum hmb_status result;
-  if (bp->st[i]) {
-    *out = bp->st[i];
-    return HMB_OK;
-  }
-  people_adj_person(&bp->plan, e, &who);
-  memset(&t, 0, sizeof(t));
-  result = adj_terms_resolve(&bp->plan, &who, &t, err);
-  if (result)
-    return result;
-  ti = terms_intern(bp, &t);
-  bp->st[i] = ti ? hmb_calloc(1, bp->state_size) : NULL;
-  if (!bp->st[i])
-    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-  adj_state_init(&bp->plan, bp->st[i], ti);
-  *out = bp->st[i];
-  return HMB_OK;
-}
-
-/*
- * Take back a settlement under every plan: what it paid and what the
- * person bore leave the year. Refused (HMB_NOT_FOUND / HMB_CONFLICT /
- * HMB_INVALID) when the settlement is unknown, already reversed, or of
- * another person.
- */
-static enum hmb_status reverse_row(struct bt_plan *bp, size_t nplans, struct register_ *reg,
-                                   struct seen *seen, const struct people_entry *e, size_t idx,
-                                   struct hmb_err *err)
-{
-  if (!seen)
-    return hmb_err_set(err, HMB_NOT_FOUND, "reversal.unknown", "setl_id",
-                       "冲销的结算不存在（该 setl_id 未曾结算）");
-  if (seen->reversed)
-    return hmb_err_set(err, HMB_CONFLICT, "reversal.repeated", "setl_id", "该结算已冲销");
-  if (seen->person != idx)
-    return hmb_err_set(err, HMB_INVALID, "reversal.person", "psn_no",
-                       "冲销请求的人员编号与原结算不一致");
-  for (size_t k = 0; k < nplans; k++) {
-    struct adj_contrib c;
-    struct adj_result res;
-    struct adj_state *st;
-    enum hmb_status result = state_of(&bp[k], e, idx, &st, err);
-    memset(&c, 0, sizeof(c));
-    if (!result && seen->contrib_off[k]) {
-      const uint8_t *q = (const uint8_t *)reg->packed.ptr + seen->contrib_off[k] - 1;
-      uint16_t n;
-      memcpy(&n, q, sizeof(n));
-      if (!adj_contrib_unpack(&bp[k].plan, q + 2, n, &c))
-        BUG("a contribution packed here does not unpack");
-    }
-    if (!result)
-      result = adj_reverse(&bp[k].plan, &st, 1, 0, &c, 0, &res, err);
-    if (!result)
-      result = bt_settlement(&bp[k].agg, idx, &res, -seen->own_cost, err);
-    if (result)
-      BUG("reversal of a settlement this run judged failed: %s", err->code);
-  }
-  seen->reversed = true;
-  return HMB_OK;
-}
-
-static void bt_plan_release(struct bt_plan *bp, size_t npeople)
-{
-  if (bp->st)
-    for (size_t i = 0; i < npeople; i++)
-      if (bp->st[i]) {
-        adj_state_release(bp->st[i]);
-        free(bp->st[i]);
-      }
-  free(bp->st);
-  for (size_t i = 0; i < bp->nterms; i++)
-    free(bp->terms[i]);
-  free(bp->terms);
   bt_release(&bp->agg);
   plan_release(&bp->plan);
 }
@@ -375,15 +200,12 @@ int cmd_backtest(int argc, char **argv)
   size_t nplans = 0, nparams = 0, npeople = 0;
   struct bt_plan *bp = NULL;
   struct people *pp = NULL;
-  struct setl_reader *rd = NULL;
-  struct settlement s;
   struct hmb_err err;
   struct buf json = BUF_INIT((size_t)64 << 20);
-  struct register_ reg = {
-      NULL, 0, NULL, 0, 0, BUF_INIT((size_t)8 << 30), BUF_INIT((size_t)16 << 30)};
-  bool allow_draft = false, eof = false;
-  hmb_date data_end = INT32_MIN, last_day = INT32_MIN;
-  int64_t top_n = 20, rows = 0, bad = 0, not_enrolled = 0, reversals = 0, repeated = 0;
+  struct year_totals tot;
+  bool allow_draft = false;
+  hmb_date data_end = INT32_MIN;
+  int64_t top_n = 20;
   int rc = 0;
 
   for (int i = 0; i < argc; i++) {
@@ -464,13 +286,6 @@ int cmd_backtest(int argc, char **argv)
         goto done;
       }
     bt_init(&bp[k].agg, p);
-    bp[k].state_size = adj_state_size(p);
-    bp[k].st = hmb_calloc(npeople ? npeople : 1, sizeof(*bp[k].st));
-    if (!bp[k].st) {
-      fprintf(stderr, "hmb backtest: 内存不足\n");
-      rc = 2;
-      goto done;
-    }
     for (size_t i = 0; i < npeople; i++) {
       const struct people_entry *e = people_at(pp, i);
       hmb_fen premium = 0;
@@ -487,103 +302,30 @@ int cmd_backtest(int argc, char **argv)
     }
   }
 
-  if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
-    cli_print_err("hmb backtest", &err);
-    rc = 2;
-    goto done;
-  }
-  for (;;) {
-    const struct people_entry *e;
-    struct seen *seen;
-    uint64_t h;
-    size_t idx;
-    enum hmb_status result = setl_reader_next(rd, &s, &eof, &err);
-    if (!result && eof)
-      break;
-    if (result == HMB_IO || result == HMB_NOMEM) {
-      cli_print_err("hmb backtest", &err);
+  for (size_t k = 0; k < nplans; k++) {
+    struct year_totals yt;
+    if (adjudicate_year("hmb backtest", &bp[k].plan, pp, setl_path, details, take_year, &bp[k],
+                        &yt)) {
       rc = 2;
       goto done;
     }
-    rows++;
-    if (!result)
-      result = settlement_validate(&s, &err);
-    if (result) {
-      if (bad++ < 20)
-        cli_print_err("", &err);
-      continue;
-    }
-    e = people_find(pp, s.psn_no, strlen(s.psn_no));
-    if (!e) {
-      not_enrolled++;
-      continue;
-    }
-    idx = people_index(pp, e);
-    h = id_hash(s.setl_id, strlen(s.setl_id));
-    seen = reg_find(&reg, s.setl_id, h);
-    if (s.kind == SETL_REVERSAL) {
-      result = reverse_row(bp, nplans, &reg, seen, e, idx, &err);
-      if (result) {
-        if (bad++ < 20)
-          cli_print_err(s.setl_id, &err);
-        continue;
-      }
-      reversals++;
-      continue;
-    }
-    if (seen) {
-      repeated++;
-      if (bad++ < 20)
-        fprintf(stderr, "%s: 重复的结算 setl_id，未计入 (setl.duplicate)\n", s.setl_id);
-      continue;
-    }
-    if (time_date(s.setl_time) > last_day)
-      last_day = time_date(s.setl_time);
-    seen = reg_add(&reg, s.setl_id, h);
-    if (!seen)
-      goto nomem;
-    seen->person = idx;
-    seen->own_cost = s.psn_part_amt;
-    for (size_t k = 0; k < nplans; k++) {
-      struct adj_state *st;
-      struct adj_result res;
-      uint8_t pk[ADJ_CONTRIB_PACKED_MAX];
-      uint16_t n;
-      if (state_of(&bp[k], e, idx, &st, &err)) {
-        cli_print_err(e->psn_no, &err);
-        rc = 2;
-        goto done;
-      }
-      plan_mark_lines(&bp[k].plan, s.lines, s.nlines);
-      if (adj_settle(&bp[k].plan, &st, 1, 0, &s, ADJ_NO_DED_BEFORE, &res, &err)) {
-        cli_print_err(s.setl_id, &err);
-        rc = 2; /* a valid row the engine cannot judge: a broken invariant */
-        goto done;
-      }
-      n = (uint16_t)adj_contrib_pack(&bp[k].plan, &res.contrib, pk);
-      if (n) {
-        seen->contrib_off[k] = reg.packed.len + 1;
-        if (buf_add(&reg.packed, &n, sizeof(n)) || buf_add(&reg.packed, pk, n))
-          goto nomem;
-      }
-      if (bt_settlement(&bp[k].agg, idx, &res, s.psn_part_amt, &err)) {
-        cli_print_err(s.setl_id, &err);
-        rc = 2;
-        goto done;
-      }
-    }
+    bt_run_totals(&bp[k].agg, yt.settled + yt.reversals, yt.eligible);
+    if (!k)
+      tot = yt;
+    else if (yt.rejected != tot.rejected || yt.not_enrolled != tot.not_enrolled)
+      BUG("plans judged the same rows differently");
   }
   if (data_end == INT32_MIN)
-    data_end = last_day;
+    data_end = tot.last_day;
 
   buf_addstr(&json, "{\"rows\":");
   buf_addf(&json,
            "%" PRId64 ",\"rejected\":%" PRId64 ",\"repeated\":%" PRId64 ",\"not_enrolled\":%" PRId64
            ",\"reversals\":%" PRId64 ",\"plans\":[",
-           rows, bad, repeated, not_enrolled, reversals);
+           tot.rows, tot.rejected, tot.repeated, tot.not_enrolled, tot.reversals);
   printf("结算记录 %" PRId64 " 行：有误 %" PRId64 "（其中重复 %" PRId64 "），非参保人 %" PRId64
          "，冲销 %" PRId64 "\n",
-         rows, bad, repeated, not_enrolled, reversals);
+         tot.rows, tot.rejected, tot.repeated, tot.not_enrolled, tot.reversals);
   for (size_t k = 0; k < nplans; k++) {
     static struct bt_report r;
     struct plan *p = &bp[k].plan;
@@ -607,17 +349,11 @@ int cmd_backtest(int argc, char **argv)
       goto done;
     }
   }
-  rc = bad ? 1 : 0;
-  goto done;
-nomem:
-  fprintf(stderr, "hmb backtest: 内存不足\n");
-  rc = 2;
+  rc = tot.rejected ? 1 : 0;
 done:
-  reg_release(&reg);
-  setl_reader_free(rd);
   if (bp)
     for (size_t k = 0; k < nplans; k++)
-      bt_plan_release(&bp[k], npeople);
+      bt_plan_release(&bp[k]);
   free(bp);
   people_free(pp);
   buf_release(&json);

@@ -17,6 +17,7 @@ struct bt_person_acc {
   hmb_fen own_cost;
   int8_t age_band;
   int8_t scheme;
+  bool has_year; /* given by bt_person_year() */
 };
 
 int bt_age_band(int age)
@@ -126,6 +127,33 @@ enum hmb_status bt_settlement(struct bt *b, size_t idx, const struct adj_result 
   b->eligible += res->eligible;
   b->settlements++;
   return HMB_OK;
+}
+
+enum hmb_status bt_person_year(struct bt *b, size_t idx, const hmb_fen *paid, hmb_fen own_cost,
+                               struct hmb_err *err)
+{
+  struct bt_person_acc *a;
+  if (idx >= b->npeople || b->people[idx].premium < 0)
+    return hmb_err_set(err, HMB_INVALID, "backtest.not_enrolled", "psn_no",
+                       "结算的参保人未登记投保");
+  a = &b->people[idx];
+  if (a->has_year)
+    return hmb_err_set(err, HMB_INVALID, "backtest.year_twice", "psn_no",
+                       "同一参保人的年度汇总重复");
+  a->has_year = true;
+  a->own_cost += own_cost;
+  for (int r = 0; r < b->nresp; r++) {
+    a->paid += paid[r];
+    b->paid_resp[r] += paid[r];
+    b->paid_pr[idx * (size_t)b->nresp + (size_t)r] += paid[r];
+  }
+  return HMB_OK;
+}
+
+void bt_run_totals(struct bt *b, int64_t settlements, hmb_fen eligible)
+{
+  b->settlements += settlements;
+  b->eligible += eligible;
 }
 
 /* Is x a larger payout than y (ties: the smaller person index first)? */

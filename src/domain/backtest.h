@@ -120,6 +120,18 @@ enum hmb_status bt_settlement(struct bt *b, size_t idx, const struct adj_result 
                               hmb_fen own_cost, struct hmb_err *err);
 
 /*
+ * The whole year of person idx at once, instead of its settlements one by
+ * one: the payout per responsibility (paid[0..nresp), e.g. a year state's
+ * adj_paid()) and what the person bore in all. The report is the same as
+ * from the settlements, as a year's payout is the sum of its settlements'.
+ * The run's counts that belong to no person come with bt_run_totals().
+ * HMB_INVALID when idx is not enrolled or was given a year before.
+ */
+enum hmb_status bt_person_year(struct bt *b, size_t idx, const hmb_fen *paid, hmb_fen own_cost,
+                               struct hmb_err *err);
+void bt_run_totals(struct bt *b, int64_t settlements, hmb_fen eligible);
+
+/*
  * The report. Days: the cover period [cover_start, cover_end] and the last
  * day of the history (data_end; after cover_end counts as cover_end). top_n
  * (at most BT_TOP_MAX) largest year payouts, largest first, ties by person

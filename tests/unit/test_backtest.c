@@ -179,6 +179,44 @@ static void test_backtest__order_and_reversal(void **state)
   bt_release(&b);
 }
 
+/* A person's year given at once equals its settlements one by one. */
+static void test_backtest__person_year(void **state)
+{
+  static struct bt_report a, c;
+  struct bt b;
+  struct hmb_err err;
+  hmb_fen paid[4][4] = {{0}}, own[4] = {0}, elig = 0;
+  (void)state;
+  hmb_err_init(&err);
+  bt_init(&b, &plan4);
+  enroll_all(&b);
+  run_rows(&b, NULL, ARRAY_SIZE(year));
+  bt_finish(&b, date_from_ymd(2024, 1, 1), date_from_ymd(2024, 12, 31), date_from_ymd(2024, 6, 30),
+            10, &a);
+  bt_release(&b);
+
+  for (size_t i = 0; i < ARRAY_SIZE(year); i++) {
+    paid[year[i].who][year[i].resp] += year[i].pay;
+    own[year[i].who] += year[i].own;
+    elig += year[i].elig;
+  }
+  bt_init(&b, &plan4);
+  enroll_all(&b);
+  for (size_t w = 4; w-- > 0;) /* persons in another order; person 0 has no settlement */
+    if (w)
+      assert_int_equal(bt_person_year(&b, w, paid[w], own[w], &err), HMB_OK);
+  bt_run_totals(&b, (int64_t)ARRAY_SIZE(year), elig);
+  bt_finish(&b, date_from_ymd(2024, 1, 1), date_from_ymd(2024, 12, 31), date_from_ymd(2024, 6, 30),
+            10, &c);
+  assert_memory_equal(&a, &c, sizeof(a));
+  /* a second year of the same person, or of someone not enrolled, is refused */
+  assert_int_equal(bt_person_year(&b, 1, paid[1], own[1], &err), HMB_INVALID);
+  assert_string_equal(err.code, "backtest.year_twice");
+  assert_int_equal(bt_person_year(&b, 9, paid[1], own[1], &err), HMB_INVALID);
+  assert_string_equal(err.code, "backtest.not_enrolled");
+  bt_release(&b);
+}
+
 static void test_backtest__earned_premium(void **state)
 {
   static const struct {
@@ -283,6 +321,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_backtest__figures),
       cmocka_unit_test(test_backtest__order_and_reversal),
+      cmocka_unit_test(test_backtest__person_year),
       cmocka_unit_test(test_backtest__earned_premium),
       cmocka_unit_test(test_backtest__top_n),
       cmocka_unit_test(test_backtest__refusals),
