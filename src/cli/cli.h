@@ -17,6 +17,7 @@ int cmd_workdays(int argc, char **argv);
 /* A deterministic synthetic city (cmd_gen.c, docs/gen.md). */
 int cmd_gen(int argc, char **argv);
 int cmd_project(int argc, char **argv); /* cmd_project.c: chain-ladder projection */
+int cmd_price(int argc, char **argv);   /* cmd_price.c: search of plan variants */
 /* Commands on a store (cmd_db.c, cmd_demo.c, cmd_serve.c, cmd_key.c). */
 int cmd_roster(int argc, char **argv);
 int cmd_plan_add(int argc, char **argv);

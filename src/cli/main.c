@@ -10,6 +10,8 @@ static const char usage[] =
     "             [--param NAME[.SCHEME]=AMOUNT] [--allow-draft]   批量理算一年的结算数据\n"
     "  backtest --plan P [--plan Q ...] --settlements F [--details D] --people F\n"
     "             [--json OUT] [--top 20] [--data-end DATE]   回测方案的赔付率与受益情况\n"
+    "  price --plan P --space S --settlements F [--details D] --people F\n"
+    "        [--profile ID] [--target 80%-90%] [--top 10] [--json OUT]   搜索满足目标赔付率的方案\n"
     "  workdays add DATE N | count FROM TO   按法定节假日计算工作日\n"
     "  gen --out-dir DIR [--seed N] [--people N] [--enroll-rate BP] [--settlements N]\n"
     "      [--year Y] [--admdvs CODE]   生成合成城市（名单、投保人、结算）\n"
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
     return cmd_adjudicate(argc - 2, argv + 2);
   if (!strcmp(argv[1], "backtest"))
     return cmd_backtest(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "price"))
+    return cmd_price(argc - 2, argv + 2);
   if (!strcmp(argv[1], "gen"))
     return cmd_gen(argc - 2, argv + 2);
   if (!strcmp(argv[1], "workdays"))

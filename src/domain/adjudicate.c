@@ -7,7 +7,7 @@
  * known. A band's payout is ratio_bp x bpfen, i.e. 1/10^8 fen, rounded to
  * the fen once per responsibility on the year's cumulative amount.
  */
-#define BPFEN    INT64_C(10000)
+#define BPFEN    ADJ_ACC_PER_FEN
 #define BP_BPFEN INT64_C(100000000)
 
 struct adj_ext_entry {
@@ -687,6 +687,23 @@ static void evaluate(const struct plan *p, struct adj_state *const *m, size_t n,
         }
     }
   }
+}
+
+hmb_fen adj_year_paid(const struct plan *p, const struct adj_terms *t, const int64_t *acc,
+                      hmb_fen *paid)
+{
+  struct adj_state st = {t, NULL};
+  struct adj_state *m = &st;
+  struct eval ev;
+  hmb_fen total = 0;
+  if (p->has_family_scope)
+    BUG("adj_year_paid() of a plan with family scope");
+  evaluate(p, &m, 1, &acc, &ev);
+  for (int r = 0; r < p->nresp; r++) {
+    paid[r] = ev.paid[0][r];
+    total += paid[r];
+  }
+  return total;
 }
 
 static void result_init(const struct plan *p, struct adj_result *res, enum setl_kind kind)

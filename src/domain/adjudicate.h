@@ -22,6 +22,9 @@
 #include "buf.h"
 #include "plan.h"
 
+/* Eligible amounts are held in 1/10000 fen, so weights lose nothing. */
+#define ADJ_ACC_PER_FEN INT64_C(10000)
+
 /* Who the person is for the year: what variants look at. */
 struct adj_person {
   int32_t insutype;      /* 310 / 390 ...; 0 = take it from the settlement */
@@ -82,6 +85,18 @@ static inline hmb_fen *adj_paid(const struct plan *p, struct adj_state *st)
 
 /* The member's payout for the year so far, all responsibilities. */
 hmb_fen adj_paid_total(const struct plan *p, const struct adj_state *st);
+
+/*
+ * The payout function itself for one person (no family scope): what a
+ * person with terms t and the year's cumulative eligible amounts acc
+ * (1/10000 fen, per responsibility) is paid in all, per responsibility in
+ * paid[0..nresp) and in total as the return value. A year's settlements
+ * pay exactly this sum whatever their split and order, for plans without
+ * path-dependent rules. Pure; for evaluating plan variants on year totals
+ * (domain/price.h).
+ */
+hmb_fen adj_year_paid(const struct plan *p, const struct adj_terms *t, const int64_t *acc,
+                      hmb_fen *paid);
 
 /* What a settlement added to its member's state: what a reversal takes back. */
 #define ADJ_MAX_EXT_DELTAS 64

@@ -44,8 +44,7 @@ static int bucket_of(hmb_fen v)
   return i;
 }
 
-/* num / den in basis points, halves away from zero; -1 when den <= 0. */
-static hmb_bp share_bp(hmb_fen num, hmb_fen den)
+hmb_bp bt_share_bp(hmb_fen num, hmb_fen den)
 {
   hmb_i128 q;
   if (den <= 0)
@@ -255,9 +254,9 @@ void bt_finish(const struct bt *b, hmb_date cover_start, hmb_date cover_end, hmb
   out->settlements = b->settlements;
   out->eligible = b->eligible;
   out->own_cost_after = out->own_cost - out->paid;
-  out->beneficiary_share = out->people ? share_bp(out->beneficiaries, out->people) : -1;
-  out->loss_ratio = share_bp(out->paid, out->premium);
-  out->own_cost_reduction = share_bp(out->paid, out->own_cost);
+  out->beneficiary_share = out->people ? bt_share_bp(out->beneficiaries, out->people) : -1;
+  out->loss_ratio = bt_share_bp(out->paid, out->premium);
+  out->own_cost_reduction = bt_share_bp(out->paid, out->own_cost);
   if (data_end > cover_end)
     data_end = cover_end;
   elapsed = (int64_t)data_end - cover_start + 1;
@@ -265,9 +264,9 @@ void bt_finish(const struct bt *b, hmb_date cover_start, hmb_date cover_end, hmb
     elapsed = 0;
   out->earned_premium =
       days > 0 ? (hmb_fen)(((hmb_i128)out->premium * elapsed * 2 + days) / (2 * days)) : 0;
-  out->loss_ratio_earned = share_bp(out->paid, out->earned_premium);
+  out->loss_ratio_earned = bt_share_bp(out->paid, out->earned_premium);
   for (int g = 0; g < BT_AGE_BANDS; g++)
-    out->age[g].loss_ratio = share_bp(out->age[g].paid, out->age[g].premium);
+    out->age[g].loss_ratio = bt_share_bp(out->age[g].paid, out->age[g].premium);
   for (int g = 0; g < BT_SCHEMES; g++)
-    out->scheme[g].loss_ratio = share_bp(out->scheme[g].paid, out->scheme[g].premium);
+    out->scheme[g].loss_ratio = bt_share_bp(out->scheme[g].paid, out->scheme[g].premium);
 }

@@ -43,6 +43,8 @@ extern const char *const bt_bucket_name[BT_BUCKETS];
 
 /* The age band of an age (-1 unknown) and the scheme slot of an insutype. */
 int bt_age_band(int age);
+/* num / den in basis points, halves away from zero; -1 when den <= 0. */
+hmb_bp bt_share_bp(hmb_fen num, hmb_fen den);
 int bt_scheme(int32_t insutype);
 
 struct bt_group {
