@@ -121,7 +121,7 @@ static const char *yuan(hmb_fen v, char *b)
 /* One line per variant: the values of its axes, then its figures. */
 static void print_variant(const struct price_space *sp, const struct variant *v)
 {
-  int64_t val[PRICE_MAX_AXES];
+  int64_t val[PRICE_MAX_AXES] = {0};
   char a[48], c[48], d[48], e[48], f[48], g[48];
   price_variant_values(sp, v->r.variant, val);
   if (sp->naxes)
@@ -140,7 +140,7 @@ static void print_variant(const struct price_space *sp, const struct variant *v)
 static void json_variant(struct buf *o, const struct price_space *sp, const struct plan *base,
                          const struct price_table *t, const struct variant *v)
 {
-  int64_t val[PRICE_MAX_AXES];
+  int64_t val[PRICE_MAX_AXES] = {0};
   hmb_fen paid_resp[PLAN_MAX_RESP];
   struct price_result again;
   struct hmb_err err;

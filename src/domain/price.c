@@ -92,7 +92,7 @@ void price_variant_values(const struct price_space *sp, uint64_t k, int64_t *out
 enum hmb_status price_variant_apply(const struct price_space *sp, uint64_t k, struct plan *q,
                                     struct hmb_err *err)
 {
-  int64_t val[PRICE_MAX_AXES];
+  int64_t val[PRICE_MAX_AXES] = {0};
   price_variant_values(sp, k, val);
   for (int a = 0; a < sp->naxes; a++) {
     const struct price_axis *ax = &sp->axes[a];
