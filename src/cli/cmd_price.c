@@ -214,25 +214,43 @@ static int64_t off_target(const struct price_space *sp, hmb_bp lr)
   return lr < sp->target_min ? sp->target_min - lr : lr > sp->target_max ? lr - sp->target_max : 0;
 }
 
-static const struct price_space *g_sp; /* for the qsort comparator below */
-
-static int cmp_closest(const void *a, const void *b)
+/* qsort_r() orders: ctx is the space for the distance from its target range. */
+static int cmp_closest(const void *a, const void *b, void *ctx)
 {
   const struct variant *x = a, *y = b;
-  int64_t dx = off_target(g_sp, x->r.loss_ratio), dy = off_target(g_sp, y->r.loss_ratio);
+  const struct price_space *sp = ctx;
+  int64_t dx = off_target(sp, x->r.loss_ratio), dy = off_target(sp, y->r.loss_ratio);
   if (dx != dy)
     return dx < dy ? -1 : 1;
   return price_cmp_people(&x->r, &y->r);
 }
 
-static int cmp_people(const void *a, const void *b)
+static int cmp_people(const void *a, const void *b, void *ctx)
 {
+  (void)ctx;
   return price_cmp_people(&((const struct variant *)a)->r, &((const struct variant *)b)->r);
 }
 
-static int cmp_reduction(const void *a, const void *b)
+static int cmp_reduction(const void *a, const void *b, void *ctx)
 {
+  (void)ctx;
   return price_cmp_reduction(&((const struct variant *)a)->r, &((const struct variant *)b)->r);
+}
+
+/* The first n of a ranking: printed under title, and as the JSON member key. */
+static void show_ranking(struct buf *json, const char *key, const char *title,
+                         const struct price_space *sp, const struct plan *plan,
+                         const struct price_table *t, const struct variant *v, uint64_t n)
+{
+  printf("-- %s（前 %" PRIu64 " 个）\n", title, n);
+  buf_addf(json, ",\"%s\":[", key);
+  for (uint64_t k = 0; k < n; k++) {
+    print_variant(sp, &v[k]);
+    if (k)
+      buf_addch(json, ',');
+    json_variant(json, sp, plan, t, &v[k]);
+  }
+  buf_addch(json, ']');
 }
 
 int cmd_price(int argc, char **argv)
@@ -484,46 +502,21 @@ int cmd_price(int argc, char **argv)
     none.naxes = 0;
     json_variant(&json, &none, &plan, &table, &base_v);
   }
-  g_sp = &sp;
   if (nfeasible) {
     uint64_t n = (uint64_t)top_n < nfeasible ? (uint64_t)top_n : nfeasible;
-    qsort(feasible, nfeasible, sizeof(*feasible), cmp_people);
-    printf("-- 受益人数最多的方案（前 %" PRIu64 " 个）\n", n);
-    buf_addstr(&json, ",\"by_people\":[");
-    for (uint64_t k = 0; k < n; k++) {
-      print_variant(&sp, &feasible[k]);
-      if (k)
-        buf_addch(&json, ',');
-      json_variant(&json, &sp, &plan, &table, &feasible[k]);
-    }
-    qsort(feasible, nfeasible, sizeof(*feasible), cmp_reduction);
-    printf("-- 减负最多的方案（前 %" PRIu64 " 个）\n", n);
-    buf_addstr(&json, "],\"by_reduction\":[");
-    for (uint64_t k = 0; k < n; k++) {
-      print_variant(&sp, &feasible[k]);
-      if (k)
-        buf_addch(&json, ',');
-      json_variant(&json, &sp, &plan, &table, &feasible[k]);
-    }
-    buf_addstr(&json, "]");
+    qsort_r(feasible, nfeasible, sizeof(*feasible), cmp_people, NULL);
+    show_ranking(&json, "by_people", "受益人数最多的方案", &sp, &plan, &table, feasible, n);
+    qsort_r(feasible, nfeasible, sizeof(*feasible), cmp_reduction, NULL);
+    show_ranking(&json, "by_reduction", "减负最多的方案", &sp, &plan, &table, feasible, n);
   } else {
     /* nothing meets both: the compliant variants nearest the range */
     uint64_t n = 0;
     for (uint64_t k = 0; k < count; k++)
       if (vs[k].violations == 0)
         feasible[n++] = vs[k];
-    qsort(feasible, n, sizeof(*feasible), cmp_closest);
-    if (n > (uint64_t)top_n)
-      n = (uint64_t)top_n;
-    printf("-- 没有方案同时满足目标赔付率与规则；最接近目标的合规方案（前 %" PRIu64 " 个）\n", n);
-    buf_addstr(&json, ",\"closest\":[");
-    for (uint64_t k = 0; k < n; k++) {
-      print_variant(&sp, &feasible[k]);
-      if (k)
-        buf_addch(&json, ',');
-      json_variant(&json, &sp, &plan, &table, &feasible[k]);
-    }
-    buf_addstr(&json, "]");
+    qsort_r(feasible, n, sizeof(*feasible), cmp_closest, &sp);
+    show_ranking(&json, "closest", "没有方案同时满足目标赔付率与规则；最接近目标的合规方案", &sp,
+                 &plan, &table, feasible, n < (uint64_t)top_n ? n : (uint64_t)top_n);
   }
   buf_addf(&json, ",\"seconds_year\":%.3f,\"seconds_eval\":%.3f,\"threads\":%d}\n", t_year, t_eval,
            nth);

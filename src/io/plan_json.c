@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "plan_json.h"
+#include "json_keys.h"
 #include "buf.h"
 
 #include <jansson.h>
@@ -63,14 +64,9 @@ static void check_keys(struct pctx *c, json_t *obj, const char *path, const char
   json_t *v;
   json_object_foreach(obj, key, v)
   {
-    const char *const *k;
-    bool ok = false;
     char kp[PATH_MAX_LEN];
     (void)v;
-    for (k = known; *k && !ok; k++)
-      ok = !strcmp(*k, key);
-    if (!ok && strcmp(key, "comment") && strncmp(key, "x_", 2) &&
-        (strlen(key) < 8 || strcmp(key + strlen(key) - 8, "_comment"))) {
+    if (!json_key_allowed(key, known)) {
       join(kp, path, key);
       bad(c, "plan.unknown_key", kp, "未知字段“%s”", key);
     }

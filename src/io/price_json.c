@@ -1,17 +1,11 @@
 #include "compat.h"
 #include "price_json.h"
 #include "buf.h"
+#include "json_keys.h"
 
 #include <jansson.h>
 
 #define PATH_LEN HMB_ERR_FIELD_MAX
-
-static bool is_comment_key(const char *key)
-{
-  size_t n = strlen(key);
-  return !strcmp(key, "comment") || !strncmp(key, "x_", 2) ||
-         (n >= 8 && !strcmp(key + n - 8, "_comment"));
-}
 
 /* Reject keys outside `known` (NULL-terminated): typos must not pass silently. */
 static enum hmb_status check_keys(json_t *obj, const char *path, const char *const *known,
@@ -21,11 +15,8 @@ static enum hmb_status check_keys(json_t *obj, const char *path, const char *con
   json_t *v;
   json_object_foreach(obj, key, v)
   {
-    bool ok = is_comment_key(key);
     (void)v;
-    for (const char *const *k = known; *k && !ok; k++)
-      ok = !strcmp(*k, key);
-    if (!ok)
+    if (!json_key_allowed(key, known))
       return hmb_err_set(err, HMB_INVALID, "price.unknown_key", path, "未知字段“%s”", key);
   }
   return HMB_OK;

@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "profile_json.h"
 #include "buf.h"
+#include "json_keys.h"
 
 #include <jansson.h>
 #include <unistd.h>
@@ -14,13 +15,6 @@ static void join(char *out, const char *base, const char *key)
     hmb_utf8_truncate(out, PATH_LEN);
 }
 
-static bool is_comment_key(const char *key)
-{
-  size_t n = strlen(key);
-  return !strcmp(key, "comment") || !strncmp(key, "x_", 2) ||
-         (n >= 8 && !strcmp(key + n - 8, "_comment"));
-}
-
 /* Reject keys outside `known` (NULL-terminated): typos must not pass silently. */
 static enum hmb_status check_keys(json_t *obj, const char *path, const char *const *known,
                                   struct hmb_err *err)
@@ -29,13 +23,9 @@ static enum hmb_status check_keys(json_t *obj, const char *path, const char *con
   json_t *v;
   json_object_foreach(obj, key, v)
   {
-    const char *const *k;
-    bool ok = is_comment_key(key);
     char kp[PATH_LEN];
     (void)v;
-    for (k = known; *k && !ok; k++)
-      ok = !strcmp(*k, key);
-    if (!ok) {
+    if (!json_key_allowed(key, known)) {
       join(kp, path, key);
       return hmb_err_set(err, HMB_INVALID, "profile.unknown_key", kp, "未知字段“%s”", key);
     }
