@@ -71,6 +71,65 @@ static void huge_free(void *p, size_t sz)
     munmap(p, sz);
 }
 
+/* ---- faulting memory in ahead of its use ----
+ *
+ * A fresh page costs its first writer a fault and a clearing, and on this
+ * kind of virtual machine often a trip to the host as well: perf put a
+ * sixth of the worker's time there, mostly in the person records. So the
+ * chunks the worker will fill are mapped one ahead of need, and a thread
+ * that would otherwise wait (the worker for a batch, the reading thread
+ * for a free one) faults in a piece of them with MADV_POPULATE_WRITE,
+ * which leaves the contents alone. A region is never unmapped before the
+ * run ends, so a piece may be faulted in by either thread at any time. */
+
+#define WARM_UNIT ((size_t)HUGE_PAGE)
+#define WARM_MAX  8
+
+struct warm_region {
+  char *p;
+  size_t len;
+};
+
+/* Fault in [p, p + len), page aligned. false when the kernel cannot
+ * (MADV_POPULATE_WRITE is Linux 5.14): warming then stops, nothing else. */
+static bool warm_fault(char *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+  return !madvise(p, len, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)len;
+  return false;
+#endif
+}
+
+/* Take the next piece of the first region with some left. */
+static bool warm_take(struct warm_region *r, size_t *n, struct warm_region *piece)
+{
+  while (*n) {
+    if (r[0].len) {
+      piece->p = r[0].p;
+      piece->len = r[0].len < WARM_UNIT ? r[0].len : WARM_UNIT;
+      r[0].p += piece->len;
+      r[0].len -= piece->len;
+      return true;
+    }
+    memmove(r, r + 1, --*n * sizeof(*r));
+  }
+  return false;
+}
+
+/* Append a region, dropping it when the list is full (it is then faulted
+ * in by its user, as without warming). */
+static void warm_add(struct warm_region *r, size_t *n, char *p, size_t len)
+{
+  if (*n < WARM_MAX && len) {
+    r[*n].p = p;
+    r[*n].len = len;
+    ++*n;
+  }
+}
+
 /* ---- a chunked arena: stable pointers, freed at once (terms, accounts) ---- */
 
 #define ARENA_BLOCK (64u << 10)
@@ -229,28 +288,47 @@ struct account_rec {
 /*
  * What a settlement leaves behind for idempotency and reversal: its person,
  * its id and what it added, only when not empty (after the id: a 16-bit
- * length, then adj_contrib_pack()'s bytes). Records are appended to chunks
- * of SCHUNK bytes, 8-byte aligned, and referred to by their offset in units
- * of 8 bytes (32 GiB of records at most); a usual one takes 24 bytes.
+ * length, then adj_contrib_pack()'s bytes). The id is kept inline, or with
+ * SR_IDREF as a pointer to its bytes in the input (setl_keys.setl_id_in,
+ * valid until the reader is freed: records are read only while it runs),
+ * which halves a year's records. Records are appended to chunks of SCHUNK
+ * bytes, 8-byte aligned, and referred to by their offset in units of 8
+ * bytes (32 GiB of records at most); a usual one takes 16 bytes.
  */
 struct setl_rec {
   uint32_t person;
   uint8_t len;
-  uint8_t flags;  /* SR_* */
-  char setl_id[]; /* len bytes, no terminator */
+  uint8_t flags; /* SR_* */
+  char id[];     /* len bytes, no terminator, or with SR_IDREF a pointer */
 };
 
 /* SR_OWN (year runs only): what the person bore, 8 bytes after the
  * contribution, for a reversal to take back. */
-enum { SR_REVERSED = 1, SR_CONTRIB = 2, SR_OWN = 4 };
-#define SREC_HDR offsetof(struct setl_rec, setl_id)
+enum { SR_REVERSED = 1, SR_CONTRIB = 2, SR_OWN = 4, SR_IDREF = 8 };
+#define SREC_HDR offsetof(struct setl_rec, id)
+
+/* Bytes of the record after the header before its contribution. */
+static inline size_t setl_rec_idbytes(uint8_t flags, size_t len)
+{
+  return flags & SR_IDREF ? sizeof(const char *) : len;
+}
+
+static inline const char *setl_rec_id(const struct setl_rec *r)
+{
+  const char *p;
+  if (!(r->flags & SR_IDREF))
+    return r->id;
+  memcpy(&p, r->id, sizeof(p));
+  return p;
+}
 
 static size_t setl_rec_contrib(const struct setl_rec *r, const uint8_t **packed)
 {
+  const char *tail = r->id + setl_rec_idbytes(r->flags, r->len);
   uint16_t n = 0;
   if (r->flags & SR_CONTRIB)
-    memcpy(&n, r->setl_id + r->len, sizeof(n));
-  *packed = (const uint8_t *)r->setl_id + r->len + sizeof(n);
+    memcpy(&n, tail, sizeof(n));
+  *packed = (const uint8_t *)tail + sizeof(n);
   return n;
 }
 
@@ -258,7 +336,8 @@ static size_t setl_rec_size(const struct setl_rec *r)
 {
   const uint8_t *packed;
   size_t n = setl_rec_contrib(r, &packed);
-  return (SREC_HDR + r->len + (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) +
+  return (SREC_HDR + setl_rec_idbytes(r->flags, r->len) +
+          (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) +
           (r->flags & SR_OWN ? sizeof(hmb_fen) : 0) + 7) &
          ~(size_t)7;
 }
@@ -290,6 +369,13 @@ struct run {
   /* settlement records */
   char **schunks;
   size_t nschunks, sused; /* bytes used in the last chunk */
+  /* the next chunk of each kind, mapped ahead; fresh: spares mapped since
+   * the worker last handed them to the pipeline to be warmed */
+  char *pspare, *sspare;
+  struct warm_region fresh[WARM_MAX];
+  size_t nfresh;
+  struct tidx retired[64]; /* index tables replaced, unmapped at the end */
+  size_t nretired;
   /* summary */
   unsigned long settled, reversals, rejected, out_of_order;
   hmb_fen eligible, paid;
@@ -344,6 +430,18 @@ static uint64_t nonzero_hash(const char *s, size_t n)
   return h ? h : 1;
 }
 
+/* Put away a table being replaced: a mapped one stays mapped until the run
+ * ends, as the reading thread may be faulting in a piece of it. */
+static void tidx_retire(struct run *run, struct tidx *t)
+{
+  if (t->bytes && run->nretired < ARRAY_SIZE(run->retired)) {
+    run->retired[run->nretired++] = *t;
+    memset(t, 0, sizeof(*t));
+  } else {
+    tidx_release(t); /* more than 64 doublings cannot happen */
+  }
+}
+
 /* Double the person index, taking the ids from the records in order. */
 static bool persons_grow(struct run *run)
 {
@@ -355,7 +453,7 @@ static bool persons_grow(struct run *run)
     const struct person_rec *pr = person_at(run, i);
     tidx_put(&nt, nonzero_hash(person_id(pr), pr->len), (uint32_t)i);
   }
-  tidx_release(&run->persons);
+  tidx_retire(run, &run->persons);
   run->persons = nt;
   return true;
 }
@@ -373,11 +471,11 @@ static bool setls_grow(struct run *run)
       const struct setl_rec *r = (const struct setl_rec *)(run->schunks[c] + off);
       if (!r->len)
         break; /* the unused (zeroed) tail of a chunk */
-      tidx_put(&nt, nonzero_hash(r->setl_id, r->len), (uint32_t)((c * SCHUNK + off) / 8));
+      tidx_put(&nt, nonzero_hash(setl_rec_id(r), r->len), (uint32_t)((c * SCHUNK + off) / 8));
       off += setl_rec_size(r);
     }
   }
-  tidx_release(&run->setls);
+  tidx_retire(run, &run->setls);
   run->setls = nt;
   return true;
 }
@@ -411,6 +509,21 @@ static const struct adj_terms *terms_intern(struct run *run, const struct adj_te
   *copy = *t;
   run->terms[run->nterms++] = copy;
   return copy;
+}
+
+/* A chunk of sz bytes for the worker to fill now: the spare mapped ahead
+ * when there is one; a new spare is mapped for next time and noted to be
+ * warmed. NULL when out of memory. */
+static char *chunk_take(struct run *run, char **spare, size_t sz, bool huge)
+{
+  char *c = *spare ? *spare : huge_alloc(sz, huge);
+  *spare = NULL;
+  if (c) {
+    *spare = huge_alloc(sz, huge);
+    if (*spare)
+      warm_add(run->fresh, &run->nfresh, *spare, sz);
+  }
+  return c;
 }
 
 /* A new person record, added to the index under hash h. */
@@ -449,7 +562,7 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     if (!nc)
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     run->pchunks = nc;
-    run->pchunks[run->npchunks] = huge_alloc(run->pchunk_bytes, true);
+    run->pchunks[run->npchunks] = chunk_take(run, &run->pspare, run->pchunk_bytes, true);
     if (!run->pchunks[run->npchunks])
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     run->npchunks++;
@@ -549,7 +662,7 @@ static struct setl_rec *setl_find(const struct run *run, const char *id, size_t 
   for (; t->s[j]; j = (j + 1) & (t->cap - 1))
     if ((t->s[j] & ~(uint64_t)UINT32_MAX) == want) {
       struct setl_rec *r = setl_at(run, (uint32_t)t->s[j]);
-      if (r->len == len && !memcmp(r->setl_id, id, len))
+      if (r->len == len && !memcmp(setl_rec_id(r), id, len))
         return r;
     }
   return NULL;
@@ -557,15 +670,19 @@ static struct setl_rec *setl_find(const struct run *run, const char *id, size_t 
 
 /* Append the record of a settlement just made; room in the index was
  * reserved for the batch. */
-static enum hmb_status setl_add(struct run *run, const char *id, size_t len, uint64_t h,
-                                uint32_t person, const uint8_t *contrib, size_t contrib_len,
-                                hmb_fen own, struct hmb_err *err)
+static enum hmb_status setl_add(struct run *run, const char *id, const char *id_in, size_t len,
+                                uint64_t h, uint32_t person, const uint8_t *contrib,
+                                size_t contrib_len, hmb_fen own, struct hmb_err *err)
 {
-  size_t need = (SREC_HDR + len + (contrib_len ? sizeof(uint16_t) + contrib_len : 0) +
+  const uint8_t flags = (uint8_t)((id_in && len > sizeof(id_in) ? SR_IDREF : 0) |
+                                  (contrib_len ? SR_CONTRIB : 0) | (own ? SR_OWN : 0));
+  const size_t idbytes = setl_rec_idbytes(flags, len);
+  size_t need = (SREC_HDR + idbytes + (contrib_len ? sizeof(uint16_t) + contrib_len : 0) +
                  (own ? sizeof(own) : 0) + 7) &
                 ~(size_t)7;
   size_t ref;
   struct setl_rec *r;
+  char *tail;
   if (!len || len >= SETL_ID_MAX)
     BUG("settlement id of %zu bytes", len);
   if (!run->nschunks || run->sused + need > SCHUNK) {
@@ -573,7 +690,7 @@ static enum hmb_status setl_add(struct run *run, const char *id, size_t len, uin
     if (!nc)
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     run->schunks = nc;
-    run->schunks[run->nschunks] = huge_alloc(SCHUNK, false);
+    run->schunks[run->nschunks] = chunk_take(run, &run->sspare, SCHUNK, false);
     if (!run->schunks[run->nschunks])
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     run->nschunks++;
@@ -585,19 +702,20 @@ static enum hmb_status setl_add(struct run *run, const char *id, size_t len, uin
   r = (struct setl_rec *)(void *)(run->schunks[run->nschunks - 1] + run->sused);
   r->person = person;
   r->len = (uint8_t)len;
-  r->flags = 0;
-  memcpy(r->setl_id, id, len);
+  r->flags = flags;
+  if (flags & SR_IDREF)
+    memcpy(r->id, &id_in, sizeof(id_in));
+  else
+    memcpy(r->id, id, len);
+  tail = r->id + idbytes;
   if (contrib_len) {
     uint16_t n = (uint16_t)contrib_len;
-    r->flags = SR_CONTRIB;
-    memcpy(r->setl_id + len, &n, sizeof(n));
-    memcpy(r->setl_id + len + sizeof(n), contrib, contrib_len);
+    memcpy(tail, &n, sizeof(n));
+    memcpy(tail + sizeof(n), contrib, contrib_len);
+    tail += sizeof(n) + contrib_len;
   }
-  if (own) {
-    r->flags |= SR_OWN;
-    memcpy(r->setl_id + len + (contrib_len ? sizeof(uint16_t) + contrib_len : 0), &own,
-           sizeof(own));
-  }
+  if (own)
+    memcpy(tail, &own, sizeof(own));
   run->sused += need;
   tidx_put(&run->setls, h, (uint32_t)ref);
   return HMB_OK;
@@ -930,9 +1048,10 @@ static void keep_result(const struct plan *p, struct row_out *ro, enum row_statu
 
 /* ---- one row ---- */
 
-static enum hmb_status process(struct run *run, struct settlement *s, size_t idlen, uint64_t h,
-                               size_t plen, uint64_t hp, struct row_out *ro, struct buf *text,
-                               bool explain, struct hmb_err *err)
+static enum hmb_status process(struct run *run, struct settlement *s, const char *id_in,
+                               size_t idlen, uint64_t h, size_t plen, uint64_t hp,
+                               struct row_out *ro, struct buf *text, bool explain,
+                               struct hmb_err *err)
 {
   const struct plan *p = run->plan;
   struct adj_result res;
@@ -1006,8 +1125,8 @@ static enum hmb_status process(struct run *run, struct settlement *s, size_t idl
       any = res.contrib.acc[r] != 0;
     if (any)
       n = adj_contrib_pack(p, &res.contrib, tmp);
-    result =
-        setl_add(run, s->setl_id, idlen, h, pr->idx, tmp, n, run->year ? s->psn_part_amt : 0, err);
+    result = setl_add(run, s->setl_id, id_in, idlen, h, pr->idx, tmp, n,
+                      run->year ? s->psn_part_amt : 0, err);
     if (result)
       return result;
   }
@@ -1056,6 +1175,7 @@ struct batch {
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
   uint64_t hs[BATCH], hp[BATCH];
   uint8_t ls[BATCH], lp[BATCH]; /* lengths of setl_id and psn_no */
+  const char *idin[BATCH];      /* setl_keys.setl_id_in */
   size_t n;
   struct setl_line *pool; /* copies of the rows' detail lines */
   size_t npool, pool_cap;
@@ -1099,6 +1219,7 @@ static enum hmb_status batch_add(struct batch *b, unsigned long line, const stru
   struct settlement *s = &b->s[b->n];
   b->line[b->n] = line;
   b->ls[b->n] = (uint8_t)k->setl_id_len;
+  b->idin[b->n] = k->setl_id_in;
   b->lp[b->n] = (uint8_t)k->psn_no_len;
   b->hs[b->n] = k->setl_id_hash ? k->setl_id_hash : 1; /* nonzero_hash() */
   b->hp[b->n] = k->psn_no_hash ? k->psn_no_hash : 1;
@@ -1184,7 +1305,7 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
        * measured ~8% less CPU */
       const char *ns = (const char *)&b->s[i + 8];
       size_t off;
-      for (off = 0; off < sizeof(b->s[0]); off += 64)
+      for (off = 0; off < SETL_HOT_BYTES; off += 64)
         __builtin_prefetch(ns + off);
     }
     /* the per-row checks that need no state run here too: the reading
@@ -1196,8 +1317,8 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
         return HMB_NOMEM;
       continue;
     }
-    result = process(run, &b->s[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], &b->out[i], &b->text,
-                     explain, &err);
+    result = process(run, &b->s[i], b->idin[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], &b->out[i],
+                     &b->text, explain, &err);
     if (result == HMB_NOMEM || result == HMB_IO) {
       cli_print_err(path, &err);
       return result;
@@ -1235,20 +1356,22 @@ struct pipeline {
   bool explain;
   const char *path;
   const struct out *o; /* the output's settings (its buffer is the main thread's) */
-  /* Where the indexes are, as of the worker's last finished batch: the
-   * reading thread prefetches the slots a row will probe (see the read loop). */
-  const uint64_t *setl_slots, *person_slots;
-  size_t setl_mask, person_mask;
+  /* Memory to fault in ahead of the worker, by either thread when it
+   * would wait: the index tables and the chunks mapped ahead. */
+  struct warm_region warm[WARM_MAX];
+  size_t nwarm;
+  bool warm_off; /* the kernel cannot (see warm_fault) */
 };
 
-/* Called with pl->mu held, by the worker after a batch (the indexes may
- * have grown) and by the main thread before the worker starts. */
-static void pipeline_note_slots(struct pipeline *pl)
+/* Called with pl->mu held, by the worker after a batch and by the main
+ * thread before the worker starts: the chunks mapped since can be warmed. */
+static void pipeline_note_fresh(struct pipeline *pl)
 {
-  pl->setl_slots = pl->run->setls.s;
-  pl->setl_mask = pl->run->setls.cap - 1;
-  pl->person_slots = pl->run->persons.s;
-  pl->person_mask = pl->run->persons.cap - 1;
+  struct run *run = pl->run;
+  size_t k;
+  for (k = 0; k < run->nfresh; k++)
+    warm_add(pl->warm, &pl->nwarm, run->fresh[k].p, run->fresh[k].len);
+  run->nfresh = 0;
 }
 
 static void batch_format(struct batch *b, const struct out *o, const struct plan *p)
@@ -1258,6 +1381,25 @@ static void batch_format(struct batch *b, const struct out *o, const struct plan
   for (i = 0; i < b->n; i++)
     format_row(o, &b->fmt, p, &b->s[i], b->ls[i], b->lp[i], &b->out[i],
                b->text.ptr + b->out[i].text_at);
+}
+
+/*
+ * Called with pl->mu held by a thread about to wait: fault in one piece of
+ * what the worker will write, with the mutex released meanwhile. false when
+ * there is nothing to do.
+ */
+static bool warm_step(struct pipeline *pl)
+{
+  struct warm_region piece;
+  bool ok;
+  if (pl->warm_off || !warm_take(pl->warm, &pl->nwarm, &piece))
+    return false;
+  pthread_mutex_unlock(&pl->mu);
+  ok = warm_fault(piece.p, piece.len);
+  pthread_mutex_lock(&pl->mu);
+  if (!ok)
+    pl->warm_off = true;
+  return true;
 }
 
 static void *worker_main(void *arg)
@@ -1271,7 +1413,8 @@ static void *worker_main(void *arg)
     bool idle;
     pthread_mutex_lock(&pl->mu);
     while (!(j < pl->submitted && b->state == B_PARSED) && !(pl->no_more && j >= pl->submitted))
-      pthread_cond_wait(&pl->cv, &pl->mu);
+      if (!warm_step(pl))
+        pthread_cond_wait(&pl->cv, &pl->mu);
     if (j >= pl->submitted) {
       pthread_mutex_unlock(&pl->mu);
       return NULL;
@@ -1288,7 +1431,7 @@ static void *worker_main(void *arg)
     if (b->formatted)
       batch_format(b, pl->o, pl->run->plan);
     pthread_mutex_lock(&pl->mu);
-    pipeline_note_slots(pl);
+    pipeline_note_fresh(pl);
     if (result)
       pl->failed = true;
     b->state = B_DONE;
@@ -1357,9 +1500,13 @@ static void run_release(struct run *run)
   for (k = 0; k < run->nschunks; k++)
     huge_free(run->schunks[k], SCHUNK);
   free(run->schunks);
+  huge_free(run->pspare, run->pchunk_bytes);
+  huge_free(run->sspare, SCHUNK);
   free(run->terms);
   tidx_release(&run->persons);
   tidx_release(&run->setls);
+  for (k = 0; k < run->nretired; k++)
+    tidx_release(&run->retired[k]);
   arena_release(&run->arena);
   memset(run, 0, sizeof(*run));
 }
@@ -1470,7 +1617,17 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   pl.explain = explain;
   pl.path = setl_path;
   pl.o = o;
-  pipeline_note_slots(&pl);
+  /* the first chunks and the index tables are warmed first, from while
+   * the worker waits for its first batch */
+  run->pspare = huge_alloc(run->pchunk_bytes, true);
+  run->sspare = huge_alloc(SCHUNK, false);
+  if (run->pspare)
+    warm_add(run->fresh, &run->nfresh, run->pspare, run->pchunk_bytes);
+  if (run->sspare)
+    warm_add(run->fresh, &run->nfresh, run->sspare, SCHUNK);
+  warm_add(run->fresh, &run->nfresh, (char *)run->persons.s, run->persons.bytes);
+  warm_add(run->fresh, &run->nfresh, (char *)run->setls.s, run->setls.bytes);
+  pipeline_note_fresh(&pl);
   if (pthread_create(&worker, NULL, worker_main, &pl)) {
     fprintf(stderr, "%s: 无法创建线程\n", who);
     rc = 2;
@@ -1498,9 +1655,6 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
         break;
       }
       if (!eof && !rc && nparsed - nformatted < RING) {
-        /* the slots of the indexes as the worker last left them */
-        const uint64_t *ss = pl.setl_slots, *ps = pl.person_slots;
-        size_t smask = pl.setl_mask, pmask = pl.person_mask;
         b = pl.ring[nparsed % RING];
         pthread_mutex_unlock(&pl.mu);
         b->n = 0;
@@ -1513,7 +1667,7 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
              * core: ask for its lines now rather than when it is cleared */
             const char *ns = (const char *)&b->s[b->n + 4];
             size_t off;
-            for (off = 0; off < sizeof(b->s[0]); off += 64)
+            for (off = 0; off < SETL_HOT_BYTES; off += 64)
               prefetch_write(ns + off);
           }
           hmb_err_init(&err);
@@ -1539,13 +1693,6 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
             rc = 2;
             break;
           }
-          /* Warm the two index slots the worker will probe for this row: the
-           * parsing core leaves most of its miss buffers idle, the worker's
-           * are full, and the line then comes from this core's cache rather
-           * than from memory. A table the worker has since grown makes this
-           * a useless prefetch (a prefetch never faults), never a wrong one. */
-          __builtin_prefetch(&ss[b->hs[b->n - 1] & smask]);
-          __builtin_prefetch(&ps[b->hp[b->n - 1] & pmask]);
         }
         pthread_mutex_lock(&pl.mu);
         if ((b->n || b->nreports) && !rc) {
@@ -1564,6 +1711,9 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
       if (eof || rc) {
         pl.no_more = true;
         pthread_cond_broadcast(&pl.cv);
+      } else if (warm_step(&pl)) {
+        pthread_mutex_unlock(&pl.mu);
+        continue; /* the ring may have moved meanwhile */
       }
       pthread_cond_wait(&pl.cv, &pl.mu);
       pthread_mutex_unlock(&pl.mu);

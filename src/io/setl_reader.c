@@ -2266,7 +2266,7 @@ static bool bloom_maybe(const struct details *d, uint64_t h)
 static enum hmb_status attach_details(struct setl_reader *r, struct settlement *s,
                                       const char *where, unsigned long line, size_t idlen,
                                       size_t psnlen, const uint64_t *hash, const uint64_t *psnhash,
-                                      struct hmb_err *err)
+                                      const char *id_in, struct hmb_err *err)
 {
   struct det_group *g;
   uint64_t h;
@@ -2279,6 +2279,7 @@ static enum hmb_status attach_details(struct setl_reader *r, struct settlement *
   r->keys.psn_no_hash = psnhash ? *psnhash : setl_key_hash(s->psn_no, psnlen);
   r->keys.setl_id_len = idlen;
   r->keys.psn_no_len = psnlen;
+  r->keys.setl_id_in = id_in;
   if (!r->det || s->kind != SETL_SETTLE || !r->det->ngroups)
     return HMB_OK;
   if (!r->det->bloom && !bloom_build(r->det))
@@ -2493,8 +2494,12 @@ static bool fast_time(struct setl_reader *r, const char *t, size_t n, hmb_time *
  * filled was last read by the adjudicating thread's core; the lines this
  * leaves alone (most of flags and dise_codg) then need not travel back.
  */
-_Static_assert(sizeof(struct settlement) == offsetof(struct settlement, nlines) + sizeof(size_t),
-               "setl_clear() clears up to the last field");
+_Static_assert(offsetof(struct settlement, dise_codg) ==
+                       offsetof(struct settlement, nlines) + sizeof(size_t) &&
+                   offsetof(struct settlement, flags) ==
+                       offsetof(struct settlement, dise_codg) + SETL_SHORT_MAX &&
+                   sizeof(struct settlement) == offsetof(struct settlement, flags) + SETL_FLAGS_MAX,
+               "setl_clear() clears the amounts up to nlines, then two text fields");
 static inline void setl_clear(struct settlement *s)
 {
   s->kind = SETL_SETTLE;
@@ -2539,7 +2544,7 @@ static inline void setl_clear(struct settlement *s)
  * was read into *s, false (position unchanged) when the general path must
  * read it. */
 static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *idlen,
-                          size_t *psnlen, uint64_t *hash, uint64_t *psnhash)
+                          size_t *psnlen, uint64_t *hash, uint64_t *psnhash, const char **id_in)
 {
   struct csvr *c = r->csv;
   struct src *sr = &c->src;
@@ -2607,6 +2612,7 @@ static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *i
       dst[n] = '\0';
       if (fid == F_SETL_ID) {
         *idlen = n;
+        *id_in = sr->buf ? NULL : t; /* a read window moves on */
         /* hashed from the file's bytes: reading back the copy just stored
          * would wait for its cache line */
         *hash = setl_key_hash(t, n);
@@ -2654,10 +2660,12 @@ static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, boo
   enum hmb_status result;
   size_t i, idlen = 0, psnlen = 0;
   uint64_t h = 0, hp = 0;
+  const char *id_in = NULL;
 
   *eof = false;
-  if (next_csv_fast(r, s, &idlen, &psnlen, &h, &hp))
-    return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), idlen, psnlen, &h, &hp, err);
+  if (next_csv_fast(r, s, &idlen, &psnlen, &h, &hp, &id_in))
+    return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), idlen, psnlen, &h, &hp, id_in,
+                          err);
   result = csvr_next(r->csv, &f, eof, err);
 
   if (result || *eof)
@@ -2686,7 +2694,7 @@ static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, boo
   }
   setl_defaults(s);
   return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), SIZE_MAX, SIZE_MAX, NULL, NULL,
-                        err);
+                        NULL, err);
 bad:
   csvr_locate(r->csv, err);
   return result;
@@ -2755,7 +2763,7 @@ static enum hmb_status next_jsonl(struct setl_reader *r, struct settlement *s, b
       return result;
     }
     if (!has_details)
-      return attach_details(r, s, js->name, r->line, SIZE_MAX, SIZE_MAX, NULL, NULL, err);
+      return attach_details(r, s, js->name, r->line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL, err);
     if (r->det && s->kind == SETL_SETTLE) {
       /* The record carries its own lines: the details file's are not used. */
       struct det_group *g = det_find(r->det, s->setl_id, strlen(s->setl_id));

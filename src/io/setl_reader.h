@@ -143,6 +143,11 @@ struct setl_keys {
   uint64_t psn_no_hash;
   size_t setl_id_len;
   size_t psn_no_len;
+  /* The setl_id's bytes in the input itself, when they stay there unchanged
+   * until setl_reader_free() (a mapped file or memory, a plain CSV field):
+   * a caller remembering many ids can point at them instead of copying.
+   * NULL otherwise. */
+  const char *setl_id_in;
 };
 const struct setl_keys *setl_reader_keys(const struct setl_reader *r);
 

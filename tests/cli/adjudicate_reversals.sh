@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# hmb adjudicate on a year with many reversals and repeated ids: the results
+# are the same whether the file is mapped (settlements remembered by pointing
+# at their ids in the file) or read from a pipe (ids copied), and the year's
+# net payout equals that of the same year without the reversed settlements
+# (a reversal restores the state exactly; the plan has no path rules).
+set -u
+hmb=$1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# 6,000 inpatient settlements of 300 people; every 7th is reversed 50 rows
+# later, every 11th is sent twice; plus a reversal repeated and one of an
+# unknown settlement. $1 = 1 leaves the reversed ones (and their reversals)
+# out.
+year() {
+  awk -v skip="$1" 'BEGIN {
+    print "setl_id,mdtrt_id,psn_no,insutype,med_type,setl_time,medfee_sumamt,fulamt_ownpay_amt," \
+          "overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,hifob_pay," \
+          "maf_pay,fund_pay_sumamt,psn_part_amt,acct_pay,psn_cash_pay,txn"
+    n = 6000; seed = 12345
+    for (i = 1; i <= n + 50; i++) {
+      if (i <= n) {
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        id[i] = sprintf("S2024REV%08d", i); psn[i] = sprintf("P3715REV%05d", seed % 300)
+        m = 50000 + seed % 9000000; a = int(m / 20); b = int(m / 25); sc = m - a - b
+        fund = int(sc * 6 / 10); part = m - fund
+        row = sprintf("%s,M%s,%s,390,21,2024-%02d-%02d %02d:%02d:00,%d.%02d,%d.%02d,0.00,%d.%02d,%d.%02d,0.00," \
+                      "%d.%02d,0.00,0.00,0.00,%d.%02d,%d.%02d,0.00,%d.%02d,2207",
+                      id[i], id[i], psn[i], 1 + int((i - 1) * 12 / n), 1 + i % 28, i % 24, i % 60,
+                      m / 100, m % 100, a / 100, a % 100, b / 100, b % 100, sc / 100, sc % 100,
+                      fund / 100, fund % 100, fund / 100, fund % 100, part / 100, part % 100,
+                      part / 100, part % 100)
+        if (!(skip && i % 7 == 0)) print row
+        if (i % 11 == 0 && !(skip && i % 7 == 0)) print row
+      }
+      j = i - 50
+      if (!skip && j >= 1 && j % 7 == 0)
+        printf "%s,,%s,,,,,,,,,,,,,,,,,,2208\n", id[j], psn[j]
+    }
+    if (!skip) {
+      printf "%s,,%s,,,,,,,,,,,,,,,,,,2208\n", id[7], psn[7]
+      print "S2024REVNONE0001,,P3715REV00001,,,,,,,,,,,,,,,,,,2208"
+    }
+  }'
+}
+year 0 >"$out/y.csv"
+year 1 >"$out/net.csv"
+
+"$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/y.csv" \
+  --out "$out/file.csv" --summary-json "$out/file.json" 2>"$out/file.err" >/dev/null
+rc=$?
+[ $rc -eq 1 ] || fail "exit status $rc, want 1 (rows rejected): $(head -3 "$out/file.err")"
+"$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements - <"$out/y.csv" \
+  --out "$out/pipe.csv" --summary-json "$out/pipe.json" 2>"$out/pipe.err" >/dev/null
+cmp -s "$out/file.csv" "$out/pipe.csv" || fail "results from a file and from a pipe differ"
+cmp -s "$out/file.json" "$out/pipe.json" || fail "summaries differ: $(cat "$out/file.json" "$out/pipe.json")"
+
+# 857 reversals; 545 repeated ids, the repeated reversal, the unknown one
+grep -q '"settlements":6000,"reversals":857,"rejected":547,' "$out/file.json" ||
+  fail "summary: $(cat "$out/file.json")"
+[ "$(grep -c '(setl.duplicate)' "$out/file.err")" -eq 545 ] || fail "duplicates: $(grep -c '(setl.duplicate)' "$out/file.err")"
+grep -q '(reversal.repeated)' "$out/file.err" || fail "repeated reversal not reported"
+grep -q '(reversal.unknown)' "$out/file.err" || fail "unknown reversal not reported"
+
+"$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/net.csv" \
+  --out "$out/net-r.csv" --summary-json "$out/net.json" 2>/dev/null >/dev/null
+paid() { sed 's/.*"paid":"\([0-9.-]*\)".*/\1/' "$1"; }
+[ "$(paid "$out/file.json")" = "$(paid "$out/net.json")" ] ||
+  fail "net payout $(paid "$out/file.json") != $(paid "$out/net.json") without the reversed settlements"
+[ "$(paid "$out/file.json")" != "0.00" ] || fail "nothing paid: the test proves nothing"
+echo ok
