@@ -44,34 +44,27 @@ static enum hmb_status check_amount(hmb_fen v, const char *field, struct hmb_err
   return HMB_OK;
 }
 
+/* The amounts every settle row is checked to hold in [0, HMB_FEN_LIMIT]. */
+#define AMOUNT(f) {offsetof(struct settlement, f), #f}
+static const struct {
+  size_t off;
+  const char *name;
+} amounts[] = {
+    AMOUNT(medfee_sumamt),   AMOUNT(fulamt_ownpay_amt), AMOUNT(overlmt_selfpay),
+    AMOUNT(preselfpay_amt),  AMOUNT(inscp_scp_amt),     AMOUNT(act_pay_dedc),
+    AMOUNT(hifp_pay),        AMOUNT(hifmi_pay),         AMOUNT(hifob_pay),
+    AMOUNT(maf_pay),         AMOUNT(cvlserv_pay),       AMOUNT(hifes_pay),
+    AMOUNT(oth_pay),         AMOUNT(fund_pay_sumamt),   AMOUNT(psn_part_amt),
+    AMOUNT(acct_pay),        AMOUNT(psn_cash_pay),
+};
+#undef AMOUNT
+
 enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *err)
 {
   enum hmb_status result;
   char a[HMB_MONEY_TEXT_MAX], b[HMB_MONEY_TEXT_MAX];
   hmb_fen funds;
   size_t i;
-  struct {
-    hmb_fen v;
-    const char *name;
-  } amounts[] = {
-      {s->medfee_sumamt, "medfee_sumamt"},
-      {s->fulamt_ownpay_amt, "fulamt_ownpay_amt"},
-      {s->overlmt_selfpay, "overlmt_selfpay"},
-      {s->preselfpay_amt, "preselfpay_amt"},
-      {s->inscp_scp_amt, "inscp_scp_amt"},
-      {s->act_pay_dedc, "act_pay_dedc"},
-      {s->hifp_pay, "hifp_pay"},
-      {s->hifmi_pay, "hifmi_pay"},
-      {s->hifob_pay, "hifob_pay"},
-      {s->maf_pay, "maf_pay"},
-      {s->cvlserv_pay, "cvlserv_pay"},
-      {s->hifes_pay, "hifes_pay"},
-      {s->oth_pay, "oth_pay"},
-      {s->fund_pay_sumamt, "fund_pay_sumamt"},
-      {s->psn_part_amt, "psn_part_amt"},
-      {s->acct_pay, "acct_pay"},
-      {s->psn_cash_pay, "psn_cash_pay"},
-  };
 
   if (!s->setl_id[0])
     return hmb_err_set(err, HMB_INVALID, "setl.missing", "setl_id", "缺少结算ID");
@@ -80,7 +73,9 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
   if (s->kind == SETL_REVERSAL)
     return HMB_OK;
   for (i = 0; i < ARRAY_SIZE(amounts); i++) {
-    result = check_amount(amounts[i].v, amounts[i].name, err);
+    hmb_fen v;
+    memcpy(&v, (const char *)s + amounts[i].off, sizeof(v));
+    result = check_amount(v, amounts[i].name, err);
     if (result)
       return result;
   }

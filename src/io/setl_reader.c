@@ -2103,7 +2103,8 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
     return nomem(err, c->src.name);
   memset(r->colfid, COL_IGNORED, ncols);
 #if defined(HAVE_AVX2_SPLIT)
-  r->avx2 = __builtin_cpu_supports("avx2");
+  /* HMB_TEST_SCALAR set: the SSE2 split only, for tests of both paths */
+  r->avx2 = !getenv("HMB_TEST_SCALAR") && __builtin_cpu_supports("avx2");
 #endif
   for (i = 0; i < ncols; i++) {
     const char *name = csvr_colname(c, i);

@@ -50,6 +50,10 @@
  *
  * Threads: a reader is used by one thread at a time. Distinct readers are
  * independent.
+ *
+ * Vector code: the CSV row split uses AVX2 when the CPU has it, else SSE2;
+ * both give the same rows. HMB_TEST_SCALAR set in the environment when a
+ * reader is opened makes it use the SSE2 split, so tests cover both.
  */
 #ifndef HMB_SETL_READER_H
 #define HMB_SETL_READER_H

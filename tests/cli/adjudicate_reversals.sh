@@ -3,7 +3,8 @@
 # are the same whether the file is mapped (settlements remembered by pointing
 # at their ids in the file) or read from a pipe (ids copied), and the year's
 # net payout equals that of the same year without the reversed settlements
-# (a reversal restores the state exactly; the plan has no path rules).
+# (a reversal restores the state exactly; the plan has no path rules). Also
+# with the reader's portable row split.
 set -u
 hmb=$1
 out=$(mktemp -d)
@@ -56,6 +57,10 @@ rc=$?
   --out "$out/pipe.csv" --summary-json "$out/pipe.json" 2>"$out/pipe.err" >/dev/null
 cmp -s "$out/file.csv" "$out/pipe.csv" || fail "results from a file and from a pipe differ"
 cmp -s "$out/file.json" "$out/pipe.json" || fail "summaries differ: $(cat "$out/file.json" "$out/pipe.json")"
+# and with the reader's portable row split instead of the AVX2 one
+HMB_TEST_SCALAR=1 "$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/y.csv" \
+  --out "$out/portable.csv" 2>/dev/null >/dev/null
+cmp -s "$out/file.csv" "$out/portable.csv" || fail "results with the portable row split differ"
 
 # 857 reversals; 545 repeated ids, the repeated reversal, the unknown one
 grep -q '"settlements":6000,"reversals":857,"rejected":547,' "$out/file.json" ||
