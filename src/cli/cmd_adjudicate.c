@@ -404,6 +404,12 @@ static inline hmb_fen *person_own(const struct run *run, struct person_rec *pr)
   return (hmb_fen *)(void *)((char *)pr + run->tail_off);
 }
 
+/* Year runs: the person's index in run->people, after what they bore. */
+static inline uint32_t *person_people_index(const struct run *run, struct person_rec *pr)
+{
+  return (uint32_t *)(void *)((char *)pr + run->tail_off + sizeof(hmb_fen));
+}
+
 static inline const char *person_id(const struct person_rec *pr)
 {
   const char *id;
@@ -578,6 +584,12 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     memcpy(pr->psn_no, psn_no, len);
   }
   adj_state_init(p, person_state(pr), ti);
+  if (run->year) {
+    size_t pi = people_index(run->people, pe);
+    if (pi > UINT32_MAX)
+      return hmb_err_set(err, HMB_TOO_LARGE, "people.too_many", "psn_no", "参保人数过多");
+    *person_people_index(run, pr) = (uint32_t)pi;
+  }
   pr->len = (uint8_t)len;
   pr->idx = (uint32_t)run->npersons;
   pr->members = NULL;
@@ -1592,7 +1604,8 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
      * of millions of slots by doubling costs more than the probes. */
     size_t rows = estimate_rows(setl_path);
     run->tail_off = (PREC_HDR + adj_state_size(run->plan) + 7) & ~(size_t)7;
-    run->pstride = (run->tail_off + (run->year ? sizeof(hmb_fen) : 0) + 63) & ~(size_t)63;
+    run->pstride =
+        (run->tail_off + (run->year ? sizeof(hmb_fen) + sizeof(uint32_t) : 0) + 63) & ~(size_t)63;
     run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
     if (!tidx_init(&run->setls, tidx_cap_for(rows)) ||
         !tidx_init(&run->persons, tidx_cap_for(rows / 8))) {
@@ -1787,11 +1800,8 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
     out->last_day = time_date(run.max_time);
   for (k = 0; k < run.npersons && !result; k++) {
     struct person_rec *pr = person_at(&run, k);
-    const struct people_entry *pe = people_find(people, person_id(pr), pr->len);
     struct year_person yp;
-    if (!pe)
-      BUG("a person of a year run is not in its people");
-    yp.people_index = people_index(people, pe);
+    yp.people_index = *person_people_index(&run, pr);
     yp.st = person_state(pr);
     yp.own_cost = *person_own(&run, pr);
     hmb_err_init(&err);
