@@ -52,11 +52,12 @@ struct people {
   size_t n, alloc;
   struct pending *pend; /* while loading */
   struct buf arena;
-  uint32_t *slots; /* entry index + 1 */
+  uint64_t *hash;  /* hmb_hash64() of each entry's psn_no */
+  uint64_t *slots; /* tag (the hash's high half) << 32 | entry index + 1 */
   size_t nslots;
   struct family *fam;
   size_t nfam, afam;
-  uint32_t *fslots; /* family index + 1, while loading */
+  uint64_t *fslots; /* tag << 32 | family index + 1, while loading */
   size_t nfslots;
   size_t skipped;
 };
@@ -76,38 +77,46 @@ static const char *arena_str(const struct people *pp, size_t off)
 
 /* ---------------------------------------------------------------- index */
 
+/* A slot of the psn_no index: a tag from the hash, so that a probe reads an
+ * entry (a cache miss away) only when it is likely the one, and its index. */
+static inline uint64_t slot_of(uint64_t h, size_t idx)
+{
+  return (h & ~(uint64_t)UINT32_MAX) | ((uint64_t)idx + 1);
+}
+
 static struct people_entry *find_entry(const struct people *pp, const char *psn_no, size_t len)
 {
   size_t mask, i;
+  uint64_t h;
   if (!pp->nslots || len >= SETL_ID_MAX)
     return NULL;
   mask = pp->nslots - 1;
-  i = (size_t)hmb_hash64(psn_no, len) & mask;
-  for (;;) {
-    uint32_t k = pp->slots[i];
+  h = hmb_hash64(psn_no, len);
+  for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+    uint64_t k = pp->slots[i];
     struct people_entry *e;
     if (!k)
       return NULL;
-    e = &pp->e[k - 1];
+    if ((k ^ h) >> 32)
+      continue;
+    e = &pp->e[(uint32_t)k - 1];
     if (memcmp(e->psn_no, psn_no, len) == 0 && e->psn_no[len] == '\0')
       return e;
-    i = (i + 1) & mask;
   }
 }
 
 static void index_put(struct people *pp, size_t idx)
 {
-  const struct people_entry *e = &pp->e[idx];
-  size_t mask = pp->nslots - 1, i = (size_t)hmb_hash64(e->psn_no, strlen(e->psn_no)) & mask;
+  size_t mask = pp->nslots - 1, i = (size_t)pp->hash[idx] & mask;
   while (pp->slots[i])
     i = (i + 1) & mask;
-  pp->slots[i] = (uint32_t)idx + 1;
+  pp->slots[i] = slot_of(pp->hash[idx], idx);
 }
 
 static enum hmb_status index_build(struct people *pp, size_t nslots)
 {
   size_t i;
-  uint32_t *s = hmb_calloc(nslots, sizeof(*s));
+  uint64_t *s = hmb_calloc(nslots, sizeof(*s));
   if (!s)
     return HMB_NOMEM;
   free(pp->slots);
@@ -127,10 +136,14 @@ static enum hmb_status family_of(struct people *pp, const char *id, size_t len, 
   if (pp->nfslots) {
     mask = pp->nfslots - 1;
     for (i = (size_t)h & mask; pp->fslots[i]; i = (i + 1) & mask) {
-      const struct family *fm = &pp->fam[pp->fslots[i] - 1];
-      const char *s = arena_str(pp, fm->id_off);
+      const struct family *fm;
+      const char *s;
+      if ((pp->fslots[i] ^ h) >> 32)
+        continue;
+      fm = &pp->fam[(uint32_t)pp->fslots[i] - 1];
+      s = arena_str(pp, fm->id_off);
       if (fm->hash == h && memcmp(s, id, len) == 0 && s[len] == '\0') {
-        *out = (int32_t)(pp->fslots[i] - 1);
+        *out = (int32_t)((uint32_t)pp->fslots[i] - 1);
         return HMB_OK;
       }
     }
@@ -139,13 +152,13 @@ static enum hmb_status family_of(struct people *pp, const char *id, size_t len, 
     return HMB_TOO_LARGE;
   if ((pp->nfam + 1) * 2 > pp->nfslots) {
     size_t ns = pow2_at_least((pp->nfam + 1) * 4);
-    uint32_t *s = hmb_calloc(ns, sizeof(*s));
+    uint64_t *s = hmb_calloc(ns, sizeof(*s));
     if (!s)
       return HMB_NOMEM;
     for (f = 0; f < pp->nfam; f++) {
       for (i = (size_t)pp->fam[f].hash & (ns - 1); s[i]; i = (i + 1) & (ns - 1))
         ;
-      s[i] = (uint32_t)f + 1;
+      s[i] = slot_of(pp->fam[f].hash, f);
     }
     free(pp->fslots);
     pp->fslots = s;
@@ -170,7 +183,7 @@ static enum hmb_status family_of(struct people *pp, const char *id, size_t len, 
   mask = pp->nfslots - 1;
   for (i = (size_t)h & mask; pp->fslots[i]; i = (i + 1) & mask)
     ;
-  pp->fslots[i] = (uint32_t)pp->nfam + 1;
+  pp->fslots[i] = slot_of(h, pp->nfam);
   *out = (int32_t)pp->nfam++;
   return HMB_OK;
 }
@@ -312,6 +325,7 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
     size_t na = pp->alloc ? pp->alloc * 2 : 1024;
     struct people_entry *ne = hmb_reallocarray(pp->e, na, sizeof(*ne));
     struct pending *np;
+    uint64_t *nh;
     if (!ne)
       return HMB_NOMEM;
     pp->e = ne;
@@ -319,12 +333,17 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
     if (!np)
       return HMB_NOMEM;
     pp->pend = np;
+    nh = hmb_reallocarray(pp->hash, na, sizeof(*nh));
+    if (!nh)
+      return HMB_NOMEM;
+    pp->hash = nh;
     pp->alloc = na;
   }
   if ((pp->n + 1) * 2 > pp->nslots && index_build(pp, pow2_at_least((pp->n + 1) * 4)))
     return HMB_NOMEM;
   pp->e[pp->n] = *pe;
   pp->pend[pp->n] = *pd;
+  pp->hash[pp->n] = hmb_hash64(pe->psn_no, strlen(pe->psn_no));
   index_put(pp, pp->n);
   pp->n++;
   return HMB_OK;
@@ -334,6 +353,7 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
 static enum hmb_status finish(struct people *pp)
 {
   struct people_entry *ord;
+  uint64_t *ord_hash;
   size_t i, f, rest = 0;
   uint32_t run = 0;
 
@@ -347,8 +367,12 @@ static enum hmb_status finish(struct people *pp)
     pp->fam[f].count = 0;
   }
   ord = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord));
-  if (!ord)
+  ord_hash = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord_hash));
+  if (!ord || !ord_hash) {
+    free(ord);
+    free(ord_hash);
     return HMB_NOMEM;
+  }
   for (i = 0; i < pp->n; i++) {
     struct people_entry *e = &pp->e[i];
     const struct pending *pd = &pp->pend[i];
@@ -362,9 +386,12 @@ static enum hmb_status finish(struct people *pp)
     e->groups = pd->groups_off == NO_OFF ? "" : arena_str(pp, pd->groups_off);
     e->family_id = pd->family_off == NO_OFF ? NULL : arena_str(pp, pd->family_off);
     ord[to] = *e;
+    ord_hash[to] = pp->hash[i];
   }
   free(pp->e);
   pp->e = ord;
+  free(pp->hash);
+  pp->hash = ord_hash;
   pp->alloc = pp->n;
   free(pp->pend);
   pp->pend = NULL;
@@ -547,6 +574,7 @@ void people_free(struct people *pp)
     return;
   free(pp->e);
   free(pp->pend);
+  free(pp->hash);
   buf_release(&pp->arena);
   free(pp->slots);
   free(pp->fam);
