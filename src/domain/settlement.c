@@ -45,17 +45,20 @@ static enum hmb_status check_amount(hmb_fen v, const char *field, struct hmb_err
 }
 
 /* The amounts every settle row is checked to hold in [0, HMB_FEN_LIMIT]. */
-#define AMOUNT(f) {offsetof(struct settlement, f), #f}
+#define AMOUNT(f)                                                                                  \
+  {                                                                                                \
+    offsetof(struct settlement, f), #f                                                             \
+  }
 static const struct {
   size_t off;
   const char *name;
 } amounts[] = {
-    AMOUNT(medfee_sumamt),   AMOUNT(fulamt_ownpay_amt), AMOUNT(overlmt_selfpay),
-    AMOUNT(preselfpay_amt),  AMOUNT(inscp_scp_amt),     AMOUNT(act_pay_dedc),
-    AMOUNT(hifp_pay),        AMOUNT(hifmi_pay),         AMOUNT(hifob_pay),
-    AMOUNT(maf_pay),         AMOUNT(cvlserv_pay),       AMOUNT(hifes_pay),
-    AMOUNT(oth_pay),         AMOUNT(fund_pay_sumamt),   AMOUNT(psn_part_amt),
-    AMOUNT(acct_pay),        AMOUNT(psn_cash_pay),
+    AMOUNT(medfee_sumamt),  AMOUNT(fulamt_ownpay_amt), AMOUNT(overlmt_selfpay),
+    AMOUNT(preselfpay_amt), AMOUNT(inscp_scp_amt),     AMOUNT(act_pay_dedc),
+    AMOUNT(hifp_pay),       AMOUNT(hifmi_pay),         AMOUNT(hifob_pay),
+    AMOUNT(maf_pay),        AMOUNT(cvlserv_pay),       AMOUNT(hifes_pay),
+    AMOUNT(oth_pay),        AMOUNT(fund_pay_sumamt),   AMOUNT(psn_part_amt),
+    AMOUNT(acct_pay),       AMOUNT(psn_cash_pay),
 };
 #undef AMOUNT
 
