@@ -39,6 +39,7 @@ static const char *const pcol_names[PC__COUNT] = {
 struct pending {
   size_t groups_off; /* NO_OFF: none */
   size_t family_off; /* NO_OFF: none */
+  uint64_t hash;     /* of psn_no, for the index */
 };
 
 struct family {
@@ -84,14 +85,14 @@ static inline uint64_t slot_of(uint64_t h, size_t idx)
   return (h & ~(uint64_t)UINT32_MAX) | ((uint64_t)idx + 1);
 }
 
-static struct people_entry *find_entry(const struct people *pp, const char *psn_no, size_t len)
+/* The entry of psn_no, whose hmb_hash64() is h, or NULL. */
+static struct people_entry *find_entry_h(const struct people *pp, const char *psn_no, size_t len,
+                                         uint64_t h)
 {
   size_t mask, i;
-  uint64_t h;
   if (!pp->nslots || len >= SETL_ID_MAX)
     return NULL;
   mask = pp->nslots - 1;
-  h = hmb_hash64(psn_no, len);
   for (i = (size_t)h & mask;; i = (i + 1) & mask) {
     uint64_t k = pp->slots[i];
     struct people_entry *e;
@@ -103,6 +104,11 @@ static struct people_entry *find_entry(const struct people *pp, const char *psn_
     if (memcmp(e->psn_no, psn_no, len) == 0 && e->psn_no[len] == '\0')
       return e;
   }
+}
+
+static struct people_entry *find_entry(const struct people *pp, const char *psn_no, size_t len)
+{
+  return find_entry_h(pp, psn_no, len, hmb_hash64(psn_no, len));
 }
 
 static void index_put(struct people *pp, size_t idx)
@@ -242,7 +248,8 @@ static enum hmb_status parse_row(struct people *pp, const size_t *col, const str
   result = check_text(f[PC_PSN_NO], SETL_ID_MAX, "psn_no", err);
   if (result)
     return result;
-  if (find_entry(pp, f[PC_PSN_NO]->p, f[PC_PSN_NO]->len))
+  pd->hash = hmb_hash64(f[PC_PSN_NO]->p, f[PC_PSN_NO]->len);
+  if (find_entry_h(pp, f[PC_PSN_NO]->p, f[PC_PSN_NO]->len, pd->hash))
     return hmb_err_set(err, HMB_INVALID, "people.duplicate", "psn_no",
                        "人员编号重复出现：保留第一次出现的行");
   memcpy(pe->psn_no, f[PC_PSN_NO]->p, f[PC_PSN_NO]->len);
@@ -343,7 +350,7 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
     return HMB_NOMEM;
   pp->e[pp->n] = *pe;
   pp->pend[pp->n] = *pd;
-  pp->hash[pp->n] = hmb_hash64(pe->psn_no, strlen(pe->psn_no));
+  pp->hash[pp->n] = pd->hash;
   index_put(pp, pp->n);
   pp->n++;
   return HMB_OK;
