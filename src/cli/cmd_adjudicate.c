@@ -1161,9 +1161,18 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
  * Rows are still processed one by one in file order.
  */
 #define BATCH 1024
-#define RING  4
+#define RING  8
 
-enum batch_state { B_EMPTY = 0, B_PARSED, B_DONE };
+/* EMPTY -> SPLIT (main thread) -> CONVERTING (either thread) -> PARSED ->
+ * DONE (worker) -> EMPTY (main thread, once written) */
+enum batch_state { B_EMPTY = 0, B_SPLIT, B_CONVERTING, B_PARSED, B_DONE };
+
+/* What the main thread left in a batch's item i (see batch_split) */
+enum item_kind {
+  IT_ROW = 0, /* a settlement read in full, at s[i] */
+  IT_DEFER,   /* a row to convert: row[i], ends + i * ncols */
+  IT_ERROR    /* a row rejected when read: its report is before item i */
+};
 
 /* A rejected row (or unreadable text) reported before row `before` of its
  * batch: reports are printed by the main thread as it writes the batch,
@@ -1191,6 +1200,17 @@ struct batch {
   size_t n;
   struct setl_line *pool; /* copies of the rows' detail lines */
   size_t npool, pool_cap;
+  /* as split, before conversion packs the rows into s[0..n) */
+  size_t nitems;
+  uint8_t kind[BATCH];
+  const char *row[BATCH];
+  uint32_t *ends; /* BATCH * ncols */
+  uint16_t kept[BATCH + 1];
+  unsigned long read_rejected; /* rows rejected when converted */
+  /* rows that settlement_validate() refused (reported, with an error
+   * result): the worker skips them */
+  uint8_t invalid[BATCH];
+  unsigned long invalid_rows;
 };
 
 static enum hmb_status batch_report(struct batch *b, size_t before, unsigned long line,
@@ -1226,15 +1246,16 @@ static enum hmb_status batch_reject_row(struct batch *b, size_t i, const struct 
 
 /* Keep the row just read into b->s[b->n]: copy its detail lines, which
  * live in the reader only until its next call. */
-static enum hmb_status batch_add(struct batch *b, unsigned long line, const struct setl_keys *k)
+static enum hmb_status batch_add(struct batch *b, size_t i, unsigned long line,
+                                 const struct setl_keys *k)
 {
-  struct settlement *s = &b->s[b->n];
-  b->line[b->n] = line;
-  b->ls[b->n] = (uint8_t)k->setl_id_len;
-  b->idin[b->n] = k->setl_id_in;
-  b->lp[b->n] = (uint8_t)k->psn_no_len;
-  b->hs[b->n] = k->setl_id_hash ? k->setl_id_hash : 1; /* nonzero_hash() */
-  b->hp[b->n] = k->psn_no_hash ? k->psn_no_hash : 1;
+  struct settlement *s = &b->s[i];
+  b->line[i] = line;
+  b->ls[i] = (uint8_t)k->setl_id_len;
+  b->idin[i] = k->setl_id_in;
+  b->lp[i] = (uint8_t)k->psn_no_len;
+  b->hs[i] = k->setl_id_hash ? k->setl_id_hash : 1; /* nonzero_hash() */
+  b->hp[i] = k->psn_no_hash ? k->psn_no_hash : 1;
   if (s->nlines) {
     if (b->npool + s->nlines > b->pool_cap) {
       size_t cap = b->pool_cap ? b->pool_cap : 256;
@@ -1248,10 +1269,148 @@ static enum hmb_status batch_add(struct batch *b, unsigned long line, const stru
       b->pool_cap = cap;
     }
     memcpy(b->pool + b->npool, s->lines, s->nlines * sizeof(*s->lines));
-    b->pool_at[b->n] = b->npool;
+    b->pool_at[i] = b->npool;
     b->npool += s->nlines;
   }
-  b->n++;
+  return HMB_OK;
+}
+
+/* Reports in the order of `before`, ties kept in the order they came. */
+static void sort_reports(struct batch *b)
+{
+  size_t i, j;
+  for (i = 1; i < b->nreports; i++) {
+    struct report r = b->reports[i];
+    for (j = i; j > 0 && b->reports[j - 1].before > r.before; j--)
+      b->reports[j] = b->reports[j - 1];
+    b->reports[j] = r;
+  }
+}
+
+/* Move kept row i down to j (a row rejected before it was dropped). */
+static void batch_move(struct batch *b, size_t i, size_t j)
+{
+  b->s[j] = b->s[i];
+  b->line[j] = b->line[i];
+  b->ls[j] = b->ls[i];
+  b->lp[j] = b->lp[i];
+  b->idin[j] = b->idin[i];
+  b->hs[j] = b->hs[i];
+  b->hp[j] = b->hp[i];
+  b->pool_at[j] = b->pool_at[i];
+}
+
+/*
+ * Main thread: read up to BATCH rows into items, leaving the usual CSV rows
+ * of a mapped file to be converted by whichever thread is free (see
+ * setl_reader_split). HMB_OK at the end of the file too (*eof set); other
+ * statuses are fatal, err then says why.
+ */
+static enum hmb_status batch_split(struct batch *b, struct setl_reader *rd, size_t ncols, bool *eof,
+                                   unsigned long *rejected, struct hmb_err *err)
+{
+  enum hmb_status result;
+  b->n = 0;
+  b->nitems = 0;
+  b->npool = 0;
+  b->nreports = 0;
+  b->read_rejected = 0;
+  buf_reset(&b->text);
+  while (b->nitems < BATCH) {
+    size_t i = b->nitems;
+    bool deferred;
+    hmb_err_init(err);
+    result = setl_reader_split(rd, &b->s[i], &b->row[i], b->ends + i * ncols, &deferred, eof, err);
+    if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
+      ++*rejected;
+      if (batch_report(b, i, 0, err))
+        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+      b->kind[b->nitems++] = IT_ERROR;
+      continue;
+    }
+    if (result)
+      return result;
+    if (*eof)
+      break;
+    b->line[i] = setl_reader_line(rd);
+    if (deferred) {
+      b->kind[i] = IT_DEFER;
+    } else {
+      b->kind[i] = IT_ROW;
+      if (batch_add(b, i, b->line[i], setl_reader_keys(rd)))
+        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    }
+    b->nitems++;
+  }
+  return HMB_OK;
+}
+
+/*
+ * Either thread: convert the deferred rows of a split batch with cv and pack
+ * the rows into s[0..n), a row rejected now reported like one rejected when
+ * read. HMB_NOMEM is fatal; rejected rows are counted in b->read_rejected.
+ */
+static enum hmb_status batch_convert(struct batch *b, const struct setl_reader *rd,
+                                     struct setl_conv *cv, size_t ncols)
+{
+  struct hmb_err err;
+  size_t i, j = 0;
+  for (i = 0; i < b->nitems; i++) {
+    b->kept[i] = (uint16_t)j;
+    if (b->kind[i] == IT_ERROR)
+      continue;
+    if (b->kind[i] == IT_ROW) {
+      if (i != j)
+        batch_move(b, i, j);
+      j++;
+      continue;
+    }
+    if (j + 4 < BATCH) {
+      /* the slot a few rows on was last read by the other core: ask for
+       * its lines now rather than when it is cleared */
+      const char *ns = (const char *)&b->s[j + 4];
+      size_t off;
+      for (off = 0; off < SETL_HOT_BYTES; off += 64)
+        prefetch_write(ns + off);
+    }
+    hmb_err_init(&err);
+    switch (
+        setl_reader_convert(rd, cv, b->row[i], b->ends + i * ncols, b->line[i], &b->s[j], &err)) {
+    case HMB_OK:
+      b->line[j] = b->line[i];
+      if (batch_add(b, j, b->line[i], setl_conv_keys(cv)))
+        return HMB_NOMEM;
+      j++;
+      break;
+    case HMB_INVALID:
+    case HMB_TOO_LARGE:
+      b->read_rejected++;
+      if (batch_report(b, i, 0, &err))
+        return HMB_NOMEM;
+      break;
+    default: return HMB_NOMEM;
+    }
+  }
+  b->kept[b->nitems] = (uint16_t)j;
+  b->n = j;
+  /* reports were made in item order when split, then when converted:
+   * order them by item, then place them by row */
+  sort_reports(b);
+  for (i = 0; i < b->nreports; i++)
+    b->reports[i].before = b->kept[b->reports[i].before];
+  /* the checks that need no state are done here too, by whichever thread
+   * has the time, rather than by the worker */
+  b->invalid_rows = 0;
+  for (i = 0; i < b->n; i++) {
+    b->invalid[i] = 0;
+    hmb_err_init(&err);
+    if (settlement_validate(&b->s[i], &err)) {
+      b->invalid[i] = 1;
+      b->invalid_rows++;
+      if (batch_reject_row(b, i, &err))
+        return HMB_NOMEM;
+    }
+  }
   return HMB_OK;
 }
 
@@ -1298,6 +1457,7 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
   size_t i;
   if (!run_reserve(run, b->n))
     return HMB_NOMEM;
+  run->rejected += b->invalid_rows;
   batch_fix_lines(b);
   for (i = 0; i < SLOT_AHEAD && i < b->n; i++) {
     tidx_prefetch(&run->setls, b->hs[i]);
@@ -1320,15 +1480,9 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
       for (off = 0; off < SETL_HOT_BYTES; off += 64)
         __builtin_prefetch(ns + off);
     }
-    /* the per-row checks that need no state run here too: the reading
-     * thread has the more work */
+    if (b->invalid[i])
+      continue; /* refused by settlement_validate() (batch_convert) */
     hmb_err_init(&err);
-    if (settlement_validate(&b->s[i], &err)) {
-      run->rejected++;
-      if (batch_reject_row(b, i, &err))
-        return HMB_NOMEM;
-      continue;
-    }
     result = process(run, &b->s[i], b->idin[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], &b->out[i],
                      &b->text, explain, &err);
     if (result == HMB_NOMEM || result == HMB_IO) {
@@ -1373,6 +1527,10 @@ struct pipeline {
   struct warm_region warm[WARM_MAX];
   size_t nwarm;
   bool warm_off; /* the kernel cannot (see warm_fault) */
+  /* the reader, for converting split batches (see batch_convert) */
+  const struct setl_reader *rd;
+  size_t ncols;
+  struct setl_conv *wcv; /* the worker's */
 };
 
 /* Called with pl->mu held, by the worker after a batch and by the main
@@ -1414,6 +1572,31 @@ static bool warm_step(struct pipeline *pl)
   return true;
 }
 
+/*
+ * Called with pl->mu held: convert the oldest split batch among batches
+ * from..to-1 (in the order they were split) with cv, the mutex released
+ * meanwhile. false when there is none. A fatal error stops the pipeline.
+ */
+static bool convert_step(struct pipeline *pl, size_t from, size_t to, struct setl_conv *cv)
+{
+  struct batch *b = NULL;
+  enum hmb_status result;
+  for (; from < to && !b; from++)
+    if (pl->ring[from % RING]->state == B_SPLIT)
+      b = pl->ring[from % RING];
+  if (!b)
+    return false;
+  b->state = B_CONVERTING;
+  pthread_mutex_unlock(&pl->mu);
+  result = batch_convert(b, pl->rd, cv, pl->ncols);
+  pthread_mutex_lock(&pl->mu);
+  if (result)
+    pl->failed = true;
+  b->state = B_PARSED;
+  pthread_cond_broadcast(&pl->cv);
+  return true;
+}
+
 static void *worker_main(void *arg)
 {
   struct pipeline *pl = arg;
@@ -1424,10 +1607,13 @@ static void *worker_main(void *arg)
     enum hmb_status result;
     bool idle;
     pthread_mutex_lock(&pl->mu);
-    while (!(j < pl->submitted && b->state == B_PARSED) && !(pl->no_more && j >= pl->submitted))
-      if (!warm_step(pl))
+    /* while the next batch is not ready: convert one (it first), or warm
+     * memory, or wait */
+    while (!(j < pl->submitted && b->state == B_PARSED) && !(pl->no_more && j >= pl->submitted) &&
+           !pl->failed)
+      if (!convert_step(pl, j, pl->submitted, pl->wcv) && !warm_step(pl))
         pthread_cond_wait(&pl->cv, &pl->mu);
-    if (j >= pl->submitted) {
+    if (j >= pl->submitted || pl->failed) {
       pthread_mutex_unlock(&pl->mu);
       return NULL;
     }
@@ -1455,16 +1641,6 @@ static void *worker_main(void *arg)
 }
 
 /* Stable: reports for the same row keep the order they were found in. */
-static void sort_reports(struct batch *b)
-{
-  size_t i, j;
-  for (i = 1; i < b->nreports; i++) {
-    struct report r = b->reports[i];
-    for (j = i; j > 0 && b->reports[j - 1].before > r.before; j--)
-      b->reports[j] = b->reports[j - 1];
-    b->reports[j] = r;
-  }
-}
 
 static void print_report(const struct report *r, const char *path, unsigned long *printed)
 {
@@ -1582,6 +1758,7 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
                     const char *details, bool explain)
 {
   struct setl_reader *rd = NULL;
+  struct setl_conv *mcv = NULL; /* the main thread's */
   struct hmb_err err;
   struct pipeline pl;
   pthread_t worker;
@@ -1624,6 +1801,22 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
     buf_init(&pl.ring[k]->text, 256u << 20);
     buf_init(&pl.ring[k]->fmt, 512u << 20);
   }
+  pl.rd = rd;
+  pl.ncols = setl_reader_ncols(rd);
+  if (setl_conv_new(rd, &mcv) || setl_conv_new(rd, &pl.wcv)) {
+    fprintf(stderr, "%s: 内存不足\n", who);
+    rc = 2;
+    goto done;
+  }
+  for (k = 0; k < RING; k++) {
+    pl.ring[k]->ends =
+        hmb_reallocarray(NULL, (size_t)BATCH * (pl.ncols ? pl.ncols : 1), sizeof(uint32_t));
+    if (!pl.ring[k]->ends) {
+      fprintf(stderr, "%s: 内存不足\n", who);
+      rc = 2;
+      goto done;
+    }
+  }
   pthread_mutex_init(&pl.mu, NULL);
   pthread_cond_init(&pl.cv, NULL);
   pl.run = run;
@@ -1657,6 +1850,7 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
         b = pl.ring[nformatted % RING];
         pthread_mutex_unlock(&pl.mu);
         rc = batch_write(b, o, run->plan, who, setl_path, &printed, rc);
+        read_rejected += b->read_rejected;
         pthread_mutex_lock(&pl.mu);
         b->state = B_EMPTY;
         nformatted++;
@@ -1668,52 +1862,28 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
         break;
       }
       if (!eof && !rc && nparsed - nformatted < RING) {
+        /* a free batch: read into it, leaving rows to convert */
         b = pl.ring[nparsed % RING];
         pthread_mutex_unlock(&pl.mu);
-        b->n = 0;
-        b->npool = 0;
-        b->nreports = 0;
-        buf_reset(&b->text);
-        while (b->n < BATCH) {
-          if (b->n + 4 < BATCH) {
-            /* the slot a few rows on was last written by the worker's
-             * core: ask for its lines now rather than when it is cleared */
-            const char *ns = (const char *)&b->s[b->n + 4];
-            size_t off;
-            for (off = 0; off < SETL_HOT_BYTES; off += 64)
-              prefetch_write(ns + off);
-          }
-          hmb_err_init(&err);
-          result = setl_reader_next(rd, &b->s[b->n], &eof, &err);
-          if (result == HMB_INVALID || result == HMB_TOO_LARGE) {
-            read_rejected++;
-            if (batch_report(b, b->n, 0, &err)) {
-              fprintf(stderr, "%s: 内存不足\n", who);
-              rc = 2;
-              break;
-            }
-            continue;
-          }
-          if (result) {
-            cli_print_err(setl_path, &err);
-            rc = 2;
-            break;
-          }
-          if (eof)
-            break;
-          if (batch_add(b, setl_reader_line(rd), setl_reader_keys(rd))) {
+        result = batch_split(b, rd, pl.ncols, &eof, &read_rejected, &err);
+        if (result) {
+          if (result == HMB_NOMEM)
             fprintf(stderr, "%s: 内存不足\n", who);
-            rc = 2;
-            break;
-          }
+          else
+            cli_print_err(setl_path, &err);
+          rc = 2;
         }
         pthread_mutex_lock(&pl.mu);
-        if ((b->n || b->nreports) && !rc) {
-          b->state = B_PARSED;
+        if ((b->nitems || b->nreports) && !rc) {
+          b->state = B_SPLIT;
           nparsed++;
           pl.submitted = nparsed;
           pthread_cond_broadcast(&pl.cv);
         }
+        pthread_mutex_unlock(&pl.mu);
+        continue;
+      }
+      if (convert_step(&pl, nformatted, nparsed, mcv)) {
         pthread_mutex_unlock(&pl.mu);
         continue;
       }
@@ -1757,8 +1927,11 @@ done:
       buf_release(&pl.ring[k]->fmt);
       free(pl.ring[k]->pool);
       free(pl.ring[k]->reports);
+      free(pl.ring[k]->ends);
       free(pl.ring[k]);
     }
+  setl_conv_free(mcv);
+  setl_conv_free(pl.wcv);
   setl_reader_free(rd);
   return rc;
 }

@@ -1117,7 +1117,6 @@ struct details {
   size_t norphans; /* total, may exceed DETAIL_ERRS_KEPT */
   uint32_t last;   /* group of the previous row: files come grouped */
   bool have_last;
-  size_t cursor;     /* group after the last one a settlement found */
   uint64_t *bloom;   /* two bits per group: most rows have no details */
   size_t bloom_mask; /* bits - 1 */
 };
@@ -1312,6 +1311,30 @@ static void det_finish(struct details *d)
   d->gidx = NULL;
 }
 
+/* Build the filter once all detail groups are known. */
+static bool bloom_build(struct details *d)
+{
+  size_t bits = 1024, g;
+  while (bits < d->ngroups * 16)
+    bits *= 2;
+  d->bloom = hmb_calloc(bits / 64, sizeof(uint64_t));
+  if (!d->bloom)
+    return false;
+  d->bloom_mask = bits - 1;
+  for (g = 0; g < d->ngroups; g++) {
+    uint64_t h = d->groups[g].hash, a = h & d->bloom_mask, b = (h >> 32) & d->bloom_mask;
+    d->bloom[a / 64] |= UINT64_C(1) << (a % 64);
+    d->bloom[b / 64] |= UINT64_C(1) << (b % 64);
+  }
+  return true;
+}
+
+static bool bloom_maybe(const struct details *d, uint64_t h)
+{
+  uint64_t a = h & d->bloom_mask, b = (h >> 32) & d->bloom_mask;
+  return (d->bloom[a / 64] >> (a % 64) & 1) && (d->bloom[b / 64] >> (b % 64) & 1);
+}
+
 /* One row of the details file: a bad row is recorded, never fatal. */
 static enum hmb_status det_row(struct details *d, struct csvr *c, const int8_t *colmap,
                                size_t idcol, const size_t *fcol, const struct csvr_field *f)
@@ -1434,6 +1457,12 @@ static enum hmb_status details_load(struct details **out, struct csvr *c, struct
     }
   }
   det_finish(d);
+  /* built now, not at the first lookup: rows may be converted on two
+   * threads at once (setl_reader_convert) */
+  if (d->ngroups && !bloom_build(d)) {
+    result = nomem(err, d->name);
+    goto done;
+  }
   result = HMB_OK;
 done:
   free(colmap);
@@ -2018,6 +2047,17 @@ struct colmap_ent {
 #define COL_IGNORED 0xff
 _Static_assert(F__COUNT <= 32, "field bits must fit a uint32_t");
 
+/* What converting rows changes: one per thread converting (see
+ * setl_reader_convert), and the reader's own for setl_reader_next(). */
+struct setl_conv {
+  hmb_date last_date; /* the date last parsed by the fused path */
+  char last_day[10];  /* its text (YYYY-MM-DD), valid when have_day */
+  bool have_day;
+  size_t cursor;            /* details: the group after the one last matched */
+  struct setl_keys keys;    /* of the row last converted */
+  struct csvr_field *spans; /* a deferred row's fields, for the general path */
+};
+
 struct setl_reader {
   enum setl_format fmt;
   struct csvr *csv;       /* CSV */
@@ -2025,25 +2065,22 @@ struct setl_reader {
   size_t nmap;
   struct colmap_ent req[F__COUNT]; /* required columns; fid of REQ_SETTLE ones */
   size_t nreq;
-  size_t fcol[F__COUNT]; /* column of each field, SIZE_MAX when absent */
-  uint8_t *colfid;       /* CSV: field of each column, COL_IGNORED when none */
-  uint32_t *fends;       /* CSV: the fused path's field ends, one per column */
-  uint32_t req_always;   /* bits of the fields required in every row */
-  uint32_t req_settle;   /* bits of the fields required in a settle row */
-  hmb_date last_date;    /* the date last parsed by the fused path */
-  char last_day[10];     /* its text (YYYY-MM-DD), valid when have_day */
-  bool have_day;
+  size_t fcol[F__COUNT];   /* column of each field, SIZE_MAX when absent */
+  uint8_t *colfid;         /* CSV: field of each column, COL_IGNORED when none */
+  uint32_t *fends;         /* CSV: the fused path's field ends, one per column */
+  uint32_t req_always;     /* bits of the fields required in every row */
+  uint32_t req_settle;     /* bits of the fields required in a settle row */
+  struct setl_conv own;    /* setl_reader_next()'s */
   bool avx2;               /* row_split_avx2() may be used */
   struct src js;           /* JSON lines */
   struct setl_line *lines; /* JSON lines: SETL_MAX_LINES */
   unsigned long line;
   struct details *det;
-  struct setl_keys keys; /* of the row last returned */
 };
 
 const struct setl_keys *setl_reader_keys(const struct setl_reader *r)
 {
-  return &r->keys;
+  return &r->own.keys;
 }
 
 enum setl_format setl_reader_format(const struct setl_reader *r)
@@ -2236,38 +2273,15 @@ enum hmb_status setl_reader_open_mem(struct setl_reader **out, const char *name,
   return result;
 }
 
-/* Build the filter once all detail groups are known (first lookup). */
-static bool bloom_build(struct details *d)
-{
-  size_t bits = 1024, g;
-  while (bits < d->ngroups * 16)
-    bits *= 2;
-  d->bloom = hmb_calloc(bits / 64, sizeof(uint64_t));
-  if (!d->bloom)
-    return false;
-  d->bloom_mask = bits - 1;
-  for (g = 0; g < d->ngroups; g++) {
-    uint64_t h = d->groups[g].hash, a = h & d->bloom_mask, b = (h >> 32) & d->bloom_mask;
-    d->bloom[a / 64] |= UINT64_C(1) << (a % 64);
-    d->bloom[b / 64] |= UINT64_C(1) << (b % 64);
-  }
-  return true;
-}
-
-static bool bloom_maybe(const struct details *d, uint64_t h)
-{
-  uint64_t a = h & d->bloom_mask, b = (h >> 32) & d->bloom_mask;
-  return (d->bloom[a / 64] >> (a % 64) & 1) && (d->bloom[b / 64] >> (b % 64) & 1);
-}
-
 /*
  * The last step of every row read: note its keys for setl_reader_keys()
  * (lengths SIZE_MAX when not known yet) and join its detail lines.
  */
-static enum hmb_status attach_details(struct setl_reader *r, struct settlement *s,
-                                      const char *where, unsigned long line, size_t idlen,
-                                      size_t psnlen, const uint64_t *hash, const uint64_t *psnhash,
-                                      const char *id_in, struct hmb_err *err)
+static enum hmb_status attach_details(const struct setl_reader *r, struct setl_conv *cv,
+                                      struct settlement *s, const char *where, unsigned long line,
+                                      size_t idlen, size_t psnlen, const uint64_t *hash,
+                                      const uint64_t *psnhash, const char *id_in,
+                                      struct hmb_err *err)
 {
   struct det_group *g;
   uint64_t h;
@@ -2276,25 +2290,24 @@ static enum hmb_status attach_details(struct setl_reader *r, struct settlement *
   if (psnlen == SIZE_MAX)
     psnlen = strnlen(s->psn_no, sizeof(s->psn_no));
   h = hash ? *hash : setl_key_hash(s->setl_id, idlen);
-  r->keys.setl_id_hash = h;
-  r->keys.psn_no_hash = psnhash ? *psnhash : setl_key_hash(s->psn_no, psnlen);
-  r->keys.setl_id_len = idlen;
-  r->keys.psn_no_len = psnlen;
-  r->keys.setl_id_in = id_in;
+  cv->keys.setl_id_hash = h;
+  cv->keys.psn_no_hash = psnhash ? *psnhash : setl_key_hash(s->psn_no, psnlen);
+  cv->keys.setl_id_len = idlen;
+  cv->keys.psn_no_len = psnlen;
+  cv->keys.setl_id_in = id_in;
   if (!r->det || s->kind != SETL_SETTLE || !r->det->ngroups)
     return HMB_OK;
-  if (!r->det->bloom && !bloom_build(r->det))
-    return hmb_err_set(err, HMB_NOMEM, "nomem", "details", "内存不足");
   if (!bloom_maybe(r->det, h))
     return HMB_OK;
   /* Both files usually come in the same order: try the next group first. */
-  g = r->det->cursor < r->det->ngroups ? &r->det->groups[r->det->cursor] : NULL;
+  g = cv->cursor < r->det->ngroups ? &r->det->groups[cv->cursor] : NULL;
   if (!g || strcmp(g->id, s->setl_id) != 0)
     g = det_find_h(r->det, s->setl_id, idlen, h);
   if (!g)
     return HMB_OK;
-  r->det->cursor = (size_t)(g - r->det->groups) + 1;
-  g->matched = true;
+  cv->cursor = (size_t)(g - r->det->groups) + 1;
+  /* rows may be converted on two threads at once (setl_reader_convert) */
+  __atomic_store_n(&g->matched, true, __ATOMIC_RELAXED);
   if (g->err >= 0) {
     const struct hmb_err *e = &r->det->gerrs[g->err];
     return hmb_err_set(err, e->status, e->code, e->field, "费用明细有误：%s", e->message);
@@ -2469,7 +2482,7 @@ static inline bool same_day(const char *t, const char *day)
   return a == b && c == d;
 }
 
-static bool fast_time(struct setl_reader *r, const char *t, size_t n, hmb_time *out)
+static bool fast_time(struct setl_conv *r, const char *t, size_t n, hmb_time *out)
 {
   int hh, mi, ss;
   hmb_time v;
@@ -2541,18 +2554,22 @@ static inline void setl_clear(struct settlement *s)
 #endif
 }
 
-/* The row at the reader's position through the fused path: true when it
- * was read into *s, false (position unchanged) when the general path must
- * read it. */
-static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *idlen,
-                          size_t *psnlen, uint64_t *hash, uint64_t *psnhash, const char **id_in)
+/*
+ * The fused path in three steps. fast_split(): the usual row at the
+ * reader's position (unquoted, LF or CRLF-free, the header's number of
+ * fields, no field longer than SETL_FIELD_MAX) split into r->fends, the
+ * position unchanged; false when the general path must read it.
+ * fast_convert(): that row's fields into *s, touching only cv of what
+ * changes (rows of one reader may be converted on two threads at once);
+ * false when the general path must convert it. fast_advance(): past it.
+ */
+static inline __attribute__((always_inline)) bool fast_split(struct setl_reader *r,
+                                                             const char **rowp, const char **limp)
 {
   struct csvr *c = r->csv;
   struct src *sr = &c->src;
   const char *row, *lim;
-  const uint32_t *ends = r->fends;
-  size_t k, ncols = c->ncols, start = 0;
-  uint32_t present = 0;
+  size_t ncols = c->ncols;
 
   if (!c->fast_known || c->fast_gen != sr->gen) {
     const char *nl = sr->len ? memrchr(sr->data, '\n', sr->len) : NULL;
@@ -2568,8 +2585,34 @@ static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *i
   if (!ncols || *row == '\n' ||
       (r->avx2 ? row_split_avx2(row, lim, r->fends, ncols)
                : row_split(row, lim, r->fends, ncols)) != ncols ||
-      ends[ncols - 1] > SETL_ROW_MAX)
+      r->fends[ncols - 1] > SETL_FIELD_MAX)
     return false;
+  *rowp = row;
+  *limp = lim;
+  return true;
+}
+
+static void fast_advance(struct setl_reader *r, const char *row, const uint32_t *ends)
+{
+  struct csvr *c = r->csv;
+  struct src *sr = &c->src;
+  c->row_line = sr->line;
+  c->resync = NO_RESYNC;
+  c->nf = c->ncols;
+  sr->pos = (size_t)(row - sr->data) + ends[c->ncols - 1] + 1;
+  sr->line++;
+}
+
+/* Reading 8 bytes at t is allowed when t + 8 <= lim; id_in: the row stays
+ * in place until the reader is freed. */
+static inline __attribute__((always_inline)) bool
+fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
+             const uint32_t *ends, const char *lim, bool id_in_place, struct settlement *s,
+             size_t *idlen, size_t *psnlen, uint64_t *hash, uint64_t *psnhash, const char **id_in)
+{
+  size_t k, ncols = r->csv->ncols, start = 0;
+  uint32_t present = 0;
+
   setl_clear(s);
   /* the field boundaries are known: each field converts on its own */
   for (k = 0; k < ncols; start = ends[k++] + 1) {
@@ -2578,8 +2621,6 @@ static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *i
     const size_t n = ends[k] - start;
     const struct fdesc *d;
     char *dst;
-    if (n > SETL_FIELD_MAX)
-      return false;
     if (fid == COL_IGNORED || !n)
       continue;
     present |= UINT32_C(1) << fid;
@@ -2613,7 +2654,7 @@ static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *i
       dst[n] = '\0';
       if (fid == F_SETL_ID) {
         *idlen = n;
-        *id_in = sr->buf ? NULL : t; /* a read window moves on */
+        *id_in = id_in_place ? t : NULL;
         /* hashed from the file's bytes: reading back the copy just stored
          * would wait for its cache line */
         *hash = setl_key_hash(t, n);
@@ -2632,7 +2673,7 @@ static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *i
       break;
     case FK_TIME: {
       hmb_time v;
-      if (!fast_time(r, t, n, &v))
+      if (!fast_time(cv, t, n, &v))
         return false;
       memcpy(dst, &v, sizeof(v));
       break;
@@ -2645,38 +2686,26 @@ static bool next_csv_fast(struct setl_reader *r, struct settlement *s, size_t *i
   }
   if ((r->req_always & ~present) || (s->kind == SETL_SETTLE && (r->req_settle & ~present)))
     return false;
-  c->row_line = sr->line;
-  c->resync = NO_RESYNC;
-  c->nf = ncols;
-  sr->pos += ends[ncols - 1] + 1;
-  sr->line++;
   setl_defaults(s);
   return true;
 }
 
-static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, bool *eof,
-                                struct hmb_err *err)
+/*
+ * The general path's conversion of a row split into fields f (one per
+ * column): every field, then the required ones. Errors name the field only
+ * (the caller adds file and line).
+ */
+static enum hmb_status convert_fields(const struct setl_reader *r, const struct csvr_field *f,
+                                      struct settlement *s, struct hmb_err *err)
 {
-  const struct csvr_field *f;
   enum hmb_status result;
-  size_t i, idlen = 0, psnlen = 0;
-  uint64_t h = 0, hp = 0;
-  const char *id_in = NULL;
-
-  *eof = false;
-  if (next_csv_fast(r, s, &idlen, &psnlen, &h, &hp, &id_in))
-    return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), idlen, psnlen, &h, &hp, id_in,
-                          err);
-  result = csvr_next(r->csv, &f, eof, err);
-
-  if (result || *eof)
-    return result;
+  size_t i;
   settlement_init(s);
   if (r->fcol[F_TXN] != SIZE_MAX && f[r->fcol[F_TXN]].len) {
     const struct csvr_field *t = &f[r->fcol[F_TXN]];
     result = store_field(s, &setl_fields[F_TXN], t->p, t->len, err);
     if (result)
-      goto bad;
+      return result;
   }
   for (i = 0; i < r->nmap; i++) {
     const struct csvr_field *v = &f[r->map[i].col];
@@ -2684,21 +2713,119 @@ static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, boo
       continue;
     result = store_field(s, &setl_fields[r->map[i].fid], v->p, v->len, err);
     if (result)
-      goto bad;
+      return result;
   }
   for (i = 0; i < r->nreq; i++) {
     const struct fdesc *d = &setl_fields[r->req[i].fid];
-    if (!f[r->req[i].col].len && (d->req == REQ_ALWAYS || s->kind == SETL_SETTLE)) {
-      result = missing(d, err);
-      goto bad;
-    }
+    if (!f[r->req[i].col].len && (d->req == REQ_ALWAYS || s->kind == SETL_SETTLE))
+      return missing(d, err);
   }
   setl_defaults(s);
-  return attach_details(r, s, r->csv->src.name, csvr_line(r->csv), SIZE_MAX, SIZE_MAX, NULL, NULL,
-                        NULL, err);
-bad:
-  csvr_locate(r->csv, err);
-  return result;
+  return HMB_OK;
+}
+
+static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, bool *eof,
+                                struct hmb_err *err)
+{
+  const struct csvr_field *f;
+  enum hmb_status result;
+  size_t idlen = 0, psnlen = 0;
+  uint64_t h = 0, hp = 0;
+  const char *id_in = NULL, *row, *lim;
+
+  *eof = false;
+  if (fast_split(r, &row, &lim) && fast_convert(r, &r->own, row, r->fends, lim, !r->csv->src.buf, s,
+                                                &idlen, &psnlen, &h, &hp, &id_in)) {
+    fast_advance(r, row, r->fends);
+    return attach_details(r, &r->own, s, r->csv->src.name, csvr_line(r->csv), idlen, psnlen, &h,
+                          &hp, id_in, err);
+  }
+  result = csvr_next(r->csv, &f, eof, err);
+  if (result || *eof)
+    return result;
+  result = convert_fields(r, f, s, err);
+  if (result) {
+    csvr_locate(r->csv, err);
+    return result;
+  }
+  return attach_details(r, &r->own, s, r->csv->src.name, csvr_line(r->csv), SIZE_MAX, SIZE_MAX,
+                        NULL, NULL, NULL, err);
+}
+
+enum hmb_status setl_reader_split(struct setl_reader *r, struct settlement *s, const char **row,
+                                  uint32_t *ends, bool *deferred, bool *eof, struct hmb_err *err)
+{
+  const char *p, *lim;
+  *deferred = false;
+  if (r->fmt == SETL_FMT_CSV && !r->csv->src.buf && fast_split(r, &p, &lim)) {
+    memcpy(ends, r->fends, r->csv->ncols * sizeof(*ends));
+    fast_advance(r, p, ends);
+    *row = p;
+    *deferred = true;
+    *eof = false;
+    return HMB_OK;
+  }
+  return setl_reader_next(r, s, eof, err);
+}
+
+enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_conv *cv,
+                                    const char *row, const uint32_t *ends, unsigned long line,
+                                    struct settlement *s, struct hmb_err *err)
+{
+  const struct src *sr = &r->csv->src;
+  enum hmb_status result;
+  size_t k, idlen = 0, psnlen = 0, start = 0;
+  uint64_t h = 0, hp = 0;
+  const char *id_in = NULL;
+
+  if (fast_convert(r, cv, row, ends, sr->data + sr->len, true, s, &idlen, &psnlen, &h, &hp, &id_in))
+    return attach_details(r, cv, s, sr->name, line, idlen, psnlen, &h, &hp, id_in, err);
+  /* what the general path would make of it: an unquoted row's fields are
+   * the spans between its commas */
+  for (k = 0; k < r->csv->ncols; start = ends[k++] + 1) {
+    cv->spans[k].p = row + start;
+    cv->spans[k].len = ends[k] - start;
+  }
+  result = convert_fields(r, cv->spans, s, err);
+  if (result) {
+    locate(err, sr->name, line);
+    return result;
+  }
+  return attach_details(r, cv, s, sr->name, line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL, err);
+}
+
+size_t setl_reader_ncols(const struct setl_reader *r)
+{
+  return r->fmt == SETL_FMT_CSV ? r->csv->ncols : 0;
+}
+
+enum hmb_status setl_conv_new(const struct setl_reader *r, struct setl_conv **out)
+{
+  struct setl_conv *cv = hmb_calloc(1, sizeof(*cv));
+  size_t n = setl_reader_ncols(r);
+  *out = NULL;
+  if (!cv)
+    return HMB_NOMEM;
+  cv->spans = hmb_calloc(n ? n : 1, sizeof(*cv->spans));
+  if (!cv->spans) {
+    free(cv);
+    return HMB_NOMEM;
+  }
+  *out = cv;
+  return HMB_OK;
+}
+
+const struct setl_keys *setl_conv_keys(const struct setl_conv *cv)
+{
+  return &cv->keys;
+}
+
+void setl_conv_free(struct setl_conv *cv)
+{
+  if (cv) {
+    free(cv->spans);
+    free(cv);
+  }
 }
 
 static enum hmb_status next_jsonl(struct setl_reader *r, struct settlement *s, bool *eof,
@@ -2764,12 +2891,13 @@ static enum hmb_status next_jsonl(struct setl_reader *r, struct settlement *s, b
       return result;
     }
     if (!has_details)
-      return attach_details(r, s, js->name, r->line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL, err);
+      return attach_details(r, &r->own, s, js->name, r->line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL,
+                            err);
     if (r->det && s->kind == SETL_SETTLE) {
       /* The record carries its own lines: the details file's are not used. */
       struct det_group *g = det_find(r->det, s->setl_id, strlen(s->setl_id));
       if (g)
-        g->matched = true;
+        __atomic_store_n(&g->matched, true, __ATOMIC_RELAXED);
     }
     return HMB_OK;
   }
@@ -2788,7 +2916,7 @@ size_t setl_reader_unmatched_details(const struct setl_reader *r, size_t *nlines
   size_t g, n = 0, nl = 0;
   if (r->det) {
     for (g = 0; g < r->det->ngroups; g++) {
-      if (!r->det->groups[g].matched) {
+      if (!__atomic_load_n(&r->det->groups[g].matched, __ATOMIC_RELAXED)) {
         n++;
         nl += r->det->groups[g].count;
       }

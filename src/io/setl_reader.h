@@ -155,6 +155,39 @@ struct setl_keys {
 };
 const struct setl_keys *setl_reader_keys(const struct setl_reader *r);
 
+/*
+ * Reading in two steps, so that the second can run on another thread.
+ *
+ * setl_reader_split() is setl_reader_next(), except that a usual CSV row
+ * of a mapped file or of memory (unquoted, without CR, the header's number
+ * of fields, shorter than SETL_FIELD_MAX) may be left to convert: then
+ * *deferred is set, *row points at the row in the input (valid until
+ * setl_reader_free()), ends[0..setl_reader_ncols(r)) receive the offsets
+ * of its fields' ends (the ',' or '\n' after each), setl_reader_line()
+ * gives its line, and *s is not touched. Otherwise it is exactly
+ * setl_reader_next().
+ *
+ * setl_reader_convert() turns a deferred row into *s with what
+ * setl_reader_next() would have returned for it: the same settlement and
+ * detail lines, or the same error naming "PATH:LINE:COLUMN" (line: its
+ * setl_reader_line() when split). Its keys (setl_reader_keys()' for that
+ * row) are then at setl_conv_keys(cv). It changes nothing in r but the
+ * "matched" mark of the details it joins, atomically, so calls on several
+ * threads at once are safe, each with its own cv, and with one thread
+ * splitting meanwhile. s->lines points into the reader's details.
+ */
+struct setl_conv;
+enum hmb_status setl_conv_new(const struct setl_reader *r, struct setl_conv **out);
+void setl_conv_free(struct setl_conv *cv);
+const struct setl_keys *setl_conv_keys(const struct setl_conv *cv);
+/* Ends per deferred row: the CSV header's columns; 0 for JSON lines. */
+size_t setl_reader_ncols(const struct setl_reader *r);
+enum hmb_status setl_reader_split(struct setl_reader *r, struct settlement *s, const char **row,
+                                  uint32_t *ends, bool *deferred, bool *eof, struct hmb_err *err);
+enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_conv *cv,
+                                    const char *row, const uint32_t *ends, unsigned long line,
+                                    struct settlement *s, struct hmb_err *err);
+
 /* The (first) line number of the row last returned or rejected; 0 before any. */
 unsigned long setl_reader_line(const struct setl_reader *r);
 
