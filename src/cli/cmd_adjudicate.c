@@ -1113,6 +1113,20 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     return hmb_err_set(err, HMB_CONFLICT, "setl.duplicate", "setl_id",
                        "结算ID重复：同一结算只赔付一次");
   }
+  if (!run->year) {
+    /* the product pays what happens in its benefit period; a year run
+     * (hmb backtest, hmb price) judges a candidate plan on any year's
+     * history, so it does not look at the dates */
+    hmb_date day = time_date(s->setl_time);
+    if (day < p->cover_start || day > p->cover_end) {
+      char d[16], a[16], b[16];
+      date_format(day, d);
+      date_format(p->cover_start, a);
+      date_format(p->cover_end, b);
+      return hmb_err_set(err, HMB_INVALID, "setl.out_of_cover", "setl_time",
+                         "结算日期 %s 不在本产品的保障期（%s 至 %s）内", d, a, b);
+    }
+  }
   if (s->setl_time < run->last_time)
     run->out_of_order++;
   else

@@ -55,4 +55,20 @@ grep -q 'responsibilities\[1\].ratio: .*(profile.ratio_min)' "$out/p" || fail "p
 echo '{"format":"hmb-plan/1","id":"x"}' >"$out/bad.json"
 "$hmb" plan check "$out/bad.json" 2>"$out/b" >/dev/null && fail "bad plan accepted"
 grep -q 'name: .*(plan.missing)' "$out/b" || fail "bad plan message: $(cat "$out/b")"
+# settlements outside the plan's benefit period are refused, naming setl_time
+{
+  head -1 examples/liaocheng-2024-settlements.csv
+  sed -n 3p examples/liaocheng-2024-settlements.csv
+  sed -n 3p examples/liaocheng-2024-settlements.csv | sed 's/^S2024000002/S2023999999/; s/2024-02-19 15:40:02/2023-12-31 23:59:59/'
+  sed -n 3p examples/liaocheng-2024-settlements.csv | sed 's/^S2024000002/S2025000001/; s/2024-02-19 15:40:02/2025-01-01 00:00:00/'
+} >"$out/cover.csv"
+"$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/cover.csv" \
+  --out "$out/cover-r.csv" --summary-json "$out/cover-s.json" 2>"$out/cover-err" >/dev/null
+[ $? -eq 1 ] || fail "out-of-cover rows: exit status, want 1"
+grep -q '"settlements":1,"reversals":0,"rejected":2,' "$out/cover-s.json" || fail "cover summary: $(cat "$out/cover-s.json")"
+grep -q 'cover.csv:3: setl_time: 结算日期 2023-12-31 不在本产品的保障期（2024-01-01 至 2024-12-31）内 (setl.out_of_cover)' "$out/cover-err" ||
+  fail "before cover: $(cat "$out/cover-err")"
+grep -q 'cover.csv:4: setl_time: 结算日期 2025-01-01 不在' "$out/cover-err" || fail "after cover: $(cat "$out/cover-err")"
+grep -q '^S2025000001,P371500000002,error' "$out/cover-r.csv" || fail "error row: $(cat "$out/cover-r.csv")"
+
 echo "1 passed, 0 failed"
