@@ -108,6 +108,8 @@ static struct people_entry *find_entry_h(const struct people *pp, const char *ps
 
 static struct people_entry *find_entry(const struct people *pp, const char *psn_no, size_t len)
 {
+  if (!pp->nslots || len >= SETL_ID_MAX)
+    return NULL; /* before hashing: no psn_no is that long, nothing to read */
   return find_entry_h(pp, psn_no, len, hmb_hash64(psn_no, len));
 }
 
