@@ -424,6 +424,33 @@ static inline bool person_is(const struct person_rec *pr, const char *psn_no, si
   return pr->len == len && !memcmp(person_id(pr), psn_no, len);
 }
 
+/* The first len <= 32 bytes of a and b are equal; both are readable for 32
+ * bytes. Four word compares instead of a call to memcmp(), which perf showed
+ * at 2-5% of the worker for the person compare of every row. */
+static inline bool same_id32(const char *a, const char *b, size_t len)
+{
+  uint64_t d = 0, x, y;
+  size_t k;
+  for (k = 0; k < 32; k += 8) {
+    memcpy(&x, a + k, sizeof(x));
+    memcpy(&y, b + k, sizeof(y));
+    x ^= y;
+    if (len < k + 8)
+      x &= len > k ? ~UINT64_C(0) >> (64 - 8 * (len - k)) : 0;
+    d |= x;
+  }
+  return !d;
+}
+
+/* person_is() for a settlement's psn_no (an array of SETL_ID_MAX bytes). */
+static inline bool person_is_row(const struct person_rec *pr, const char *psn_no, size_t len)
+{
+  _Static_assert(PSN_INLINE >= 32 && SETL_ID_MAX >= 32, "32 bytes readable on both sides");
+  if (pr->len != len)
+    return false;
+  return len <= 32 ? same_id32(pr->psn_no, psn_no, len) : !memcmp(person_id(pr), psn_no, len);
+}
+
 static inline struct setl_rec *setl_at(const struct run *run, uint32_t ref)
 {
   size_t off = (size_t)ref * 8;
@@ -601,6 +628,7 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
   return HMB_OK;
 }
 
+/* The person of psn_no (a settlement's: see person_is_row), or NULL. */
 static struct person_rec *person_lookup(const struct run *run, const char *psn_no, size_t len,
                                         uint64_t h)
 {
@@ -610,7 +638,7 @@ static struct person_rec *person_lookup(const struct run *run, const char *psn_n
   for (; t->s[j]; j = (j + 1) & (t->cap - 1))
     if ((t->s[j] & ~(uint64_t)UINT32_MAX) == want) {
       struct person_rec *pr = person_at(run, (uint32_t)t->s[j]);
-      if (person_is(pr, psn_no, len))
+      if (person_is_row(pr, psn_no, len))
         return pr;
     }
   return NULL;
