@@ -2556,15 +2556,15 @@ static inline void setl_clear(struct settlement *s)
 
 /*
  * The fused path in three steps. fast_split(): the usual row at the
- * reader's position (unquoted, LF or CRLF-free, the header's number of
- * fields, no field longer than SETL_FIELD_MAX) split into r->fends, the
+ * reader's position (unquoted, without CR, the header's number of
+ * fields, no field longer than SETL_FIELD_MAX) split into ends, the
  * position unchanged; false when the general path must read it.
  * fast_convert(): that row's fields into *s, touching only cv of what
  * changes (rows of one reader may be converted on two threads at once);
  * false when the general path must convert it. fast_advance(): past it.
  */
-static inline __attribute__((always_inline)) bool fast_split(struct setl_reader *r,
-                                                             const char **rowp, const char **limp)
+static inline __attribute__((always_inline)) bool
+fast_split(struct setl_reader *r, const char **rowp, const char **limp, uint32_t *ends)
 {
   struct csvr *c = r->csv;
   struct src *sr = &c->src;
@@ -2583,9 +2583,9 @@ static inline __attribute__((always_inline)) bool fast_split(struct setl_reader 
   lim = sr->data + c->fast_end + 1;
   /* a blank line or the wrong number of fields: the general path says so */
   if (!ncols || *row == '\n' ||
-      (r->avx2 ? row_split_avx2(row, lim, r->fends, ncols)
-               : row_split(row, lim, r->fends, ncols)) != ncols ||
-      r->fends[ncols - 1] > SETL_FIELD_MAX)
+      (r->avx2 ? row_split_avx2(row, lim, ends, ncols) : row_split(row, lim, ends, ncols)) !=
+          ncols ||
+      ends[ncols - 1] > SETL_FIELD_MAX)
     return false;
   *rowp = row;
   *limp = lim;
@@ -2734,8 +2734,9 @@ static enum hmb_status next_csv(struct setl_reader *r, struct settlement *s, boo
   const char *id_in = NULL, *row, *lim;
 
   *eof = false;
-  if (fast_split(r, &row, &lim) && fast_convert(r, &r->own, row, r->fends, lim, !r->csv->src.buf, s,
-                                                &idlen, &psnlen, &h, &hp, &id_in)) {
+  if (fast_split(r, &row, &lim, r->fends) &&
+      fast_convert(r, &r->own, row, r->fends, lim, !r->csv->src.buf, s, &idlen, &psnlen, &h, &hp,
+                   &id_in)) {
     fast_advance(r, row, r->fends);
     return attach_details(r, &r->own, s, r->csv->src.name, csvr_line(r->csv), idlen, psnlen, &h,
                           &hp, id_in, err);
@@ -2757,8 +2758,7 @@ enum hmb_status setl_reader_split(struct setl_reader *r, struct settlement *s, c
 {
   const char *p, *lim;
   *deferred = false;
-  if (r->fmt == SETL_FMT_CSV && !r->csv->src.buf && fast_split(r, &p, &lim)) {
-    memcpy(ends, r->fends, r->csv->ncols * sizeof(*ends));
+  if (r->fmt == SETL_FMT_CSV && !r->csv->src.buf && fast_split(r, &p, &lim, ends)) {
     fast_advance(r, p, ends);
     *row = p;
     *deferred = true;

@@ -165,7 +165,7 @@ const struct setl_keys *setl_reader_keys(const struct setl_reader *r);
  * setl_reader_free()), ends[0..setl_reader_ncols(r)) receive the offsets
  * of its fields' ends (the ',' or '\n' after each), setl_reader_line()
  * gives its line, and *s is not touched. Otherwise it is exactly
- * setl_reader_next().
+ * setl_reader_next() (ends may have been written).
  *
  * setl_reader_convert() turns a deferred row into *s with what
  * setl_reader_next() would have returned for it: the same settlement and
