@@ -1559,7 +1559,7 @@ struct pipeline {
   struct batch *ring[RING];
   size_t submitted; /* batches handed to the worker */
   bool no_more;     /* the main thread will submit nothing else */
-  bool failed;      /* the worker stopped on a fatal error */
+  bool failed;      /* a fatal error (processing or converting): stop */
   struct run *run;
   bool explain;
   const char *path;
@@ -1898,7 +1898,7 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
         nformatted++;
       }
       if (pl.failed) {
-        /* the worker has stopped: nothing more will be finished */
+        /* a fatal error: nothing more will be finished */
         rc = 2;
         pthread_mutex_unlock(&pl.mu);
         break;
