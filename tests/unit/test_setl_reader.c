@@ -262,6 +262,82 @@ static void test_setl_reader__csv_bad_rows(void **state)
   }
 }
 
+/* setl_reader_next() in two steps, as hmb adjudicate reads: split, then
+ * convert a deferred row (with cv, the line it was split at). */
+static enum hmb_status next2(struct setl_reader *r, struct setl_conv *cv, uint32_t *ends,
+                             struct settlement *s, bool *eof, struct hmb_err *err)
+{
+  const char *row = NULL;
+  bool deferred = false;
+  enum hmb_status st = setl_reader_split(r, s, &row, ends, &deferred, eof, err);
+  if (st || *eof || !deferred)
+    return st;
+  return setl_reader_convert(r, cv, row, ends, setl_reader_line(r), s, err);
+}
+
+/* Every bad row of bad_cases and the joined details of the sample files
+ * come out of the two steps as they do out of setl_reader_next(). */
+static void test_setl_reader__csv_split_convert(void **state)
+{
+  char path[512], dpath[512];
+  uint32_t ends[64];
+  struct setl_conv *cv;
+  struct setl_reader *r;
+  struct settlement s;
+  struct hmb_err err;
+  bool eof = false;
+  size_t i;
+  (void)state;
+  for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+    const struct bad_case *c = &bad_cases[i];
+    char csv[1024];
+    enum hmb_status got;
+    snprintf(csv, sizeof(csv), "%s%s%s", H, c->row, GOOD);
+    print_message("case: %s\n", c->name);
+    r = open_mem(csv, NULL);
+    assert_int_equal(setl_conv_new(r, &cv), HMB_OK);
+    hmb_err_init(&err);
+    got = next2(r, cv, ends, &s, &eof, &err);
+    if (got != c->st || strcmp(err.code, c->code) != 0 || !ends_with(err.field, c->field))
+      fail_msg("want %s %s at %s, got %s %s at %s", hmb_status_name(c->st), c->code, c->field,
+               hmb_status_name(got), err.code, err.field);
+    if (!c->swallows) {
+      hmb_err_init(&err);
+      assert_int_equal(next2(r, cv, ends, &s, &eof, &err), HMB_OK);
+      assert_false(eof);
+      assert_int_equal(setl_reader_line(r), 3);
+      assert_string_equal(s.setl_id, "S9");
+      assert_int_equal(s.psn_part_amt, 4000);
+      assert_int_equal(setl_conv_keys(cv)->setl_id_len, 2);
+    }
+    assert_int_equal(next2(r, cv, ends, &s, &eof, &err), HMB_OK);
+    assert_true(eof);
+    setl_conv_free(cv);
+    setl_reader_free(r);
+  }
+
+  data_path(path, sizeof(path), "setl_sample.csv");
+  data_path(dpath, sizeof(dpath), "setl_sample_details.csv");
+  hmb_err_init(&err);
+  if (setl_reader_open(&r, path, SETL_FMT_CSV, dpath, &err))
+    fail_msg("%s: %s", err.field, err.message);
+  assert_true(setl_reader_ncols(r) <= ARRAY_SIZE(ends));
+  assert_int_equal(setl_conv_new(r, &cv), HMB_OK);
+  assert_int_equal(next2(r, cv, ends, &s, &eof, &err), HMB_OK);
+  assert_int_equal(s.nlines, 2);
+  assert_string_equal(s.lines[1].med_list_codg, "B02");
+  assert_int_equal(next2(r, cv, ends, &s, &eof, &err), HMB_OK);
+  assert_int_equal(s.nlines, 1);
+  assert_int_equal(next2(r, cv, ends, &s, &eof, &err), HMB_OK);
+  assert_int_equal(setl_reader_line(r), 5);
+  assert_int_equal(s.kind, SETL_REVERSAL);
+  assert_int_equal(next2(r, cv, ends, &s, &eof, &err), HMB_OK);
+  assert_true(eof);
+  assert_int_equal(setl_reader_unmatched_details(r, NULL), 1); /* S999, as row by row */
+  setl_conv_free(cv);
+  setl_reader_free(r);
+}
+
 static void test_setl_reader__csv_amounts_exact(void **state)
 {
   struct setl_reader *r = open_mem(H "S1,P1,2024-01-01,21,12345678.91,0.1,0.2,0.3,12345678.3,"
@@ -867,6 +943,7 @@ int main(void)
       cmocka_unit_test(test_setl_reader__csv_crlf_bom),
       cmocka_unit_test(test_setl_reader__csv_quoting),
       cmocka_unit_test(test_setl_reader__csv_bad_rows),
+      cmocka_unit_test(test_setl_reader__csv_split_convert),
       cmocka_unit_test(test_setl_reader__csv_amounts_exact),
       cmocka_unit_test(test_setl_reader__csv_field_too_long),
       cmocka_unit_test(test_setl_reader__csv_row_too_long),
