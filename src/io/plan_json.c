@@ -1385,21 +1385,23 @@ enum hmb_status plan_parse_json(struct plan *p, const char *text, size_t len, co
                                      NULL};
   static const char *const ckeys[] = {"start", "end", NULL};
   struct pctx c = {p, base_dir, report, ctx, err, 0};
-  json_error_t jerr;
   json_t *root, *x;
   char *s;
   int64_t n;
   enum hmb_status result;
 
-  if (len > PLAN_FILE_MAX)
-    return hmb_err_set(err, HMB_TOO_LARGE, "plan.too_large", "", "产品文件超过 %u 字节上限",
-                       PLAN_FILE_MAX);
-  root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!root) {
-    char where[64];
-    snprintf(where, sizeof(where), "line %d, column %d", jerr.line, jerr.column);
-    bad(&c, "plan.json", where, "JSON 格式错误：%s", jerr.text);
-    return HMB_INVALID;
+  {
+    struct hmb_err e;
+    result = json_file_parse(text, len, PLAN_FILE_MAX, "plan", "产品文件", &root, &e);
+    if (result == HMB_TOO_LARGE) {
+      if (err)
+        *err = e;
+      return result;
+    }
+    if (result) {
+      report_err(&c, &e); /* a syntax error is one of the file's problems */
+      return result;
+    }
   }
   if (!json_is_object(root)) {
     bad(&c, "plan.type", "", "产品文件顶层应为对象");

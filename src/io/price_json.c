@@ -284,19 +284,12 @@ static enum hmb_status space_from_json(struct price_space *sp, const struct plan
 enum hmb_status price_space_parse_json(struct price_space *sp, const struct plan *p,
                                        const char *text, size_t len, struct hmb_err *err)
 {
-  json_error_t jerr;
   json_t *root;
-  enum hmb_status result;
+  enum hmb_status result =
+      json_file_parse(text, len, PRICE_FILE_MAX, "price", "搜索空间文件", &root, err);
 
-  if (len > PRICE_FILE_MAX)
-    return hmb_err_set(err, HMB_TOO_LARGE, "price.too_large", "", "搜索空间文件超过 %u 字节上限",
-                       PRICE_FILE_MAX);
-  root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!root) {
-    char where[64];
-    snprintf(where, sizeof(where), "line %d, column %d", jerr.line, jerr.column);
-    return hmb_err_set(err, HMB_INVALID, "price.json", where, "JSON 格式错误：%s", jerr.text);
-  }
+  if (result)
+    return result;
   result = space_from_json(sp, p, root, err);
   json_decref(root);
   return result;

@@ -230,19 +230,12 @@ static enum hmb_status profile_from_json(struct profile *pr, json_t *root, struc
 enum hmb_status regprofile_parse_json(struct profile *pr, const char *text, size_t len,
                                       struct hmb_err *err)
 {
-  json_error_t jerr;
   json_t *root;
-  enum hmb_status result;
+  enum hmb_status result =
+      json_file_parse(text, len, PROFILE_FILE_MAX, "profile", "规则集文件", &root, err);
 
-  if (len > PROFILE_FILE_MAX)
-    return hmb_err_set(err, HMB_TOO_LARGE, "profile.too_large", "", "规则集文件超过 %u 字节上限",
-                       PROFILE_FILE_MAX);
-  root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!root) {
-    char where[64];
-    snprintf(where, sizeof(where), "line %d, column %d", jerr.line, jerr.column);
-    return hmb_err_set(err, HMB_INVALID, "profile.json", where, "JSON 格式错误：%s", jerr.text);
-  }
+  if (result)
+    return result;
   result = profile_from_json(pr, root, err);
   json_decref(root);
   return result;
