@@ -44,9 +44,7 @@ out=bench/out
 build=$out/build
 mkdir -p "$out"
 
-say() { printf '%s\n' "$*" >&2; }
-now_ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+. bench/lib.sh
 
 # ---- build ------------------------------------------------------------------
 gen=$build/gen_settlements
@@ -95,14 +93,9 @@ else
 fi
 
 # ---- DuckDB from npm ---------------------------------------------------------------
-if [ ! -d bench/node_modules/@duckdb/node-api ]; then
-  (cd bench && npm install --no-audit --no-fund) >&2
-fi
+need_duckdb
 
 # ---- timed runs -----------------------------------------------------------------
-best() { # best CURRENT NEW -> the smaller
-  if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi
-}
 plan=plans/liaocheng-2024.json
 hmb_ns=
 duck_ns=

@@ -40,7 +40,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { PlanSqlError, buildSql, fen, loadPlan, sqlIdent, sqlStr } from './duckdb_plan_sql.mjs';
+import { PlanSqlError, buildSql, fen, loadPlan, parseBenchArgs, sqlIdent, sqlStr } from './duckdb_plan_sql.mjs';
 
 function die(msg) {
   process.stderr.write(`duckdb_backtest: ${msg}\n`);
@@ -48,20 +48,13 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { threads: null, printSql: false };
-  const names = {
-    '--plan': 'plan', '--settlements': 'settlements', '--details': 'details',
-    '--people': 'people', '--summary-json': 'summaryJson', '--threads': 'threads',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--print-sql') { a.printSql = true; continue; }
-    const k = names[argv[i]];
-    if (!k || i + 1 >= argv.length) die('usage: --plan P --settlements S [--details D] --people P [--summary-json F] [--threads N] [--print-sql]');
-    a[k] = argv[++i];
-  }
-  if (!a.plan || !a.settlements || !a.people) die('--plan, --settlements and --people are required');
-  if (a.threads !== null && !/^[1-9][0-9]{0,3}$/.test(a.threads)) die('--threads wants a positive integer');
-  return a;
+  return parseBenchArgs(argv, {
+    extra: { '--people': 'people' },
+    required: ['plan', 'settlements', 'people'],
+    usage: 'usage: --plan P --settlements S [--details D] --people P [--summary-json F] [--threads N] [--print-sql]',
+    missing: '--plan, --settlements and --people are required',
+    die,
+  });
 }
 
 /* The header of a CSV file: its column names (plain, unquoted). */

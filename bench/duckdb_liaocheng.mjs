@@ -37,7 +37,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { PlanSqlError, buildSql, loadPlan } from './duckdb_plan_sql.mjs';
+import { PlanSqlError, buildSql, loadPlan, parseBenchArgs } from './duckdb_plan_sql.mjs';
 
 function die(msg) {
   process.stderr.write(`duckdb_liaocheng: ${msg}\n`);
@@ -45,20 +45,13 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { threads: null, printSql: false };
-  const names = {
-    '--plan': 'plan', '--settlements': 'settlements', '--details': 'details',
-    '--out': 'out', '--summary-json': 'summaryJson', '--threads': 'threads',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--print-sql') { a.printSql = true; continue; }
-    const k = names[argv[i]];
-    if (!k || i + 1 >= argv.length) die(`usage: --plan P --settlements S [--details D] [--out R] [--summary-json F] [--threads N] [--print-sql]`);
-    a[k] = argv[++i];
-  }
-  if (!a.plan || !a.settlements) die('--plan and --settlements are required');
-  if (a.threads !== null && !/^[1-9][0-9]{0,3}$/.test(a.threads)) die('--threads wants a positive integer');
-  return a;
+  return parseBenchArgs(argv, {
+    extra: { '--out': 'out' },
+    required: ['plan', 'settlements'],
+    usage: 'usage: --plan P --settlements S [--details D] [--out R] [--summary-json F] [--threads N] [--print-sql]',
+    missing: '--plan and --settlements are required',
+    die,
+  });
 }
 
 async function main() {

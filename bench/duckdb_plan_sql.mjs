@@ -23,6 +23,30 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+/*
+ * The command line of a DuckDB bench script: "--name value" options (the
+ * common ones, plus `extra` mapping names to keys), --print-sql, and
+ * --threads checked. die(msg) is called on a bad line and must not return;
+ * `usage` is its message for an unknown option, `missing` for a missing
+ * one of `required`.
+ */
+export function parseBenchArgs(argv, { extra = {}, required, usage, missing, die }) {
+  const a = { threads: null, printSql: false };
+  const names = {
+    '--plan': 'plan', '--settlements': 'settlements', '--details': 'details',
+    '--summary-json': 'summaryJson', '--threads': 'threads', ...extra,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--print-sql') { a.printSql = true; continue; }
+    const k = names[argv[i]];
+    if (!k || i + 1 >= argv.length) die(usage);
+    a[k] = argv[++i];
+  }
+  if (required.some((k) => !a[k])) die(missing);
+  if (a.threads !== null && !/^[1-9][0-9]{0,3}$/.test(a.threads)) die('--threads wants a positive integer');
+  return a;
+}
+
 export class PlanSqlError extends Error {}
 
 function die(msg) {
