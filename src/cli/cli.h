@@ -38,15 +38,15 @@ int cmd_key(int argc, char **argv);
  *
  * After the run, fn is called once for every enrolled person with a
  * settlement, in no particular order; its error stops the calls and is
- * returned. The state is borrowed for the call only.
+ * returned. Its arrays are borrowed for the call only.
  */
-struct adj_state;
 struct people;
 struct plan;
 struct year_person {
-  size_t people_index;  /* people_at(people, i) */
-  struct adj_state *st; /* read only */
-  int64_t own_cost;     /* fen: psn_part_amt of its settlements not reversed */
+  size_t people_index; /* people_at(people, i) */
+  const int64_t *acc;  /* the year's amounts per responsibility (adj_acc()) */
+  const int64_t *paid; /* fen: paid per responsibility (adj_paid()) */
+  int64_t own_cost;    /* fen: psn_part_amt of its settlements not reversed */
 };
 struct year_totals {
   int64_t rows, settled, reversals, rejected, repeated, not_enrolled, out_of_order;

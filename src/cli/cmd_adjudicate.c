@@ -188,14 +188,14 @@ static inline uint32_t tag_of(uint64_t h)
   return t ? t : 1;
 }
 
-/* Small tables come from the heap (bytes = 0); large ones are mapped. */
-static uint64_t *slots_alloc(size_t n, size_t *bytes)
+/* sz bytes of zeroes: small tables come from the heap (*bytes = 0), large
+ * ones are mapped (*bytes: the mapping's size). NULL when out of memory. */
+static void *table_alloc(size_t sz, size_t *bytes)
 {
-  size_t sz = n * sizeof(uint64_t);
-  uint64_t *s;
+  void *s;
   if (sz < HUGE_PAGE) {
     *bytes = 0;
-    return hmb_calloc(n, sizeof(uint64_t));
+    return hmb_calloc(1, sz);
   }
   sz = huge_round(sz);
   s = huge_alloc(sz, true);
@@ -203,7 +203,7 @@ static uint64_t *slots_alloc(size_t n, size_t *bytes)
   return s;
 }
 
-static void slots_free(uint64_t *s, size_t bytes)
+static void table_free(void *s, size_t bytes)
 {
   if (bytes)
     munmap(s, bytes);
@@ -213,7 +213,7 @@ static void slots_free(uint64_t *s, size_t bytes)
 
 static bool tidx_init(struct tidx *t, size_t cap)
 {
-  t->s = slots_alloc(cap, &t->bytes);
+  t->s = table_alloc(cap * sizeof(uint64_t), &t->bytes);
   if (!t->s)
     return false;
   t->cap = cap;
@@ -231,9 +231,14 @@ static size_t tidx_cap_for(size_t n)
   return cap;
 }
 
+/* A probe often runs on past its home slot (some 3.6 slots at 60% load):
+ * near the end of a cache line the next line is fetched too. */
 static inline void tidx_prefetch(const struct tidx *t, uint64_t h)
 {
-  __builtin_prefetch(&t->s[h & (t->cap - 1)]);
+  size_t j = h & (t->cap - 1);
+  __builtin_prefetch(&t->s[j]);
+  if ((j & 7) >= 5 && j + 8 < t->cap)
+    __builtin_prefetch(&t->s[j + 8]);
 }
 
 /* Put a reference known to be absent at the end of h's probe sequence. */
@@ -248,35 +253,57 @@ static void tidx_put(struct tidx *t, uint64_t h, uint32_t ref)
 
 static void tidx_release(struct tidx *t)
 {
-  slots_free(t->s, t->bytes);
+  table_free(t->s, t->bytes);
   memset(t, 0, sizeof(*t));
 }
 
-/* ---- records ----
+/* ---- persons ----
  *
- * Persons are fixed-size records (the header, then the adj_state) in chunks
- * of PCHUNK, addressed by their number: stable addresses, and the id checked
- * after a tag match sits in the cache line before the state the engine
- * reads next. */
+ * A person seen is a 32-byte slot of the person index (struct pslot) and
+ * an entry of run->pinfo under their number, given in the order first
+ * seen. The slot holds the id, so a row's person is found and confirmed
+ * with one random access. Their year state is a record (struct person_rec)
+ * made at their first settlement that can add something (see
+ * adj_settle_inert()): few persons of an inpatient product ever have one,
+ * and their other rows never touch it. With run->eager (explanations,
+ * family plans, HMB_TEST_EAGER) the record is made when the person is
+ * first seen, as the row needs it anyway. */
 
-#define PSN_INLINE 33
-#define PREC_HDR   48
+#define PSLOT_ID 22
+
+struct pslot {
+  uint8_t len;       /* of the id; 0: a free slot */
+  uint8_t unknown;   /* not in --people: their rows are refused */
+  char id[PSLOT_ID]; /* inline when len <= PSLOT_ID, else a pointer to the arena's copy */
+  uint32_t num;      /* the person's number (none when unknown) */
+  uint32_t rec;      /* their record's number + 1; 0 while there is none */
+};
+_Static_assert(sizeof(struct pslot) == 32, "two slots a cache line");
+#define NO_PERSON UINT32_MAX
+/* same_id32() reads 32 bytes of a slot's id: the table has this after it */
+#define PTAB_PAD 64
+
+struct ptab {
+  struct pslot *s;
+  size_t cap, n, bytes; /* bytes: 0 when from the heap */
+};
+
+struct pinfo {
+  hmb_fen own;                   /* year runs: psn_part_amt of settlements not reversed */
+  const struct adj_terms *terms; /* resolved when first seen (interned) */
+  size_t pidx;                   /* index in run->people, when given */
+};
+
+#define PREC_HDR 16
 
 struct person_rec {
   struct adj_state **members; /* a family's states, NULL for a person alone */
-  uint32_t idx;               /* the person's number */
+  uint32_t num;               /* the person's number */
   uint8_t nmembers;
   uint8_t member;
-  uint8_t len;
-  /* len bytes, no terminator; longer ids than fit (more than the 30 of the
-   * national interface) are kept in the arena, this holding the pointer */
-  char psn_no[PSN_INLINE];
 };
 
-/* With the state right after it, a person of a four-responsibility plan
- * fills two cache lines exactly. */
 _Static_assert(sizeof(struct person_rec) == PREC_HDR, "person header size");
-_Static_assert(PSN_INLINE >= sizeof(char *), "room for a long id's pointer");
 #define PCHUNK_SHIFT 15
 #define PCHUNK       ((size_t)1 << PCHUNK_SHIFT)
 
@@ -286,14 +313,15 @@ struct account_rec {
 };
 
 /*
- * What a settlement leaves behind for idempotency and reversal: its person,
- * its id and what it added, only when not empty (after the id: a 16-bit
- * length, then adj_contrib_pack()'s bytes). The id is kept inline, or with
- * SR_IDREF as a pointer to its bytes in the input (setl_keys.setl_id_in,
- * valid until the reader is freed: records are read only while it runs),
- * which halves a year's records. Records are appended to chunks of SCHUNK
- * bytes, 8-byte aligned, and referred to by their offset in units of 8
- * bytes (32 GiB of records at most); a usual one takes 16 bytes.
+ * What a settlement leaves behind for idempotency and reversal: its
+ * person's number, its id and what it added, only when not empty (after
+ * the id: a 16-bit length, then adj_contrib_pack()'s bytes). The id is kept
+ * inline, or with SR_IDREF as a pointer to its bytes in the input
+ * (setl_keys.setl_id_in, valid until the reader is freed: records are read
+ * only while it runs), which halves a year's records. Records are appended
+ * to chunks of SCHUNK bytes, 8-byte aligned, and referred to by their
+ * offset in units of 8 bytes (32 GiB of records at most); a usual one takes
+ * 16 bytes.
  */
 struct setl_rec {
   uint32_t person;
@@ -356,16 +384,27 @@ static hmb_fen setl_rec_own(const struct setl_rec *r)
 #define SCHUNK       ((size_t)1 << SCHUNK_SHIFT)
 #define SETL_REF_MAX UINT32_MAX
 
+struct mapping {
+  void *p;
+  size_t bytes; /* 0: from the heap */
+};
+
 struct run {
   const struct plan *plan;
   const struct people *people;
   struct arena arena;
-  struct tidx persons, setls;
+  struct ptab persons;
+  struct tidx setls;
   struct adj_terms **terms; /* distinct resolved terms */
   size_t nterms;
-  /* persons */
+  bool eager;      /* records made when a person is first seen */
+  bool settle_all; /* inert rows through adj_settle() too */
+  /* persons: numbers 0..npersons-1 */
+  struct pinfo *pinfo;
+  size_t npersons, apinfo, pinfo_bytes; /* pinfo_bytes: as table_alloc() */
+  /* person records: numbers 0..nrecs-1 */
   char **pchunks;
-  size_t npersons, npchunks, pstride, pchunk_bytes;
+  size_t nrecs, npchunks, pstride, pchunk_bytes;
   /* settlement records */
   char **schunks;
   size_t nschunks, sused; /* bytes used in the last chunk */
@@ -374,22 +413,20 @@ struct run {
   char *pspare, *sspare;
   struct warm_region fresh[WARM_MAX];
   size_t nfresh;
-  struct tidx retired[64]; /* index tables replaced, unmapped at the end */
+  struct mapping retired[64]; /* index tables replaced, unmapped at the end */
   size_t nretired;
   /* summary */
   unsigned long settled, reversals, rejected, out_of_order;
   hmb_fen eligible, paid;
   hmb_time last_time;
-  /* year runs (adjudicate_year): each person record ends with what the
-   * person bore (hmb_fen at tail_off); rows of people not enrolled are
-   * counted apart */
+  /* year runs (adjudicate_year): rows of people not enrolled are counted
+   * apart */
   bool year;
-  size_t tail_off;
   unsigned long not_enrolled, repeated;
   hmb_time max_time;
 };
 
-static inline struct person_rec *person_at(const struct run *run, size_t i)
+static inline struct person_rec *rec_at(const struct run *run, size_t i)
 {
   return (struct person_rec *)(run->pchunks[i >> PCHUNK_SHIFT] + (i & (PCHUNK - 1)) * run->pstride);
 }
@@ -399,29 +436,13 @@ static inline struct adj_state *person_state(struct person_rec *pr)
   return (struct adj_state *)(void *)((char *)pr + PREC_HDR);
 }
 
-static inline hmb_fen *person_own(const struct run *run, struct person_rec *pr)
-{
-  return (hmb_fen *)(void *)((char *)pr + run->tail_off);
-}
-
-/* Year runs: the person's index in run->people, after what they bore. */
-static inline uint32_t *person_people_index(const struct run *run, struct person_rec *pr)
-{
-  return (uint32_t *)(void *)((char *)pr + run->tail_off + sizeof(hmb_fen));
-}
-
-static inline const char *person_id(const struct person_rec *pr)
+static inline const char *pslot_id(const struct pslot *ps)
 {
   const char *id;
-  if (pr->len <= PSN_INLINE)
-    return pr->psn_no;
-  memcpy(&id, pr->psn_no, sizeof(id));
+  if (ps->len <= PSLOT_ID)
+    return ps->id;
+  memcpy(&id, ps->id, sizeof(id));
   return id;
-}
-
-static inline bool person_is(const struct person_rec *pr, const char *psn_no, size_t len)
-{
-  return pr->len == len && !memcmp(person_id(pr), psn_no, len);
 }
 
 /* The first len <= 32 bytes of a and b are equal; both are readable for 32
@@ -442,13 +463,13 @@ static inline bool same_id32(const char *a, const char *b, size_t len)
   return !d;
 }
 
-/* person_is() for a settlement's psn_no (an array of SETL_ID_MAX bytes). */
-static inline bool person_is_row(const struct person_rec *pr, const char *psn_no, size_t len)
+/* Slot ps holds psn_no, a settlement's (an array of SETL_ID_MAX bytes). */
+static inline bool pslot_is(const struct pslot *ps, const char *psn_no, size_t len)
 {
-  _Static_assert(PSN_INLINE >= 32 && SETL_ID_MAX >= 32, "32 bytes readable on both sides");
-  if (pr->len != len)
+  _Static_assert(PSLOT_ID + PTAB_PAD >= 32 && SETL_ID_MAX >= 32, "32 bytes readable on both sides");
+  if (ps->len != len)
     return false;
-  return len <= 32 ? same_id32(pr->psn_no, psn_no, len) : !memcmp(person_id(pr), psn_no, len);
+  return len <= PSLOT_ID ? same_id32(ps->id, psn_no, len) : !memcmp(pslot_id(ps), psn_no, len);
 }
 
 static inline struct setl_rec *setl_at(const struct run *run, uint32_t ref)
@@ -465,28 +486,76 @@ static uint64_t nonzero_hash(const char *s, size_t n)
 
 /* Put away a table being replaced: a mapped one stays mapped until the run
  * ends, as the reading thread may be faulting in a piece of it. */
-static void tidx_retire(struct run *run, struct tidx *t)
+static void table_retire(struct run *run, void *p, size_t bytes)
 {
-  if (t->bytes && run->nretired < ARRAY_SIZE(run->retired)) {
-    run->retired[run->nretired++] = *t;
-    memset(t, 0, sizeof(*t));
+  if (bytes && run->nretired < ARRAY_SIZE(run->retired)) {
+    run->retired[run->nretired].p = p;
+    run->retired[run->nretired].bytes = bytes;
+    run->nretired++;
   } else {
-    tidx_release(t); /* more than 64 doublings cannot happen */
+    table_free(p, bytes); /* more than 64 doublings cannot happen */
   }
 }
 
-/* Double the person index, taking the ids from the records in order. */
+static bool ptab_init(struct ptab *t, size_t cap)
+{
+  t->s = table_alloc(cap * sizeof(struct pslot) + PTAB_PAD, &t->bytes);
+  if (!t->s)
+    return false;
+  t->cap = cap;
+  t->n = 0;
+  return true;
+}
+
+static void ptab_release(struct ptab *t)
+{
+  table_free(t->s, t->bytes);
+  memset(t, 0, sizeof(*t));
+}
+
+/* The home slot's line and the next: a probe for a person found looks at
+ * two slots on average at two-thirds load (PTAB_PAD covers the end). */
+static inline void ptab_prefetch(const struct ptab *t, uint64_t h)
+{
+  size_t j = h & (t->cap - 1);
+  __builtin_prefetch(&t->s[j]);
+  __builtin_prefetch(&t->s[j + 2]);
+}
+
+/* The slot of psn_no (a settlement's: see pslot_is), or NULL. */
+static inline struct pslot *ptab_find(const struct ptab *t, const char *psn_no, size_t len,
+                                      uint64_t h)
+{
+  size_t j = h & (t->cap - 1);
+  for (; t->s[j].len; j = (j + 1) & (t->cap - 1))
+    if (pslot_is(&t->s[j], psn_no, len))
+      return &t->s[j];
+  return NULL;
+}
+
+/* The free slot at the end of h's probe sequence, counted as taken. */
+static struct pslot *ptab_put(struct ptab *t, uint64_t h)
+{
+  size_t j = h & (t->cap - 1);
+  while (t->s[j].len)
+    j = (j + 1) & (t->cap - 1);
+  t->n++;
+  return &t->s[j];
+}
+
+/* Double the person index. */
 static bool persons_grow(struct run *run)
 {
-  struct tidx nt;
+  struct ptab nt;
   size_t i;
-  if (!tidx_init(&nt, run->persons.cap * 2))
+  if (!ptab_init(&nt, run->persons.cap * 2))
     return false;
-  for (i = 0; i < run->npersons; i++) {
-    const struct person_rec *pr = person_at(run, i);
-    tidx_put(&nt, nonzero_hash(person_id(pr), pr->len), (uint32_t)i);
+  for (i = 0; i < run->persons.cap; i++) {
+    const struct pslot *ps = &run->persons.s[i];
+    if (ps->len)
+      *ptab_put(&nt, nonzero_hash(pslot_id(ps), ps->len)) = *ps;
   }
-  tidx_retire(run, &run->persons);
+  table_retire(run, run->persons.s, run->persons.bytes);
   run->persons = nt;
   return true;
 }
@@ -508,7 +577,7 @@ static bool setls_grow(struct run *run)
       off += setl_rec_size(r);
     }
   }
-  tidx_retire(run, &run->setls);
+  table_retire(run, run->setls.s, run->setls.bytes);
   run->setls = nt;
   return true;
 }
@@ -559,38 +628,19 @@ static char *chunk_take(struct run *run, char **spare, size_t sz, bool huge)
   return c;
 }
 
-/* A new person record, added to the index under hash h. */
-static enum hmb_status make_person(struct run *run, const char *psn_no, size_t len, uint64_t h,
-                                   int32_t insutype_hint, struct person_rec **out,
-                                   struct hmb_err *err)
+/* The record of the person in slot ps, made now when there is none: a
+ * fresh state under the person's terms. */
+static enum hmb_status person_record(struct run *run, struct pslot *ps, struct person_rec **out,
+                                     struct hmb_err *err)
 {
-  const struct plan *p = run->plan;
-  struct adj_person who = {insutype_hint, 0, 0, 0, -1, NULL};
-  struct adj_terms t;
-  const struct adj_terms *ti;
-  const struct people_entry *pe = NULL;
   struct person_rec *pr;
-  enum hmb_status result;
-
-  if (run->people) {
-    pe = people_find(run->people, psn_no, len);
-    if (!pe)
-      return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
-                         "人员不在参保名单（--people）中");
-    people_adj_person(p, pe, &who);
-    if (!who.insutype)
-      who.insutype = insutype_hint;
+  if (ps->rec) {
+    *out = rec_at(run, ps->rec - 1);
+    return HMB_OK;
   }
-  result = adj_terms_resolve(p, &who, &t, err);
-  if (result)
-    return result;
-  if (len >= SETL_ID_MAX)
-    BUG("person id of %zu bytes", len);
-  ti = terms_intern(run, &t);
-  if (!ti || run->npersons >= UINT32_MAX ||
-      ((run->persons.n + 1) * 4 > run->persons.cap * 3 && !persons_grow(run)))
+  if (run->nrecs >= UINT32_MAX - 1)
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-  if (run->npersons == run->npchunks * PCHUNK) {
+  if (run->nrecs == run->npchunks * PCHUNK) {
     char **nc = hmb_reallocarray(run->pchunks, run->npchunks + 1, sizeof(*nc));
     if (!nc)
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
@@ -600,67 +650,133 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     run->npchunks++;
   }
-  pr = person_at(run, run->npersons);
-  if (len > PSN_INLINE) {
-    char *copy = arena_alloc(&run->arena, len);
-    if (!copy)
-      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-    memcpy(copy, psn_no, len);
-    memcpy(pr->psn_no, &copy, sizeof(copy));
-  } else {
-    memcpy(pr->psn_no, psn_no, len);
-  }
-  adj_state_init(p, person_state(pr), ti);
-  if (run->year) {
-    size_t pi = people_index(run->people, pe);
-    if (pi > UINT32_MAX)
-      return hmb_err_set(err, HMB_TOO_LARGE, "people.too_many", "psn_no", "参保人数过多");
-    *person_people_index(run, pr) = (uint32_t)pi;
-  }
-  pr->len = (uint8_t)len;
-  pr->idx = (uint32_t)run->npersons;
+  pr = rec_at(run, run->nrecs);
+  adj_state_init(run->plan, person_state(pr), run->pinfo[ps->num].terms);
   pr->members = NULL;
+  pr->num = ps->num;
   pr->nmembers = 1;
   pr->member = 0;
-  tidx_put(&run->persons, h, (uint32_t)run->npersons);
-  run->npersons++;
+  ps->rec = (uint32_t)++run->nrecs;
   *out = pr;
   return HMB_OK;
 }
 
-/* The person of psn_no (a settlement's: see person_is_row), or NULL. */
-static struct person_rec *person_lookup(const struct run *run, const char *psn_no, size_t len,
-                                        uint64_t h)
+/* Put id into free slot ps. */
+static bool pslot_fill(struct run *run, struct pslot *ps, const char *psn_no, size_t len)
 {
-  const struct tidx *t = &run->persons;
-  const uint64_t want = (uint64_t)tag_of(h) << 32;
-  size_t j = h & (t->cap - 1);
-  for (; t->s[j]; j = (j + 1) & (t->cap - 1))
-    if ((t->s[j] & ~(uint64_t)UINT32_MAX) == want) {
-      struct person_rec *pr = person_at(run, (uint32_t)t->s[j]);
-      if (person_is_row(pr, psn_no, len))
-        return pr;
-    }
-  return NULL;
+  if (len > PSLOT_ID) {
+    char *copy = arena_alloc(&run->arena, len);
+    if (!copy)
+      return false;
+    memcpy(copy, psn_no, len);
+    memcpy(ps->id, &copy, sizeof(copy));
+  } else {
+    memcpy(ps->id, psn_no, len);
+  }
+  ps->len = (uint8_t)len;
+  return true;
 }
 
-/* The person and their account (a family when the plan shares amounts). */
-static enum hmb_status get_person(struct run *run, const struct settlement *s, size_t len,
-                                  uint64_t h, struct person_rec **out, struct hmb_err *err)
+/*
+ * A person not in the index (hash h): checked against --people, their terms
+ * resolved, then given a number and a slot (and a record when run->eager).
+ * One not in --people gets a slot marked unknown, so that their other rows
+ * are refused without looking again, and the error person.unknown.
+ */
+static enum hmb_status make_person(struct run *run, const char *psn_no, size_t len, uint64_t h,
+                                   int32_t insutype_hint, struct pslot **out, struct hmb_err *err)
 {
-  size_t i;
-  struct person_rec *pr, *made[PLAN_MAX_FAMILY];
-  struct account_rec *acct = NULL;
+  const struct plan *p = run->plan;
+  struct adj_person who = {insutype_hint, 0, 0, 0, -1, NULL};
+  struct adj_terms t;
+  const struct adj_terms *ti;
+  const struct people_entry *pe = NULL;
+  struct pinfo *pi;
+  struct pslot *ps;
   enum hmb_status result;
 
-  pr = person_lookup(run, s->psn_no, len, h);
-  *out = pr;
-  if (pr)
+  if (len >= SETL_ID_MAX)
+    BUG("person id of %zu bytes", len);
+  if ((run->persons.n + 1) * 4 > run->persons.cap * 3 && !persons_grow(run))
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  if (run->people) {
+    pe = people_find(run->people, psn_no, len);
+    if (!pe) {
+      ps = ptab_put(&run->persons, h);
+      if (!pslot_fill(run, ps, psn_no, len))
+        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+      ps->unknown = 1;
+      ps->num = UINT32_MAX;
+      return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
+                         "人员不在参保名单（--people）中");
+    }
+    people_adj_person(p, pe, &who);
+    if (!who.insutype)
+      who.insutype = insutype_hint;
+  }
+  result = adj_terms_resolve(p, &who, &t, err);
+  if (result)
+    return result; /* no slot: their next row tries again */
+  ti = terms_intern(run, &t);
+  if (!ti || run->npersons >= UINT32_MAX)
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  if (run->npersons == run->apinfo) {
+    /* on huge pages, like the index: year runs touch it on every row */
+    size_t n = run->apinfo ? run->apinfo * 2 : run->persons.cap, bytes;
+    struct pinfo *np = n <= SIZE_MAX / sizeof(*np) ? table_alloc(n * sizeof(*np), &bytes) : NULL;
+    if (!np)
+      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+    if (run->npersons)
+      memcpy(np, run->pinfo, run->npersons * sizeof(*np));
+    table_free(run->pinfo, run->pinfo_bytes);
+    run->pinfo = np;
+    run->pinfo_bytes = bytes;
+    run->apinfo = n;
+  }
+  pi = &run->pinfo[run->npersons];
+  pi->own = 0;
+  pi->terms = ti;
+  pi->pidx = pe ? people_index(run->people, pe) : 0;
+  ps = ptab_put(&run->persons, h);
+  if (!pslot_fill(run, ps, psn_no, len)) {
+    run->persons.n--;
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+  }
+  ps->unknown = 0;
+  ps->num = (uint32_t)run->npersons++;
+  ps->rec = 0;
+  *out = ps;
+  if (run->eager) {
+    struct person_rec *pr;
+    return person_record(run, ps, &pr, err);
+  }
+  return HMB_OK;
+}
+
+/* The slot of the settlement's person, seen before or now (with their
+ * family, when the plan shares amounts in one); valid until the next
+ * person is made. */
+static enum hmb_status get_person(struct run *run, const struct settlement *s, size_t len,
+                                  uint64_t h, struct pslot **out, struct hmb_err *err)
+{
+  size_t i;
+  struct account_rec *acct = NULL;
+  enum hmb_status result;
+  struct pslot *ps = ptab_find(&run->persons, s->psn_no, len, h);
+
+  if (ps) {
+    if (ps->unknown)
+      return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
+                         "人员不在参保名单（--people）中");
+    *out = ps;
     return HMB_OK;
+  }
   if (run->plan->has_family_scope && run->people) {
     const struct people_entry *pe = people_find(run->people, s->psn_no, len);
     const struct people_entry *fam = NULL;
+    struct person_rec *made[PLAN_MAX_FAMILY];
     size_t nfam = 0;
+    uint32_t num = NO_PERSON;
     if (pe && pe->family >= 0)
       people_family_members(run->people, pe->family, &fam, &nfam);
     if (nfam > PLAN_MAX_FAMILY)
@@ -672,20 +788,24 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, s
     acct->n = 0;
     for (i = 0; i < nfam; i++) {
       size_t flen = strlen(fam[i].psn_no);
+      struct pslot *fps;
       result = make_person(run, fam[i].psn_no, flen, nonzero_hash(fam[i].psn_no, flen), s->insutype,
-                           &made[i], err);
+                           &fps, err);
+      if (!result)
+        result = person_record(run, fps, &made[i], err);
       if (result)
         return result;
       made[i]->members = acct->m;
       made[i]->member = (uint8_t)acct->n;
       acct->m[acct->n++] = person_state(made[i]);
-      if (person_is(made[i], s->psn_no, len))
-        *out = made[i];
+      if (flen == len && !memcmp(fam[i].psn_no, s->psn_no, len))
+        num = fps->num;
     }
     for (i = 0; i < nfam; i++)
       made[i]->nmembers = (uint8_t)acct->n;
     if (nfam) {
-      if (!*out)
+      /* the table may have grown since: the slot is found again */
+      if (num == NO_PERSON || !(*out = ptab_find(&run->persons, s->psn_no, len, h)))
         BUG("person of settlement %s missing from its own family", s->setl_id);
       return HMB_OK;
     }
@@ -1088,9 +1208,28 @@ static void keep_result(const struct plan *p, struct row_out *ro, enum row_statu
 
 /* ---- one row ---- */
 
+/* A result of nothing: what an inert settlement, or the reversal of one,
+ * comes to (without an explanation: explaining runs judge every row). */
+static void keep_nothing(const struct plan *p, struct row_out *ro, enum row_status st,
+                         const struct buf *text)
+{
+  int r;
+  ro->status = (uint8_t)st;
+  ro->eligible = ro->payout = ro->family_adjust = 0;
+  for (r = 0; r < p->nresp; r++)
+    ro->r[r] = 0;
+  ro->text_at = text->len;
+  ro->text_len = 0;
+}
+
+/*
+ * One row. num: its person's number when the batch found them already
+ * (NO_PERSON when not: see batch_process); inert: adj_settle_inert() of the
+ * row (batch_convert).
+ */
 static enum hmb_status process(struct run *run, struct settlement *s, const char *id_in,
-                               size_t idlen, uint64_t h, size_t plen, uint64_t hp,
-                               struct row_out *ro, struct buf *text, bool explain,
+                               size_t idlen, uint64_t h, size_t plen, uint64_t hp, uint32_t num,
+                               bool inert, struct row_out *ro, struct buf *text, bool explain,
                                struct hmb_err *err)
 {
   const struct plan *p = run->plan;
@@ -1105,6 +1244,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
   if (s->kind == SETL_REVERSAL) {
     struct adj_contrib c;
     const uint8_t *packed;
+    const struct pslot *ps;
     size_t clen;
     if (!rec && run->year && !people_find(run->people, s->psn_no, plen))
       return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
@@ -1114,26 +1254,34 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
                          "冲销的结算不存在（setl_id 未曾结算）");
     if (rec->flags & SR_REVERSED)
       return hmb_err_set(err, HMB_CONFLICT, "reversal.repeated", "setl_id", "该结算已冲销");
-    pr = person_at(run, rec->person);
-    if (!person_is(pr, s->psn_no, plen))
+    ps = ptab_find(&run->persons, s->psn_no, plen, hp);
+    if (!ps || ps->unknown || ps->num != rec->person)
       return hmb_err_set(err, HMB_INVALID, "reversal.person", "psn_no",
                          "冲销请求的人员编号与原结算不一致");
-    memset(&c, 0, sizeof(c));
     clen = setl_rec_contrib(rec, &packed);
-    if (clen && !adj_contrib_unpack(p, packed, clen, &c))
-      BUG("stored contribution of %s does not unpack", s->setl_id);
-    st = person_state(pr);
-    result =
-        adj_reverse(p, pr->members ? pr->members : &st, pr->nmembers, pr->member, &c, 0, &res, err);
-    if (result)
-      return result;
+    if (ps->rec) {
+      memset(&c, 0, sizeof(c));
+      if (clen && !adj_contrib_unpack(p, packed, clen, &c))
+        BUG("stored contribution of %s does not unpack", s->setl_id);
+      pr = rec_at(run, ps->rec - 1);
+      st = person_state(pr);
+      result = adj_reverse(p, pr->members ? pr->members : &st, pr->nmembers, pr->member, &c, 0,
+                           &res, err);
+      if (result)
+        return result;
+      run->paid += res.payout + res.family_adjust;
+      run->eligible += res.eligible;
+      keep_result(p, ro, ROW_REVERSAL, &res, st, text, explain);
+    } else {
+      /* only inert settlements, which added nothing */
+      if (clen)
+        BUG("settlement %s added to a person without a record", s->setl_id);
+      keep_nothing(p, ro, ROW_REVERSAL, text);
+    }
     rec->flags |= SR_REVERSED;
     if (run->year)
-      *person_own(run, pr) -= setl_rec_own(rec);
+      run->pinfo[rec->person].own -= setl_rec_own(rec);
     run->reversals++;
-    run->paid += res.payout + res.family_adjust;
-    run->eligible += res.eligible;
-    keep_result(p, ro, ROW_REVERSAL, &res, st, text, explain);
     return HMB_OK;
   }
   if (rec) {
@@ -1159,48 +1307,62 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     run->out_of_order++;
   else
     run->last_time = s->setl_time;
-  result = get_person(run, s, plen, hp, &pr, err);
-  if (result)
-    return result;
-  if (!pr)
-    BUG("no person for settlement %s", s->setl_id);
-  st = person_state(pr);
-  /* only an explanation shows the deductibles before the settlement */
-  result = adj_settle(p, pr->members ? pr->members : &st, pr->nmembers, pr->member, s,
-                      explain ? 0 : ADJ_NO_DED_BEFORE, &res, err);
-  if (result)
-    return result;
-  {
-    int r;
-    bool any = res.contrib.next > 0;
-    uint8_t tmp[ADJ_CONTRIB_PACKED_MAX];
-    size_t n = 0;
-    for (r = 0; r < p->nresp && !any; r++)
-      any = res.contrib.acc[r] != 0;
-    if (any)
-      n = adj_contrib_pack(p, &res.contrib, tmp);
-    result = setl_add(run, s->setl_id, id_in, idlen, h, pr->idx, tmp, n,
+  if (num == NO_PERSON || !inert) {
+    /* a new person, or one whose state the row needs */
+    struct pslot *ps;
+    result = get_person(run, s, plen, hp, &ps, err);
+    if (!result && !inert)
+      result = person_record(run, ps, &pr, err);
+    if (result)
+      return result;
+    num = ps->num;
+  }
+  if (inert) {
+    /* nothing for the person's state: it is left alone, even unmade */
+    result = setl_add(run, s->setl_id, id_in, idlen, h, num, NULL, 0,
                       run->year ? s->psn_part_amt : 0, err);
     if (result)
       return result;
+    keep_nothing(p, ro, ROW_OK, text);
+  } else {
+    st = person_state(pr);
+    /* only an explanation shows the deductibles before the settlement */
+    result = adj_settle(p, pr->members ? pr->members : &st, pr->nmembers, pr->member, s,
+                        explain ? 0 : ADJ_NO_DED_BEFORE, &res, err);
+    if (result)
+      return result;
+    {
+      int r;
+      bool any = res.contrib.next > 0;
+      uint8_t tmp[ADJ_CONTRIB_PACKED_MAX];
+      size_t n = 0;
+      for (r = 0; r < p->nresp && !any; r++)
+        any = res.contrib.acc[r] != 0;
+      if (any)
+        n = adj_contrib_pack(p, &res.contrib, tmp);
+      result = setl_add(run, s->setl_id, id_in, idlen, h, num, tmp, n,
+                        run->year ? s->psn_part_amt : 0, err);
+      if (result)
+        return result;
+    }
+    run->paid += res.payout + res.family_adjust;
+    run->eligible += res.eligible;
+    keep_result(p, ro, ROW_OK, &res, st, text, explain);
   }
   if (run->year) {
-    *person_own(run, pr) += s->psn_part_amt;
+    run->pinfo[num].own += s->psn_part_amt;
     if (s->setl_time > run->max_time)
       run->max_time = s->setl_time;
   }
   run->settled++;
-  run->paid += res.payout + res.family_adjust;
-  run->eligible += res.eligible;
-  keep_result(p, ro, ROW_OK, &res, st, text, explain);
   return HMB_OK;
 }
 
 /*
- * Rows are taken in batches: their hashes are computed and the table slots
- * and person records they will touch are prefetched before any is
- * processed, so the cache misses of a batch overlap instead of queueing.
- * Rows are still processed one by one in file order.
+ * Rows are taken in batches: their hashes are computed when they are read,
+ * and the index slots and records they will touch are fetched ahead of the
+ * row that needs them, so the cache misses of a batch overlap instead of
+ * queueing. Rows are still processed one by one in file order.
  */
 #define BATCH 1024
 #define RING  8
@@ -1237,6 +1399,7 @@ struct batch {
   unsigned long line[BATCH];
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
   uint64_t hs[BATCH], hp[BATCH];
+  uint32_t num[BATCH];          /* the rows' persons (batch_process) */
   uint8_t ls[BATCH], lp[BATCH]; /* lengths of setl_id and psn_no */
   const char *idin[BATCH];      /* setl_keys.setl_id_in */
   size_t n;
@@ -1253,6 +1416,7 @@ struct batch {
    * result): the worker skips them */
   uint8_t invalid[BATCH];
   unsigned long invalid_rows;
+  uint8_t inert[BATCH]; /* adj_settle_inert() of the row */
 };
 
 static enum hmb_status batch_report(struct batch *b, size_t before, unsigned long line,
@@ -1387,13 +1551,18 @@ static enum hmb_status batch_split(struct batch *b, struct setl_reader *rd, size
   return HMB_OK;
 }
 
+static void batch_fix_lines(struct batch *b);
+
 /*
  * Either thread: convert the deferred rows of a split batch with cv and pack
  * the rows into s[0..n), a row rejected now reported like one rejected when
- * read. HMB_NOMEM is fatal; rejected rows are counted in b->read_rejected.
+ * read, then check them (settlement_validate) and mark those that can add
+ * nothing under plan (adj_settle_inert; none with settle_all). HMB_NOMEM is
+ * fatal; rejected rows are counted in b->read_rejected.
  */
 static enum hmb_status batch_convert(struct batch *b, const struct setl_reader *rd,
-                                     struct setl_conv *cv, size_t ncols)
+                                     struct setl_conv *cv, size_t ncols, const struct plan *plan,
+                                     bool settle_all)
 {
   struct hmb_err err;
   size_t i, j = 0;
@@ -1442,15 +1611,19 @@ static enum hmb_status batch_convert(struct batch *b, const struct setl_reader *
     b->reports[i].before = b->kept[b->reports[i].before];
   /* the checks that need no state are done here too, by whichever thread
    * has the time, rather than by the worker */
+  batch_fix_lines(b);
   b->invalid_rows = 0;
   for (i = 0; i < b->n; i++) {
     b->invalid[i] = 0;
+    b->inert[i] = 0;
     hmb_err_init(&err);
     if (settlement_validate(&b->s[i], &err)) {
       b->invalid[i] = 1;
       b->invalid_rows++;
       if (batch_reject_row(b, i, &err))
         return HMB_NOMEM;
+    } else if (!settle_all) {
+      b->inert[i] = adj_settle_inert(plan, &b->s[i]);
     }
   }
   return HMB_OK;
@@ -1465,29 +1638,26 @@ static void batch_fix_lines(struct batch *b)
       b->s[i].lines = b->pool + b->pool_at[i];
 }
 
-#define SLOT_AHEAD   48
-#define PERSON_AHEAD 24
-static inline void prefetch_person(const struct run *run, uint64_t h)
+#define SLOT_AHEAD 48
+
+/* Row i's person when the index has them already (NO_PERSON when not,
+ * or unknown: process() sees to them). What the row will touch is fetched
+ * too: their entry in a year run (to add what they bore), their record
+ * when the row is not inert. */
+static inline uint32_t person_ahead(const struct run *run, const struct batch *b, size_t i)
 {
-  /* follow the probe sequence a little: at three-quarters load a person is
-   * often a slot or two past their home slot */
-  const uint64_t want = (uint64_t)tag_of(h) << 32;
-  size_t mask = run->persons.cap - 1, j = h & mask, k;
-  for (k = 0; k < 4; k++, j = (j + 1) & mask) {
-    uint64_t sl = run->persons.s[j];
-    if (!sl)
-      return;
-    if ((sl & ~(uint64_t)UINT32_MAX) == want) {
-      const char *pr;
-      /* gcc 12's dead code elimination drops a prefetch whose address comes
-       * from a loaded value; an empty asm taking the value keeps it */
-      __asm__("" : : "r"(sl));
-      pr = (const char *)person_at(run, (uint32_t)sl);
-      for (k = 0; k < run->pstride; k += 64)
-        __builtin_prefetch(pr + k);
-      return;
-    }
+  const struct pslot *ps = ptab_find(&run->persons, b->s[i].psn_no, b->lp[i], b->hp[i]);
+  if (!ps || ps->unknown)
+    return NO_PERSON;
+  if (run->year)
+    prefetch_write(&run->pinfo[ps->num]);
+  if (!b->inert[i] && ps->rec) {
+    const char *pr = (const char *)rec_at(run, ps->rec - 1);
+    size_t k;
+    for (k = 0; k < run->pstride; k += 64)
+      prefetch_write(pr + k);
   }
+  return ps->num;
 }
 
 /* Worker side: adjudicate every row of a parsed batch in order. */
@@ -1500,20 +1670,23 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
   if (!run_reserve(run, b->n))
     return HMB_NOMEM;
   run->rejected += b->invalid_rows;
-  batch_fix_lines(b);
-  for (i = 0; i < SLOT_AHEAD && i < b->n; i++) {
-    tidx_prefetch(&run->setls, b->hs[i]);
-    tidx_prefetch(&run->persons, b->hp[i]);
-  }
+  /* First the rows' persons, whose numbers never change: with nothing
+   * else in the loop, many index probes are in flight at once. A person
+   * new in this batch is found (or made) when their row is processed. */
+  for (i = 0; i < SLOT_AHEAD && i < b->n; i++)
+    ptab_prefetch(&run->persons, b->hp[i]);
   for (i = 0; i < b->n; i++) {
-    /* index slots SLOT_AHEAD rows ahead; person records PERSON_AHEAD rows
-     * ahead, from slots prefetched SLOT_AHEAD - PERSON_AHEAD rows ago */
-    if (i + SLOT_AHEAD < b->n) {
+    if (i + SLOT_AHEAD < b->n)
+      ptab_prefetch(&run->persons, b->hp[i + SLOT_AHEAD]);
+    if (i + 8 < b->n)
+      __builtin_prefetch(b->s[i + 8].psn_no);
+    b->num[i] = b->invalid[i] ? NO_PERSON : person_ahead(run, b, i);
+  }
+  for (i = 0; i < SLOT_AHEAD && i < b->n; i++)
+    tidx_prefetch(&run->setls, b->hs[i]);
+  for (i = 0; i < b->n; i++) {
+    if (i + SLOT_AHEAD < b->n)
       tidx_prefetch(&run->setls, b->hs[i + SLOT_AHEAD]);
-      tidx_prefetch(&run->persons, b->hp[i + SLOT_AHEAD]);
-    }
-    if (i + PERSON_AHEAD < b->n)
-      prefetch_person(run, b->hp[i + PERSON_AHEAD]);
     if (i + 8 < b->n) {
       /* the rows come from the reading thread's core: fetching them ahead
        * measured ~8% less CPU */
@@ -1525,8 +1698,8 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
     if (b->invalid[i])
       continue; /* refused by settlement_validate() (batch_convert) */
     hmb_err_init(&err);
-    result = process(run, &b->s[i], b->idin[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], &b->out[i],
-                     &b->text, explain, &err);
+    result = process(run, &b->s[i], b->idin[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], b->num[i],
+                     b->inert[i], &b->out[i], &b->text, explain, &err);
     if (result == HMB_NOMEM || result == HMB_IO) {
       cli_print_err(path, &err);
       return result;
@@ -1630,7 +1803,7 @@ static bool convert_step(struct pipeline *pl, size_t from, size_t to, struct set
     return false;
   b->state = B_CONVERTING;
   pthread_mutex_unlock(&pl->mu);
-  result = batch_convert(b, pl->rd, cv, pl->ncols);
+  result = batch_convert(b, pl->rd, cv, pl->ncols, pl->run->plan, pl->run->settle_all);
   pthread_mutex_lock(&pl->mu);
   if (result)
     pl->failed = true;
@@ -1722,8 +1895,9 @@ static size_t estimate_rows(const char *path)
 static void run_release(struct run *run)
 {
   size_t k;
-  for (k = 0; k < run->npersons; k++)
-    adj_state_release(person_state(person_at(run, k)));
+  for (k = 0; k < run->nrecs; k++)
+    adj_state_release(person_state(rec_at(run, k)));
+  table_free(run->pinfo, run->pinfo_bytes);
   for (k = 0; k < run->npchunks; k++)
     huge_free(run->pchunks[k], run->pchunk_bytes);
   free(run->pchunks);
@@ -1733,10 +1907,10 @@ static void run_release(struct run *run)
   huge_free(run->pspare, run->pchunk_bytes);
   huge_free(run->sspare, SCHUNK);
   free(run->terms);
-  tidx_release(&run->persons);
+  ptab_release(&run->persons);
   tidx_release(&run->setls);
   for (k = 0; k < run->nretired; k++)
-    tidx_release(&run->retired[k]);
+    table_free(run->retired[k].p, run->retired[k].bytes);
   arena_release(&run->arena);
   memset(run, 0, sizeof(*run));
 }
@@ -1812,6 +1986,9 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
 
   hmb_err_init(&err);
   memset(&pl, 0, sizeof(pl));
+  /* HMB_TEST_EAGER: every row the long way, for tests to compare */
+  run->settle_all = explain || (getenv("HMB_TEST_EAGER") && *getenv("HMB_TEST_EAGER"));
+  run->eager = run->settle_all;
   run->last_time = INT64_MIN;
   run->max_time = INT64_MIN;
   if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
@@ -1822,12 +1999,11 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
     /* Size both indexes for the whole file now: growing a table of tens
      * of millions of slots by doubling costs more than the probes. */
     size_t rows = estimate_rows(setl_path);
-    run->tail_off = (PREC_HDR + adj_state_size(run->plan) + 7) & ~(size_t)7;
-    run->pstride =
-        (run->tail_off + (run->year ? sizeof(hmb_fen) + sizeof(uint32_t) : 0) + 63) & ~(size_t)63;
+    size_t persons = run->people ? people_count(run->people) : rows / 8;
+    run->pstride = (PREC_HDR + adj_state_size(run->plan) + 63) & ~(size_t)63;
     run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
     if (!tidx_init(&run->setls, tidx_cap_for(rows)) ||
-        !tidx_init(&run->persons, tidx_cap_for(rows / 8))) {
+        !ptab_init(&run->persons, tidx_cap_for(persons))) {
       fprintf(stderr, "%s: 内存不足\n", who);
       rc = 2;
       goto done;
@@ -1983,6 +2159,7 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
                                 const char *details, year_person_fn fn, void *ctx,
                                 struct year_totals *out)
 {
+  static const int64_t zero[PLAN_MAX_RESP];
   struct run run;
   struct hmb_err err;
   enum hmb_status result = HMB_OK;
@@ -2013,12 +2190,24 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
   out->paid = run.paid;
   if (run.max_time != INT64_MIN)
     out->last_day = time_date(run.max_time);
-  for (k = 0; k < run.npersons && !result; k++) {
-    struct person_rec *pr = person_at(&run, k);
+  for (k = 0; k < run.persons.cap && !result; k++) {
+    const struct pslot *ps = &run.persons.s[k];
+    const struct pinfo *pi;
     struct year_person yp;
-    yp.people_index = *person_people_index(&run, pr);
-    yp.st = person_state(pr);
-    yp.own_cost = *person_own(&run, pr);
+    if (!ps->len || ps->unknown)
+      continue;
+    pi = &run.pinfo[ps->num];
+    yp.people_index = pi->pidx;
+    if (ps->rec) {
+      struct adj_state *st = person_state(rec_at(&run, ps->rec - 1));
+      yp.acc = adj_acc(st);
+      yp.paid = adj_paid(plan, st);
+    } else {
+      /* their settlements never added anything */
+      yp.acc = zero;
+      yp.paid = zero;
+    }
+    yp.own_cost = pi->own;
     hmb_err_init(&err);
     result = fn(ctx, &yp, &err);
     if (result)
@@ -2152,8 +2341,8 @@ int cmd_adjudicate(int argc, char **argv)
   }
   if (rc)
     goto done;
-  for (k = 0; k < run.npersons; k++)
-    people_paid += adj_paid_total(&plan, person_state(person_at(&run, k))) > 0;
+  for (k = 0; k < run.nrecs; k++)
+    people_paid += adj_paid_total(&plan, person_state(rec_at(&run, k))) > 0;
   money_format(run.eligible, t1);
   money_format(run.paid, t2);
   sum_out = o.f == stdout ? stderr : stdout;

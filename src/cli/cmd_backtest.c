@@ -41,7 +41,7 @@ struct bt_plan {
 static enum hmb_status take_year(void *ctx, const struct year_person *yp, struct hmb_err *err)
 {
   struct bt_plan *bp = ctx;
-  return bt_person_year(&bp->agg, yp->people_index, adj_paid(&bp->plan, yp->st), yp->own_cost, err);
+  return bt_person_year(&bp->agg, yp->people_index, yp->paid, yp->own_cost, err);
 }
 
 static void bt_plan_release(struct bt_plan *bp)

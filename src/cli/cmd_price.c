@@ -190,7 +190,7 @@ struct fill {
 static enum hmb_status take_year(void *ctx, const struct year_person *yp, struct hmb_err *err)
 {
   struct fill *f = ctx;
-  return price_table_add(f->t, f->cls[yp->people_index], adj_acc(yp->st), yp->own_cost, err);
+  return price_table_add(f->t, f->cls[yp->people_index], yp->acc, yp->own_cost, err);
 }
 
 /* "80%-90%" */

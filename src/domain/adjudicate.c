@@ -794,6 +794,68 @@ static void ded_before(const struct plan *p, struct adj_state *const *members, s
     res->r[r].ded_before = ded[who][r];
 }
 
+/* The responsibilities the plan's exclusions take s out of; *hit gets the
+ * bits of the exclusions that apply. */
+static uint32_t exclusions_of(const struct plan *p, const struct settlement *s,
+                              const struct setl_work *w, uint32_t *hit)
+{
+  uint32_t excl_resp = 0;
+  int k;
+  for (k = 0; k < p->nexclusions; k++) {
+    const struct plan_exclusion *ex = &p->exclusions[k];
+    if (ex->has_when && plan_cond_match(p, &ex->when, s)) {
+      excl_resp |= ex->resp_mask;
+      *hit |= 1u << k;
+    } else if (ex->lines_mask & w->any_mask) {
+      *hit |= 1u << k;
+    }
+  }
+  return excl_resp;
+}
+
+/*
+ * eligible() without a state, as far as it goes: whether the responsibility
+ * can be given anything by s. A lump sum triggered, or a sum of terms other
+ * than 0 (limits may still cut it to 0, but they read the state), can;
+ * anything else leaves eligible() with 0 and no usage whatever the state.
+ */
+static bool may_add(const struct plan *p, const struct settlement *s, const struct setl_work *w,
+                    uint32_t excl_resp, int ri)
+{
+  const struct plan_resp *r = &p->resp[ri];
+  int64_t e = 0;
+  int t;
+  if ((r->has_when && !plan_cond_match(p, &r->when, s)) || (excl_resp >> ri & 1))
+    return false;
+  if (r->kind == RESP_LUMP_SUM) {
+    size_t i;
+    bool hit = !r->lump_lines_mask;
+    for (i = 0; i < s->nlines && !hit; i++)
+      hit = (s->lines[i].list_mask & r->lump_lines_mask) &&
+            !(s->lines[i].list_mask & p->excl_lines_mask);
+    return hit;
+  }
+  for (t = 0; t < r->nterms; t++)
+    e += term_amount(p, s, w, &r->terms[t]);
+  return e != 0;
+}
+
+bool adj_settle_inert(const struct plan *p, const struct settlement *s)
+{
+  struct setl_work w;
+  uint32_t excl_resp, hit = 0;
+  int r;
+  /* what adj_settle() refuses, or would need the heap for, is left to it */
+  if (s->kind != SETL_SETTLE || s->nlines > ARRAY_SIZE(w.lp))
+    return false;
+  work_prepare(p, s, &w, w.lp);
+  excl_resp = exclusions_of(p, s, &w, &hit);
+  for (r = 0; r < p->nresp; r++)
+    if (may_add(p, s, &w, excl_resp, r))
+      return false;
+  return true;
+}
+
 enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *members, size_t n,
                            size_t who, const struct settlement *s, unsigned flags,
                            struct adj_result *res, struct hmb_err *err)
@@ -801,10 +863,10 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
   struct setl_work w;
   struct line_parts *lines = w.lp;
   int64_t acc_new[PLAN_MAX_RESP];
-  uint32_t excl_resp = 0;
+  uint32_t excl_resp;
   struct adj_state *st;
   enum hmb_status result = HMB_OK;
-  int r, k;
+  int r;
 
   if (n == 0 || n > PLAN_MAX_FAMILY || who >= n)
     BUG("adj_settle: bad account (n=%zu who=%zu)", n, who);
@@ -821,15 +883,7 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   }
   work_prepare(p, s, &w, lines);
-  for (k = 0; k < p->nexclusions; k++) {
-    const struct plan_exclusion *ex = &p->exclusions[k];
-    if (ex->has_when && plan_cond_match(p, &ex->when, s)) {
-      excl_resp |= ex->resp_mask;
-      res->exclusions |= 1u << k;
-    } else if (ex->lines_mask & w.any_mask) {
-      res->exclusions |= 1u << k;
-    }
-  }
+  excl_resp = exclusions_of(p, s, &w, &res->exclusions);
   for (r = 0; r < p->nresp && !result; r++) {
     result = eligible(p, st, s, &w, excl_resp, r, &res->r[r], &res->contrib, err);
     res->contrib.acc[r] = res->r[r].eligible;

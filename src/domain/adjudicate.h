@@ -172,6 +172,17 @@ enum hmb_status adj_settle(const struct plan *p, struct adj_state *const *member
                            struct adj_result *res, struct hmb_err *err);
 
 /*
+ * True when adj_settle() of s adds nothing to any state under p, whatever
+ * the state: no responsibility applies to s with an amount other than 0 and
+ * no lump sum is triggered. Such a settlement pays 0 of eligible 0 with an
+ * empty contribution, and a caller may leave the person's state alone (hmb
+ * adjudicate makes a person's record at their first settlement that is not
+ * inert). False also for what adj_settle() refuses. Lines of s are marked
+ * with the plan's lists, as adj_settle() does.
+ */
+bool adj_settle_inert(const struct plan *p, const struct settlement *s);
+
+/*
  * Take back what settlement c added to members[who] (2208/2305 semantics):
  * the payout in res is negative or zero. Fails with HMB_CONFLICT when the
  * state does not hold c (already reversed).

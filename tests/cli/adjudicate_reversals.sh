@@ -4,17 +4,20 @@
 # at their ids in the file) or read from a pipe (ids copied), and the year's
 # net payout equals that of the same year without the reversed settlements
 # (a reversal restores the state exactly; the plan has no path rules). Also
-# with the reader's portable row split.
+# with the reader's portable row split, and with every row judged the long
+# way (HMB_TEST_EAGER: no row skipped as inert, every person's record made
+# at once).
 set -u
 hmb=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# 6,000 inpatient settlements of 300 people; every 7th is reversed 50 rows
-# later, every 11th is sent twice; plus a reversal repeated and one of an
-# unknown settlement. $1 = 1 leaves the reversed ones (and their reversals)
-# out.
+# 6,000 settlements of 300 people, a third of them outpatient visits that
+# the plan does not cover (inert: adj_settle_inert); every 7th is reversed
+# 50 rows later, every 11th is sent twice; plus a reversal repeated, one of
+# an unknown settlement and two naming another person (unknown, known). $1 = 1 leaves the
+# reversed ones (and their reversals) out.
 year() {
   awk -v skip="$1" 'BEGIN {
     print "setl_id,mdtrt_id,psn_no,insutype,med_type,setl_time,medfee_sumamt,fulamt_ownpay_amt," \
@@ -27,9 +30,9 @@ year() {
         id[i] = sprintf("S2024REV%08d", i); psn[i] = sprintf("P3715REV%05d", seed % 300)
         m = 50000 + seed % 9000000; a = int(m / 20); b = int(m / 25); sc = m - a - b
         fund = int(sc * 6 / 10); part = m - fund
-        row = sprintf("%s,M%s,%s,390,21,2024-%02d-%02d %02d:%02d:00,%d.%02d,%d.%02d,0.00,%d.%02d,%d.%02d,0.00," \
+        row = sprintf("%s,M%s,%s,390,%d,2024-%02d-%02d %02d:%02d:00,%d.%02d,%d.%02d,0.00,%d.%02d,%d.%02d,0.00," \
                       "%d.%02d,0.00,0.00,0.00,%d.%02d,%d.%02d,0.00,%d.%02d,2207",
-                      id[i], id[i], psn[i], 1 + int((i - 1) * 12 / n), 1 + i % 28, i % 24, i % 60,
+                      id[i], id[i], psn[i], i % 3 ? 21 : 11, 1 + int((i - 1) * 12 / n), 1 + i % 28, i % 24, i % 60,
                       m / 100, m % 100, a / 100, a % 100, b / 100, b % 100, sc / 100, sc % 100,
                       fund / 100, fund % 100, fund / 100, fund % 100, part / 100, part % 100,
                       part / 100, part % 100)
@@ -43,6 +46,9 @@ year() {
     if (!skip) {
       printf "%s,,%s,,,,,,,,,,,,,,,,,,2208\n", id[7], psn[7]
       print "S2024REVNONE0001,,P3715REV00001,,,,,,,,,,,,,,,,,,2208"
+      printf "%s,,P3715REVOTHER,,,,,,,,,,,,,,,,,,2208\n", id[3]
+      for (j = 4; psn[j] == psn[3]; j++);
+      printf "%s,,%s,,,,,,,,,,,,,,,,,,2208\n", id[3], psn[j]
     }
   }'
 }
@@ -61,13 +67,21 @@ cmp -s "$out/file.json" "$out/pipe.json" || fail "summaries differ: $(cat "$out/
 HMB_TEST_SCALAR=1 "$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/y.csv" \
   --out "$out/portable.csv" 2>/dev/null >/dev/null
 cmp -s "$out/file.csv" "$out/portable.csv" || fail "results with the portable row split differ"
+# and the long way
+HMB_TEST_EAGER=1 "$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/y.csv" \
+  --out "$out/eager.csv" --summary-json "$out/eager.json" 2>"$out/eager.err" >/dev/null
+cmp -s "$out/file.csv" "$out/eager.csv" || fail "results judged the long way differ"
+cmp -s "$out/file.json" "$out/eager.json" || fail "summaries judged the long way differ"
+cmp -s "$out/file.err" "$out/eager.err" || fail "messages judged the long way differ"
 
-# 857 reversals; 545 repeated ids, the repeated reversal, the unknown one
-grep -q '"settlements":6000,"reversals":857,"rejected":547,' "$out/file.json" ||
+# 857 reversals; 545 repeated ids, the repeated reversal, the unknown one,
+# the two naming another person
+grep -q '"settlements":6000,"reversals":857,"rejected":549,' "$out/file.json" ||
   fail "summary: $(cat "$out/file.json")"
 [ "$(grep -c '(setl.duplicate)' "$out/file.err")" -eq 545 ] || fail "duplicates: $(grep -c '(setl.duplicate)' "$out/file.err")"
 grep -q '(reversal.repeated)' "$out/file.err" || fail "repeated reversal not reported"
 grep -q '(reversal.unknown)' "$out/file.err" || fail "unknown reversal not reported"
+[ "$(grep -c '(reversal.person)' "$out/file.err")" -eq 2 ] || fail "reversals naming another person: $(grep -c '(reversal.person)' "$out/file.err")"
 
 "$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/net.csv" \
   --out "$out/net-r.csv" --summary-json "$out/net.json" 2>/dev/null >/dev/null

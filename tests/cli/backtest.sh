@@ -63,6 +63,12 @@ c=$out/city
 "$hmb" backtest --plan plans/liaocheng-2024.json --settlements $c/settlements.csv \
   --details $c/details.csv --people $c/people.csv --json "$out/bc.json" >/dev/null 2>&1 ||
   fail "backtest on the generated city"
+# the same report with every row judged the long way (no row skipped as
+# inert, every person's record made when first seen)
+HMB_TEST_EAGER=1 "$hmb" backtest --plan plans/liaocheng-2024.json --settlements $c/settlements.csv \
+  --details $c/details.csv --people $c/people.csv --json "$out/bc-eager.json" >/dev/null 2>&1 ||
+  fail "backtest on the generated city, the long way"
+cmp -s "$out/bc.json" "$out/bc-eager.json" || fail "backtest judged the long way differs"
 "$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements $c/settlements.csv \
   --details $c/details.csv --people $c/people.csv --out "$out/rc.csv" \
   --summary-json "$out/sc.json" >/dev/null 2>&1 || fail "adjudicate on the generated city"

@@ -317,6 +317,41 @@ static void test_adjudicate__variants_and_params(void **state)
   plan_release(&p);
 }
 
+/* Caps, exclusive groups and a lump sum. */
+#define PLAN_CAPS                                                                                  \
+  HEAD "\"lists\":{\"cart\":{\"name\":\"CAR-T\",\"codes\":[\"XCART*\"]}},"                         \
+       "\"responsibilities\":["                                                                    \
+       "{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"           \
+       "\"ratio\":\"100%\",\"cap\":\"30000\"},"                                                    \
+       "{\"id\":\"b\",\"name\":\"乙\",\"sources\":[{\"component\":\"preselfpay_amt\"}],"          \
+       "\"ratio\":\"100%\",\"cap\":\"30000\"},"                                                    \
+       "{\"id\":\"x\",\"name\":\"互斥一\",\"sources\":[{\"component\":\"overlmt_selfpay\"}],"   \
+       "\"ratio\":\"50%\",\"cap\":\"100000\"},"                                                    \
+       "{\"id\":\"y\",\"name\":\"互斥二\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","   \
+       "\"lines\":{\"except\":[\"cart\"]}}],\"ratio\":\"50%\",\"cap\":\"100000\"},"                \
+       "{\"id\":\"l\",\"name\":\"CAR-T定额\",\"kind\":\"lump_sum\",\"amount\":\"10000\","        \
+       "\"trigger_lines\":[\"cart\"],\"cap\":\"10000\"}],"                                         \
+       "\"shared_caps\":[{\"id\":\"ab\",\"amount\":\"40000\",\"members\":[\"a\",\"b\"]}],"         \
+       "\"exclusive\":[{\"id\":\"xy\",\"members\":[\"x\",\"y\"]}]}"
+
+/* Path-dependent limits and exclusions. */
+#define PLAN_PATH                                                                                  \
+  HEAD                                                                                             \
+      "\"lists\":{\"petct\":{\"name\":\"PET-CT\",\"codes\":[\"PETCT\"]},"                          \
+      "\"tonic\":{\"name\":\"滋补保健\",\"codes\":[\"TONIC*\"]}},"                             \
+      "\"responsibilities\":["                                                                     \
+      "{\"id\":\"pet\",\"name\":\"PET-CT\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","     \
+      "\"lines\":{\"in\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\","                    \
+      "\"item_limits\":[{\"list\":\"petct\",\"max_count\":1}]},"                                   \
+      "{\"id\":\"stay\",\"name\":\"住院\",\"when\":{\"med_type\":[\"21\"]},\"sources\":[{"       \
+      "\"component\":\"preselfpay_amt\"},{\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}]," \
+      "\"ratio\":\"100%\",\"cap\":\"100000\",\"stay_limit\":\"3000\",\"max_visits\":2},"           \
+      "{\"id\":\"own\",\"name\":\"自费\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","     \
+      "\"lines\":{\"except\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\"}],"              \
+      "\"exclusions\":[{\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\"," \
+      "\"when\":{\"flags_any\":[\"work_injury\"]}},{\"id\":\"tonic\",\"name\":\"滋补保健\","   \
+      "\"lines\":[\"tonic\"]}]}"
+
 static void test_adjudicate__caps_groups_lumps(void **state)
 {
   struct plan p;
@@ -325,21 +360,7 @@ static void test_adjudicate__caps_groups_lumps(void **state)
   struct adj_result res;
   struct setl_line line;
   (void)state;
-  load_text(&p, HEAD
-            "\"lists\":{\"cart\":{\"name\":\"CAR-T\",\"codes\":[\"XCART*\"]}},"
-            "\"responsibilities\":["
-            "{\"id\":\"a\",\"name\":\"甲\",\"sources\":[{\"component\":\"inscp_selfpay\"}],"
-            "\"ratio\":\"100%\",\"cap\":\"30000\"},"
-            "{\"id\":\"b\",\"name\":\"乙\",\"sources\":[{\"component\":\"preselfpay_amt\"}],"
-            "\"ratio\":\"100%\",\"cap\":\"30000\"},"
-            "{\"id\":\"x\",\"name\":\"互斥一\",\"sources\":[{\"component\":\"overlmt_selfpay\"}],"
-            "\"ratio\":\"50%\",\"cap\":\"100000\"},"
-            "{\"id\":\"y\",\"name\":\"互斥二\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
-            "\"lines\":{\"except\":[\"cart\"]}}],\"ratio\":\"50%\",\"cap\":\"100000\"},"
-            "{\"id\":\"l\",\"name\":\"CAR-T定额\",\"kind\":\"lump_sum\",\"amount\":\"10000\","
-            "\"trigger_lines\":[\"cart\"],\"cap\":\"10000\"}],"
-            "\"shared_caps\":[{\"id\":\"ab\",\"amount\":\"40000\",\"members\":[\"a\",\"b\"]}],"
-            "\"exclusive\":[{\"id\":\"xy\",\"members\":[\"x\",\"y\"]}]}");
+  load_text(&p, PLAN_CAPS);
   person_init(&pp, &p, NULL);
   mk(&s, "A", 21, Y(25000), Y(25000), 0, 0, 0);
   /* a pays 25000, b 25000 but the shared cap leaves it 15000 */
@@ -378,22 +399,7 @@ static void test_adjudicate__path_rules_and_exclusions(void **state)
   struct adj_result res;
   struct setl_line lines[2];
   (void)state;
-  load_text(
-      &p, HEAD
-      "\"lists\":{\"petct\":{\"name\":\"PET-CT\",\"codes\":[\"PETCT\"]},"
-      "\"tonic\":{\"name\":\"滋补保健\",\"codes\":[\"TONIC*\"]}},"
-      "\"responsibilities\":["
-      "{\"id\":\"pet\",\"name\":\"PET-CT\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
-      "\"lines\":{\"in\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\","
-      "\"item_limits\":[{\"list\":\"petct\",\"max_count\":1}]},"
-      "{\"id\":\"stay\",\"name\":\"住院\",\"when\":{\"med_type\":[\"21\"]},\"sources\":[{"
-      "\"component\":\"preselfpay_amt\"},{\"component\":\"overlmt_selfpay\",\"weight\":\"50%\"}],"
-      "\"ratio\":\"100%\",\"cap\":\"100000\",\"stay_limit\":\"3000\",\"max_visits\":2},"
-      "{\"id\":\"own\",\"name\":\"自费\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\","
-      "\"lines\":{\"except\":[\"petct\"]}}],\"ratio\":\"100%\",\"cap\":\"100000\"}],"
-      "\"exclusions\":[{\"id\":\"work_injury\",\"name\":\"应当由工伤保险基金支付的\","
-      "\"when\":{\"flags_any\":[\"work_injury\"]}},{\"id\":\"tonic\",\"name\":\"滋补保健\","
-      "\"lines\":[\"tonic\"]}]}");
+  load_text(&p, PLAN_PATH);
   person_init(&pp, &p, NULL);
   memset(lines, 0, sizeof(lines));
   snprintf(lines[0].med_list_codg, SETL_CODE_MAX, "PETCT");
@@ -578,6 +584,83 @@ static void test_adjudicate__split_and_order_invariance(void **state)
   }
 }
 
+/* adj_settle_inert() promises that settling adds nothing whatever the
+ * state: checked on random settlements, with and without lines, against
+ * states built up by the settlements before them, for plans of every rule
+ * pattern (lines in and out of lists, when-conditions, path-dependent
+ * limits, lump sums, exclusions). */
+static void test_adjudicate__inert_adds_nothing(void **state)
+{
+  static const char *const codes[] = {
+      "XL01XL03A001010100001", "XL01EB04A001", "XCART01", "PETCT", "TONIC9", "C0000000000"};
+  static const int types[] = {11, 14, 21, 22, 41};
+  struct plan p;
+  size_t k, round, inert_seen = 0, active_seen = 0;
+  struct hmb_err err;
+  (void)state;
+  hmb_err_init(&err);
+  for (k = 0; k < ARRAY_SIZE(property_plans) + 2; k++) {
+    struct person pp, before;
+    if (k < ARRAY_SIZE(property_plans))
+      load_file(&p, property_plans[k]);
+    else
+      load_text(&p, k == ARRAY_SIZE(property_plans) ? PLAN_CAPS : PLAN_PATH);
+    person_init(&pp, &p, NULL);
+    person_init(&before, &p, NULL);
+    for (round = 0; round < 3000; round++) {
+      struct settlement s;
+      struct setl_line lines[2];
+      struct adj_result res;
+      char id[32];
+      size_t i, nl = rnd() % 3 == 0 ? 1 + rnd() % 2 : 0;
+      bool inert;
+      int r;
+      /* components are often 0, so that many rows add nothing */
+      hmb_fen is = rnd() % 3 ? 0 : rnd_amount(), ps = rnd() % 3 ? 0 : rnd_amount();
+      hmb_fen fa = rnd() % 3 ? 0 : rnd_amount(), ol = rnd() % 4 ? 0 : rnd_amount();
+      if (round % 20 == 0) {
+        /* a new person now and then: first-time lump sums and limits */
+        person_release(&pp);
+        person_init(&pp, &p, NULL);
+      }
+      snprintf(id, sizeof(id), "I%zu", round);
+      mk(&s, id, types[rnd() % ARRAY_SIZE(types)], is, ps, fa, ol, rnd() % 2 ? 0 : rnd_amount());
+      memset(lines, 0, sizeof(lines));
+      for (i = 0; i < nl; i++) {
+        snprintf(lines[i].med_list_codg, SETL_CODE_MAX, "%s", codes[rnd() % ARRAY_SIZE(codes)]);
+        lines[i].fulamt_ownpay_amt = rnd() % 2 ? 0 : rnd_amount();
+        lines[i].inscp_scp_amt = rnd() % 2 ? 0 : rnd_amount();
+        lines[i].det_item_fee_sumamt = lines[i].fulamt_ownpay_amt + lines[i].inscp_scp_amt;
+        lines[i].cnt_e4 = 10000;
+      }
+      s.lines = nl ? lines : NULL;
+      s.nlines = nl;
+      if (rnd() % 16 == 0)
+        snprintf(s.flags, sizeof(s.flags), "work_injury");
+      inert = adj_settle_inert(&p, &s);
+      assert_int_equal(adj_state_copy(&p, before.st, pp.st), HMB_OK);
+      assert_int_equal(adj_settle(&p, &pp.st, 1, 0, &s, 0, &res, &err), HMB_OK);
+      if (!inert) {
+        active_seen++;
+        continue;
+      }
+      inert_seen++;
+      assert_int_equal(res.payout, 0);
+      assert_int_equal(res.family_adjust, 0);
+      assert_int_equal(res.eligible, 0);
+      assert_int_equal(res.contrib.next, 0);
+      for (r = 0; r < p.nresp; r++)
+        assert_int_equal(res.contrib.acc[r], 0);
+      assert_true(adj_state_equal(&p, before.st, pp.st));
+    }
+    person_release(&pp);
+    person_release(&before);
+    plan_release(&p);
+  }
+  /* both kinds were met often, or the test proved little */
+  assert_true(inert_seen > 1000 && active_seen > 1000);
+}
+
 static void test_adjudicate__reversal_restores_and_trial(void **state)
 {
   struct plan p;
@@ -748,6 +831,7 @@ int main(void)
       cmocka_unit_test(test_adjudicate__path_rules_and_exclusions),
       cmocka_unit_test(test_adjudicate__family_pool),
       cmocka_unit_test(test_adjudicate__split_and_order_invariance),
+      cmocka_unit_test(test_adjudicate__inert_adds_nothing),
       cmocka_unit_test(test_adjudicate__reversal_restores_and_trial),
       cmocka_unit_test(test_adjudicate__reversal_of_earlier_settlement),
       cmocka_unit_test(test_adjudicate__monotone_in_cost),
