@@ -451,6 +451,18 @@ static enum hmb_status apply_item_limits(const struct plan *p, const struct adj_
   return HMB_OK;
 }
 
+/* Whether s triggers lump sum r: a line of its lists, not excluded (any
+ * settlement when it names no lists). */
+static bool lump_hit(const struct plan *p, const struct plan_resp *r, const struct settlement *s)
+{
+  size_t i;
+  bool hit = !r->lump_lines_mask;
+  for (i = 0; i < s->nlines && !hit; i++)
+    hit = (s->lines[i].list_mask & r->lump_lines_mask) &&
+          !(s->lines[i].list_mask & p->excl_lines_mask);
+  return hit;
+}
+
 /* This settlement's eligible amount for r, with path-dependent limits. */
 static enum hmb_status eligible(const struct plan *p, const struct adj_state *st,
                                 const struct settlement *s, const struct setl_work *w,
@@ -474,12 +486,7 @@ static enum hmb_status eligible(const struct plan *p, const struct adj_state *st
   if (st->terms->excluded_mask >> ri & 1)
     rr->why |= WHY_NOT_COVERED;
   if (r->kind == RESP_LUMP_SUM) {
-    size_t i;
-    bool hit = !r->lump_lines_mask;
-    for (i = 0; i < s->nlines && !hit; i++)
-      hit = (s->lines[i].list_mask & r->lump_lines_mask) &&
-            !(s->lines[i].list_mask & p->excl_lines_mask);
-    if (!hit) {
+    if (!lump_hit(p, r, s)) {
       rr->why |= WHY_NOT_APPLICABLE;
       return HMB_OK;
     }
@@ -827,14 +834,8 @@ static bool may_add(const struct plan *p, const struct settlement *s, const stru
   int t;
   if ((r->has_when && !plan_cond_match(p, &r->when, s)) || (excl_resp >> ri & 1))
     return false;
-  if (r->kind == RESP_LUMP_SUM) {
-    size_t i;
-    bool hit = !r->lump_lines_mask;
-    for (i = 0; i < s->nlines && !hit; i++)
-      hit = (s->lines[i].list_mask & r->lump_lines_mask) &&
-            !(s->lines[i].list_mask & p->excl_lines_mask);
-    return hit;
-  }
+  if (r->kind == RESP_LUMP_SUM)
+    return lump_hit(p, r, s);
   for (t = 0; t < r->nterms; t++)
     e += term_amount(p, s, w, &r->terms[t]);
   return e != 0;
