@@ -384,6 +384,11 @@ static hmb_fen setl_rec_own(const struct setl_rec *r)
 #define SCHUNK       ((size_t)1 << SCHUNK_SHIFT)
 #define SETL_REF_MAX UINT32_MAX
 
+struct term_entry {
+  uint64_t key;
+  const struct adj_terms *t;
+};
+
 struct mapping {
   void *p;
   size_t bytes; /* 0: from the heap */
@@ -395,7 +400,7 @@ struct run {
   struct arena arena;
   struct ptab persons;
   struct tidx setls;
-  struct adj_terms **terms; /* distinct resolved terms */
+  struct term_entry *terms; /* resolved terms by adj_terms_key() */
   size_t nterms;
   bool eager;      /* records made when a person is first seen */
   bool settle_all; /* inert rows through adj_settle() too */
@@ -594,22 +599,32 @@ static bool run_reserve(struct run *run, size_t more)
   return true;
 }
 
-static const struct adj_terms *terms_intern(struct run *run, const struct adj_terms *t)
+/* The terms of persons with key (adj_terms_key()), resolved for the first
+ * of them; NULL with err set when they cannot be. Few keys exist (schemes
+ * times variant outcomes), so they are searched in order. */
+static const struct adj_terms *terms_of(struct run *run, const struct adj_person *who,
+                                        struct hmb_err *err)
 {
+  const uint64_t key = adj_terms_key(run->plan, who);
+  struct term_entry *nt;
+  struct adj_terms t, *copy;
   size_t i;
-  struct adj_terms **nt, *copy;
   for (i = 0; i < run->nterms; i++)
-    if (!memcmp(run->terms[i], t, sizeof(*t)))
-      return run->terms[i];
+    if (run->terms[i].key == key)
+      return run->terms[i].t;
+  if (adj_terms_resolve(run->plan, who, &t, err))
+    return NULL;
   nt = hmb_reallocarray(run->terms, run->nterms + 1, sizeof(*nt));
-  if (!nt)
+  copy = nt ? arena_alloc(&run->arena, sizeof(*copy)) : NULL;
+  if (nt)
+    run->terms = nt;
+  if (!copy) {
+    hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
     return NULL;
-  run->terms = nt;
-  copy = arena_alloc(&run->arena, sizeof(*copy));
-  if (!copy)
-    return NULL;
-  *copy = *t;
-  run->terms[run->nterms++] = copy;
+  }
+  *copy = t;
+  run->terms[run->nterms].key = key;
+  run->terms[run->nterms++].t = copy;
   return copy;
 }
 
@@ -688,12 +703,10 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
 {
   const struct plan *p = run->plan;
   struct adj_person who = {insutype_hint, 0, 0, 0, -1, NULL};
-  struct adj_terms t;
   const struct adj_terms *ti;
   const struct people_entry *pe = NULL;
   struct pinfo *pi;
   struct pslot *ps;
-  enum hmb_status result;
 
   if (len >= SETL_ID_MAX)
     BUG("person id of %zu bytes", len);
@@ -714,11 +727,10 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     if (!who.insutype)
       who.insutype = insutype_hint;
   }
-  result = adj_terms_resolve(p, &who, &t, err);
-  if (result)
-    return result; /* no slot: their next row tries again */
-  ti = terms_intern(run, &t);
-  if (!ti || run->npersons >= UINT32_MAX)
+  ti = terms_of(run, &who, err);
+  if (!ti)
+    return err->status; /* no slot: their next row tries again */
+  if (run->npersons >= UINT32_MAX)
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   if (run->npersons == run->apinfo) {
     /* on huge pages, like the index: year runs touch it on every row */
@@ -1400,6 +1412,7 @@ struct batch {
   size_t pool_at[BATCH]; /* where row i's lines start in pool */
   uint64_t hs[BATCH], hp[BATCH];
   uint32_t num[BATCH];          /* the rows' persons (batch_process) */
+  uint64_t ph[BATCH];           /* people_prefetch_slot() of new ones, or 0 */
   uint8_t ls[BATCH], lp[BATCH]; /* lengths of setl_id and psn_no */
   const char *idin[BATCH];      /* setl_keys.setl_id_in */
   size_t n;
@@ -1678,10 +1691,22 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
   for (i = 0; i < b->n; i++) {
     if (i + SLOT_AHEAD < b->n)
       ptab_prefetch(&run->persons, b->hp[i + SLOT_AHEAD]);
-    if (i + 8 < b->n)
+    if (i + 8 < b->n) {
+      /* the 32 bytes pslot_is() reads, from the converting thread's core
+       * (rows are not line-aligned: they may span two lines) */
       __builtin_prefetch(b->s[i + 8].psn_no);
+      __builtin_prefetch(b->s[i + 8].psn_no + 31);
+    }
     b->num[i] = b->invalid[i] ? NO_PERSON : person_ahead(run, b, i);
+    /* a person first seen: their --people entry is looked up when the row
+     * is processed, two cache misses away, unless fetched now */
+    b->ph[i] = b->num[i] == NO_PERSON && run->people && !b->invalid[i]
+                   ? people_prefetch_slot(run->people, b->s[i].psn_no, b->lp[i])
+                   : 0;
   }
+  for (i = 0; i < b->n; i++)
+    if (b->ph[i])
+      people_prefetch_entry(run->people, b->ph[i]);
   for (i = 0; i < SLOT_AHEAD && i < b->n; i++)
     tidx_prefetch(&run->setls, b->hs[i]);
   for (i = 0; i < b->n; i++) {

@@ -54,6 +54,23 @@ static bool pcond_match(const struct plan_pcond *c, const struct adj_person *w)
   return true;
 }
 
+static uint32_t variants_of(const struct plan *p, const struct adj_person *who)
+{
+  uint32_t mask = 0;
+  int i;
+  for (i = 0; i < p->nvariants; i++)
+    if (pcond_match(&p->variants[i].when, who))
+      mask |= 1u << i;
+  return mask;
+}
+
+uint64_t adj_terms_key(const struct plan *p, const struct adj_person *who)
+{
+  /* adj_terms_resolve() reads who only for the scheme (amounts by scheme)
+   * and through the variants that apply */
+  return (uint64_t)(uint32_t)who->insutype << 32 | variants_of(p, who);
+}
+
 static hmb_bp clamp_bp(int64_t v)
 {
   return (hmb_bp)(v < 0 ? 0 : v > HMB_BP_ONE ? HMB_BP_ONE : v);
@@ -86,11 +103,11 @@ enum hmb_status adj_terms_resolve(const struct plan *p, const struct adj_person 
     for (b = 0; b < p->resp[i].nbands; b++)
       out->ratio[i][b] = p->resp[i].bands[b].ratio;
   }
+  out->variant_mask = variants_of(p, who);
   for (i = 0; i < p->nvariants; i++) {
     const struct plan_variant *v = &p->variants[i];
-    if (!pcond_match(&v->when, who))
+    if (!(out->variant_mask >> i & 1))
       continue;
-    out->variant_mask |= 1u << i;
     if (v->resp >= 0) {
       const struct plan_resp *r = &p->resp[v->resp];
       if (v->excluded)

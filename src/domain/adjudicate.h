@@ -50,6 +50,13 @@ struct adj_terms {
 enum hmb_status adj_terms_resolve(const struct plan *p, const struct adj_person *who,
                                   struct adj_terms *out, struct hmb_err *err);
 
+/*
+ * What adj_terms_resolve() of who depends on: persons with the same key get
+ * the same terms, or the same error, so a caller resolving many persons may
+ * keep one resolution per key.
+ */
+uint64_t adj_terms_key(const struct plan *p, const struct adj_person *who);
+
 /* Path-dependent usage of one member (visits, stays, items, lump sums). */
 struct adj_ext;
 

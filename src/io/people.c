@@ -526,6 +526,32 @@ const struct people_entry *people_find(const struct people *pp, const char *psn_
   return find_entry(pp, psn_no, len);
 }
 
+uint64_t people_prefetch_slot(const struct people *pp, const char *psn_no, size_t len)
+{
+  uint64_t h;
+  if (!pp->nslots || len >= SETL_ID_MAX)
+    return 0;
+  h = hmb_hash64(psn_no, len);
+  __builtin_prefetch(&pp->slots[h & (pp->nslots - 1)]);
+  return h;
+}
+
+void people_prefetch_entry(const struct people *pp, uint64_t h)
+{
+  size_t mask, i, k;
+  if (!pp->nslots)
+    return;
+  /* the first entry of the probe whose tag matches (usually the one) */
+  mask = pp->nslots - 1;
+  for (i = (size_t)h & mask, k = 0; k < 4 && pp->slots[i]; i = (i + 1) & mask, k++)
+    if (!((pp->slots[i] ^ h) >> 32)) {
+      const char *e = (const char *)&pp->e[(uint32_t)pp->slots[i] - 1];
+      __builtin_prefetch(e);
+      __builtin_prefetch(e + sizeof(struct people_entry) - 1);
+      return;
+    }
+}
+
 enum hmb_status people_family_members(const struct people *pp, int32_t family,
                                       const struct people_entry **members, size_t *n)
 {

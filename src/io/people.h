@@ -69,6 +69,15 @@ enum hmb_status people_load_mem(struct people **out, const char *name, const cha
 const struct people_entry *people_find(const struct people *pp, const char *psn_no, size_t len);
 
 /*
+ * Fetch ahead what people_find(pp, psn_no, len) will read, in two steps some
+ * time apart (each a cache miss otherwise): people_prefetch_slot() the index
+ * slot, returning the hash for the second step, then, once the slot has
+ * arrived, people_prefetch_entry() the entry it names. Hints only.
+ */
+uint64_t people_prefetch_slot(const struct people *pp, const char *psn_no, size_t len);
+void people_prefetch_entry(const struct people *pp, uint64_t h);
+
+/*
  * The members of family `family` (an entry's family index) in file order:
  * *members points at *n contiguous entries. HMB_NOT_FOUND for an index out
  * of range.

@@ -270,6 +270,21 @@ static void test_adjudicate__bands_gross_net_and_shared_axis(void **state)
   plan_release(&p);
 }
 
+/* A parameter by scheme and variants (pre-existing conditions, loyalty). */
+#define PLAN_VARIANTS                                                                                 \
+  HEAD "\"parameters\":{\"mi\":{\"name\":\"大病保险起付线\",\"by_scheme\":{\"310\":\"20000\"," \
+       "\"390\":\"15000\"}}},"                                                                        \
+       "\"responsibilities\":[{\"id\":\"a\",\"name\":\"住院\",\"sources\":[{\"component\":"         \
+       "\"inscp_selfpay\"}],\"deductible\":{\"param\":\"mi\"},\"ratio\":\"70%\","                     \
+       "\"cap\":\"1000000\"},"                                                                        \
+       "{\"id\":\"drug\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"    \
+       "\"ratio\":\"70%\",\"cap\":\"1000000\"}],"                                                     \
+       "\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\","                     \
+       "\"ratio\":\"30%\",\"note\":\"既往症\"},"                                                   \
+       "{\"when\":{\"preexisting\":true},\"responsibility\":\"drug\",\"excluded\":true},"             \
+       "{\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"a\",\"ratio_delta\":\"+5%\","        \
+       "\"deductible_delta\":\"-1000\"}]}"
+
 static void test_adjudicate__variants_and_params(void **state)
 {
   struct plan p;
@@ -279,20 +294,7 @@ static void test_adjudicate__variants_and_params(void **state)
   struct adj_person emp = {310, 0, 0, 0, 40, NULL};
   struct hmb_err err;
   (void)state;
-  load_text(
-      &p,
-      HEAD "\"parameters\":{\"mi\":{\"name\":\"大病保险起付线\",\"by_scheme\":{\"310\":\"20000\","
-           "\"390\":\"15000\"}}},"
-           "\"responsibilities\":[{\"id\":\"a\",\"name\":\"住院\",\"sources\":[{\"component\":"
-           "\"inscp_selfpay\"}],\"deductible\":{\"param\":\"mi\"},\"ratio\":\"70%\","
-           "\"cap\":\"1000000\"},"
-           "{\"id\":\"drug\",\"name\":\"特药\",\"sources\":[{\"component\":\"fulamt_ownpay_amt\"}],"
-           "\"ratio\":\"70%\",\"cap\":\"1000000\"}],"
-           "\"variants\":[{\"when\":{\"preexisting\":true},\"responsibility\":\"a\","
-           "\"ratio\":\"30%\",\"note\":\"既往症\"},"
-           "{\"when\":{\"preexisting\":true},\"responsibility\":\"drug\",\"excluded\":true},"
-           "{\"when\":{\"loyalty_years_min\":2},\"responsibility\":\"a\",\"ratio_delta\":\"+5%\","
-           "\"deductible_delta\":\"-1000\"}]}");
+  load_text(&p, PLAN_VARIANTS);
   person_init(&a, &p, NULL);
   person_init(&b, &p, &pre);
   person_init(&c, &p, &loyal);
@@ -661,6 +663,53 @@ static void test_adjudicate__inert_adds_nothing(void **state)
   assert_true(inert_seen > 1000 && active_seen > 1000);
 }
 
+/* adj_terms_key(): persons with the same key get the same terms. */
+static void test_adjudicate__terms_key(void **state)
+{
+  static const int32_t schemes[] = {310, 390, 320};
+  static const char *const groups[] = {NULL, "mi", "veteran;mi"};
+  struct plan p;
+  size_t k;
+  (void)state;
+  for (k = 0; k < ARRAY_SIZE(property_plans) + 1; k++) {
+    uint64_t keys[64];
+    struct adj_terms seen[64];
+    size_t nkeys = 0, si, gi;
+    int pre, loyal, age;
+    if (k < ARRAY_SIZE(property_plans))
+      load_file(&p, property_plans[k]);
+    else
+      load_text(&p, PLAN_VARIANTS);
+    for (si = 0; si < ARRAY_SIZE(schemes); si++)
+      for (gi = 0; gi < ARRAY_SIZE(groups); gi++)
+        for (pre = 0; pre <= 1; pre++)
+          for (loyal = 0; loyal <= 4; loyal++)
+            for (age = -1; age <= 100; age += 3) {
+              struct adj_person who = {schemes[si],          (int8_t)pre,  (int16_t)loyal,
+                                       (int16_t)(4 - loyal), (int16_t)age, groups[gi]};
+              struct adj_terms t;
+              struct hmb_err err;
+              uint64_t key = adj_terms_key(&p, &who);
+              size_t i;
+              hmb_err_init(&err);
+              if (adj_terms_resolve(&p, &who, &t, &err))
+                continue; /* the same key fails the same way: nothing to compare */
+              for (i = 0; i < nkeys && keys[i] != key; i++)
+                ;
+              if (i == nkeys) {
+                assert_true(nkeys < ARRAY_SIZE(keys));
+                keys[nkeys] = key;
+                seen[nkeys++] = t;
+              } else {
+                assert_memory_equal(&seen[i], &t, sizeof(t));
+              }
+            }
+    /* schemes alone give several keys: the test compares something */
+    assert_true(nkeys >= ARRAY_SIZE(schemes));
+    plan_release(&p);
+  }
+}
+
 static void test_adjudicate__reversal_restores_and_trial(void **state)
 {
   struct plan p;
@@ -832,6 +881,7 @@ int main(void)
       cmocka_unit_test(test_adjudicate__family_pool),
       cmocka_unit_test(test_adjudicate__split_and_order_invariance),
       cmocka_unit_test(test_adjudicate__inert_adds_nothing),
+      cmocka_unit_test(test_adjudicate__terms_key),
       cmocka_unit_test(test_adjudicate__reversal_restores_and_trial),
       cmocka_unit_test(test_adjudicate__reversal_of_earlier_settlement),
       cmocka_unit_test(test_adjudicate__monotone_in_cost),
