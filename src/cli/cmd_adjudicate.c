@@ -289,8 +289,7 @@ struct ptab {
 };
 
 struct pinfo {
-  hmb_fen own;                   /* year runs: psn_part_amt of settlements not reversed */
-  const struct adj_terms *terms; /* resolved when first seen (interned) */
+  const struct adj_terms *terms; /* resolved when first seen (terms_of) */
   size_t pidx;                   /* index in run->people, when given */
 };
 
@@ -372,11 +371,15 @@ static size_t setl_rec_size(const struct setl_rec *r)
 
 static hmb_fen setl_rec_own(const struct setl_rec *r)
 {
-  const uint8_t *packed;
-  size_t n = setl_rec_contrib(r, &packed);
+  const char *tail = r->id + setl_rec_idbytes(r->flags, r->len);
   hmb_fen v = 0;
+  if (r->flags & SR_CONTRIB) {
+    uint16_t n;
+    memcpy(&n, tail, sizeof(n));
+    tail += sizeof(n) + n;
+  }
   if (r->flags & SR_OWN)
-    memcpy(&v, packed + n, sizeof(v));
+    memcpy(&v, tail, sizeof(v));
   return v;
 }
 
@@ -733,7 +736,7 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
   if (run->npersons >= UINT32_MAX)
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   if (run->npersons == run->apinfo) {
-    /* on huge pages, like the index: year runs touch it on every row */
+    /* doubled as persons come; from table_alloc() as it may grow large */
     size_t n = run->apinfo ? run->apinfo * 2 : run->persons.cap, bytes;
     struct pinfo *np = n <= SIZE_MAX / sizeof(*np) ? table_alloc(n * sizeof(*np), &bytes) : NULL;
     if (!np)
@@ -746,7 +749,6 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     run->apinfo = n;
   }
   pi = &run->pinfo[run->npersons];
-  pi->own = 0;
   pi->terms = ti;
   pi->pidx = pe ? people_index(run->people, pe) : 0;
   ps = ptab_put(&run->persons, h);
@@ -1290,9 +1292,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
         BUG("settlement %s added to a person without a record", s->setl_id);
       keep_nothing(p, ro, ROW_REVERSAL, text);
     }
-    rec->flags |= SR_REVERSED;
-    if (run->year)
-      run->pinfo[rec->person].own -= setl_rec_own(rec);
+    rec->flags |= SR_REVERSED; /* and its own cost no longer counts */
     run->reversals++;
     return HMB_OK;
   }
@@ -1361,11 +1361,8 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     run->eligible += res.eligible;
     keep_result(p, ro, ROW_OK, &res, st, text, explain);
   }
-  if (run->year) {
-    run->pinfo[num].own += s->psn_part_amt;
-    if (s->setl_time > run->max_time)
-      run->max_time = s->setl_time;
-  }
+  if (run->year && s->setl_time > run->max_time)
+    run->max_time = s->setl_time;
   run->settled++;
   return HMB_OK;
 }
@@ -1654,16 +1651,13 @@ static void batch_fix_lines(struct batch *b)
 #define SLOT_AHEAD 48
 
 /* Row i's person when the index has them already (NO_PERSON when not,
- * or unknown: process() sees to them). What the row will touch is fetched
- * too: their entry in a year run (to add what they bore), their record
- * when the row is not inert. */
+ * or unknown: process() sees to them). Their record is fetched too when
+ * the row is not inert. */
 static inline uint32_t person_ahead(const struct run *run, const struct batch *b, size_t i)
 {
   const struct pslot *ps = ptab_find(&run->persons, b->s[i].psn_no, b->lp[i], b->hp[i]);
   if (!ps || ps->unknown)
     return NO_PERSON;
-  if (run->year)
-    prefetch_write(&run->pinfo[ps->num]);
   if (!b->inert[i] && ps->rec) {
     const char *pr = (const char *)rec_at(run, ps->rec - 1);
     size_t k;
@@ -2179,12 +2173,36 @@ done:
   return rc;
 }
 
+/*
+ * What each person bore in a year run: the psn_part_amt kept with their
+ * settlements (SR_OWN), less the reversed ones, added up from the records
+ * in one pass after the run rather than row by row (a random access per row
+ * into the persons' entries, which perf showed as a third of the worker's
+ * row loop). own has run->npersons zeroes.
+ */
+static void year_own(const struct run *run, hmb_fen *own)
+{
+  size_t c;
+  for (c = 0; c < run->nschunks; c++) {
+    size_t end = c + 1 == run->nschunks ? run->sused : SCHUNK, off = 0;
+    while (off < end) {
+      const struct setl_rec *r = (const struct setl_rec *)(void *)(run->schunks[c] + off);
+      if (!r->len)
+        break; /* the unused (zeroed) tail of a chunk */
+      if ((r->flags & (SR_OWN | SR_REVERSED)) == SR_OWN)
+        own[r->person] += setl_rec_own(r);
+      off += setl_rec_size(r);
+    }
+  }
+}
+
 enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
                                 const struct people *people, const char *setl_path,
                                 const char *details, year_person_fn fn, void *ctx,
                                 struct year_totals *out)
 {
   static const int64_t zero[PLAN_MAX_RESP];
+  hmb_fen *own;
   struct run run;
   struct hmb_err err;
   enum hmb_status result = HMB_OK;
@@ -2215,6 +2233,13 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
   out->paid = run.paid;
   if (run.max_time != INT64_MIN)
     out->last_day = time_date(run.max_time);
+  own = hmb_calloc(run.npersons ? run.npersons : 1, sizeof(*own));
+  if (!own) {
+    fprintf(stderr, "%s: 内存不足\n", who);
+    run_release(&run);
+    return HMB_NOMEM;
+  }
+  year_own(&run, own);
   for (k = 0; k < run.persons.cap && !result; k++) {
     const struct pslot *ps = &run.persons.s[k];
     const struct pinfo *pi;
@@ -2232,12 +2257,13 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
       yp.acc = zero;
       yp.paid = zero;
     }
-    yp.own_cost = pi->own;
+    yp.own_cost = own[ps->num];
     hmb_err_init(&err);
     result = fn(ctx, &yp, &err);
     if (result)
       cli_print_err(who, &err);
   }
+  free(own);
   run_release(&run);
   return result;
 }

@@ -89,4 +89,24 @@ paid() { sed 's/.*"paid":"\([0-9.-]*\)".*/\1/' "$1"; }
 [ "$(paid "$out/file.json")" = "$(paid "$out/net.json")" ] ||
   fail "net payout $(paid "$out/file.json") != $(paid "$out/net.json") without the reversed settlements"
 [ "$(paid "$out/file.json")" != "0.00" ] || fail "nothing paid: the test proves nothing"
+
+# hmb backtest of the same two years: what the enrolled bore (own cost) and
+# what was paid are the same too, reversed settlements taken back whether
+# they added anything (inpatient) or not (outpatient)
+{
+  echo "psn_no,insutype,brdy,gend,preexisting,loyalty_years,claim_free_years,groups,family_id"
+  for i in $(seq 0 299); do printf 'P3715REV%05d,390,1980-01-01,1,0,0,0,,\n' "$i"; done
+} >"$out/people.csv"
+for y in y net; do
+  "$hmb" backtest --plan plans/liaocheng-2024.json --settlements "$out/$y.csv" \
+    --people "$out/people.csv" --json "$out/bt-$y.json" >/dev/null 2>&1
+  [ $? -le 1 ] || fail "backtest of $y.csv"
+done
+python3 - "$out/bt-y.json" "$out/bt-net.json" <<'PY' || fail "backtest: reversals not taken back exactly"
+import json, sys
+a, b = (json.load(open(f))["plans"][0] for f in sys.argv[1:3])
+for k in ("paid", "own_cost", "own_cost_after", "people_with_costs", "beneficiaries"):
+    assert a[k] == b[k], (k, a[k], b[k])
+assert a["own_cost"] != "0.00"
+PY
 echo ok
