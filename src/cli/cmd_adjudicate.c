@@ -1651,8 +1651,8 @@ static void batch_fix_lines(struct batch *b)
 #define SLOT_AHEAD 48
 
 /* Row i's person when the index has them already (NO_PERSON when not,
- * or unknown: process() sees to them). Their record is fetched too when
- * the row is not inert. */
+ * or unknown: process() sees to them). When the row is not inert, their
+ * record is fetched too, or what making it reads. */
 static inline uint32_t person_ahead(const struct run *run, const struct batch *b, size_t i)
 {
   const struct pslot *ps = ptab_find(&run->persons, b->s[i].psn_no, b->lp[i], b->hp[i]);
@@ -1663,6 +1663,8 @@ static inline uint32_t person_ahead(const struct run *run, const struct batch *b
     size_t k;
     for (k = 0; k < run->pstride; k += 64)
       prefetch_write(pr + k);
+  } else if (!b->inert[i]) {
+    __builtin_prefetch(&run->pinfo[ps->num]); /* their terms, for the record */
   }
   return ps->num;
 }

@@ -858,6 +858,29 @@ static bool may_add(const struct plan *p, const struct settlement *s, const stru
   return e != 0;
 }
 
+/*
+ * Whether r can be given anything by a settlement without detail lines:
+ * false when it does not apply to s, or every term of it counts only lines
+ * of lists (part_amount() of LINES_IN is then 0). Cheaper than may_add(),
+ * which it never contradicts.
+ */
+static bool may_add_lineless(const struct plan *p, const struct settlement *s,
+                             const struct plan_resp *r)
+{
+  int t;
+  if (r->has_when && !plan_cond_match(p, &r->when, s))
+    return false;
+  if (r->kind == RESP_LUMP_SUM)
+    return !r->lump_lines_mask;
+  for (t = 0; t < r->nterms; t++) {
+    const struct plan_term *tm = &r->terms[t];
+    if ((tm->lines != LINES_IN || tm->comp == COMP_ACT_PAY_DEDC) &&
+        !(tm->has_when && !plan_cond_match(p, &tm->when, s)))
+      return true;
+  }
+  return false;
+}
+
 bool adj_settle_inert(const struct plan *p, const struct settlement *s)
 {
   struct setl_work w;
@@ -866,6 +889,13 @@ bool adj_settle_inert(const struct plan *p, const struct settlement *s)
   /* what adj_settle() refuses, or would need the heap for, is left to it */
   if (s->kind != SETL_SETTLE || s->nlines > ARRAY_SIZE(w.lp))
     return false;
+  if (!s->nlines) {
+    /* most settlements: decided without preparing their amounts */
+    for (r = 0; r < p->nresp && !may_add_lineless(p, s, &p->resp[r]); r++)
+      ;
+    if (r == p->nresp)
+      return true;
+  }
   work_prepare(p, s, &w, w.lp);
   excl_resp = exclusions_of(p, s, &w, &hit);
   for (r = 0; r < p->nresp; r++)

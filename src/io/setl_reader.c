@@ -2461,6 +2461,43 @@ static inline bool money_word(const char *t, size_t n, const char *lim, hmb_fen 
   return true;
 }
 
+/*
+ * A text field into dst (cap bytes) with its terminator: n < cap, and
+ * setl_text_ok(). Printable ASCII of up to 31 bytes, with 32 bytes readable
+ * at t and writable at dst, is checked and copied as two 16-byte words (no
+ * call per field); anything else the byte by byte way. false when the text
+ * is not allowed.
+ */
+static inline bool text_copy(char *dst, size_t cap, const char *t, size_t n, const char *lim)
+{
+#if defined(__SSE2__)
+  if (n < 32 && cap >= 32 && lim - t >= 32) {
+    const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)t);
+    const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + 16));
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7e);
+    /* signed: bytes of 0x80 and up (UTF-8) count as below the space */
+    uint32_t bad =
+        (uint32_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmplt_epi8(a, space), _mm_cmpgt_epi8(a, del))) |
+        (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(b, space), _mm_cmpgt_epi8(b, del)))
+            << 16;
+    if (!(bad & ((UINT32_C(1) << n) - 1))) {
+      _mm_storeu_si128((__m128i *)(void *)dst, a);
+      _mm_storeu_si128((__m128i *)(void *)(dst + 16), b);
+      dst[n] = '\0';
+      return true;
+    }
+  }
+#else
+  (void)lim;
+#endif
+  if (!setl_text_ok(t, n))
+    return false;
+  memcpy(dst, t, n);
+  dst[n] = '\0';
+  return true;
+}
+
 static inline bool two_digits(const char *t, int *v)
 {
   if ((unsigned)(t[0] - '0') >= 10u || (unsigned)(t[1] - '0') >= 10u)
@@ -2648,10 +2685,8 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
     }
     case FK_ID:
     case FK_TEXT:
-      if (n >= d->cap || !setl_text_ok(t, n))
+      if (n >= d->cap || !text_copy(dst, d->cap, t, n, lim))
         return false;
-      memcpy(dst, t, n);
-      dst[n] = '\0';
       if (fid == F_SETL_ID) {
         *idlen = n;
         *id_in = id_in_place ? t : NULL;
