@@ -14,6 +14,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -909,7 +912,6 @@ struct out {
   /* the end of a CSV row that pays nothing: ",ok,0.00,...\n" */
   char zero[16 + (PLAN_MAX_RESP + 3) * 5];
   size_t zero_len;
-  hmb_fen zero_r[PLAN_MAX_RESP];
 };
 
 #define OUT_HOLD (32u << 20) /* output kept while the file is being emptied */
@@ -1072,6 +1074,37 @@ static inline bool csv_plain(const char *s, size_t n)
   return true;
 }
 
+/*
+ * Append id (n bytes of an array of SETL_ID_MAX) to w, which has room for
+ * 32 bytes more, when it needs no CSV quoting; false when it does. An id
+ * of up to 32 bytes is checked and copied as two 16-byte words.
+ */
+static inline bool id_put(char *w, const char *id, size_t n)
+{
+#if defined(__SSE2__)
+  _Static_assert(SETL_ID_MAX >= 32, "32 bytes of an id readable");
+  if (n <= 32) {
+    const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)id);
+    const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(id + 16));
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+    uint32_t hit = (uint32_t)_mm_movemask_epi8(
+                       _mm_or_si128(_mm_cmpeq_epi8(a, comma), _mm_cmpeq_epi8(a, quote))) |
+                   (uint32_t)_mm_movemask_epi8(
+                       _mm_or_si128(_mm_cmpeq_epi8(b, comma), _mm_cmpeq_epi8(b, quote)))
+                       << 16;
+    if (hit & (n == 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1))
+      return false;
+    _mm_storeu_si128((__m128i *)(void *)w, a);
+    _mm_storeu_si128((__m128i *)(void *)(w + 16), b);
+    return true;
+  }
+#endif
+  if (!csv_plain(id, n))
+    return false;
+  memcpy(w, id, n);
+  return true;
+}
+
 /* The common CSV row (a result, no explanation) written in place: the same
  * bytes as the general path below, without a call per field. */
 static bool format_row_plain(const struct out *o, struct buf *b, const struct plan *p,
@@ -1079,21 +1112,27 @@ static bool format_row_plain(const struct out *o, struct buf *b, const struct pl
                              const struct row_out *ro)
 {
   char *w;
+  hmb_fen any;
   int r;
-  if (o->jsonl || o->explain || ro->status == ROW_ERROR || !csv_plain(s->setl_id, idlen) ||
-      !csv_plain(s->psn_no, plen) ||
-      buf_grow(b, idlen + plen + 16 + (size_t)(p->nresp + 3) * HMB_MONEY_TEXT_MAX))
+  if (o->jsonl || o->explain || ro->status == ROW_ERROR ||
+      buf_grow(b,
+               idlen + plen + 64 + sizeof(o->zero) + (size_t)(p->nresp + 3) * HMB_MONEY_TEXT_MAX))
     return false;
   w = b->ptr + b->len;
-  memcpy(w, s->setl_id, idlen);
+  if (!id_put(w, s->setl_id, idlen))
+    return false;
   w += idlen;
   *w++ = ',';
-  memcpy(w, s->psn_no, plen);
+  if (!id_put(w, s->psn_no, plen))
+    return false;
   w += plen;
-  if (ro->status == ROW_OK && o->zero_len && !ro->eligible && !ro->payout && !ro->family_adjust &&
-      !memcmp(ro->r, o->zero_r, sizeof(ro->r[0]) * (size_t)p->nresp)) {
-    /* most settlements add nothing: their row ends the same every time */
-    memcpy(w, o->zero, o->zero_len);
+  any = ro->eligible | ro->payout | ro->family_adjust;
+  for (r = 0; r < p->nresp; r++)
+    any |= ro->r[r];
+  if (ro->status == ROW_OK && o->zero_len && !any) {
+    /* most settlements add nothing: their row ends the same every time
+     * (copied whole, a fixed size, rather than by a call) */
+    memcpy(w, o->zero, sizeof(o->zero));
     w += o->zero_len;
     *w = '\0';
     b->len = (size_t)(w - b->ptr);

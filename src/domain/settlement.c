@@ -62,6 +62,26 @@ static const struct {
 };
 #undef AMOUNT
 
+/* The table's amounts are the struct's from medfee_sumamt on, in order. */
+_Static_assert(offsetof(struct settlement, psn_cash_pay) -
+                       offsetof(struct settlement, medfee_sumamt) ==
+                   16 * sizeof(hmb_fen),
+               "amounts contiguous");
+
+/* Whether any of the table's amounts is outside [0, HMB_FEN_LIMIT]. */
+static bool amounts_out_of_range(const struct settlement *s)
+{
+  const char *base = (const char *)&s->medfee_sumamt;
+  uint64_t bad = 0;
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE(amounts); i++) {
+    hmb_fen v;
+    memcpy(&v, base + i * sizeof(v), sizeof(v));
+    bad |= (uint64_t)v > (uint64_t)HMB_FEN_LIMIT; /* a negative one too */
+  }
+  return bad != 0;
+}
+
 enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *err)
 {
   enum hmb_status result;
@@ -75,6 +95,8 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
     return hmb_err_set(err, HMB_INVALID, "setl.missing", "psn_no", "缺少人员编号");
   if (s->kind == SETL_REVERSAL)
     return HMB_OK;
+  if (!amounts_out_of_range(s))
+    goto in_range; /* the usual row: one pass without a branch per amount */
   for (i = 0; i < ARRAY_SIZE(amounts); i++) {
     hmb_fen v;
     memcpy(&v, (const char *)s + amounts[i].off, sizeof(v));
@@ -82,6 +104,7 @@ enum hmb_status settlement_validate(const struct settlement *s, struct hmb_err *
     if (result)
       return result;
   }
+in_range:
   if (s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt !=
       s->medfee_sumamt) {
     money_format(s->fulamt_ownpay_amt + s->overlmt_selfpay + s->preselfpay_amt + s->inscp_scp_amt,

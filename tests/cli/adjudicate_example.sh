@@ -71,4 +71,17 @@ grep -q 'cover.csv:3: setl_time: 结算日期 2023-12-31 不在本产品的保�
 grep -q 'cover.csv:4: setl_time: 结算日期 2025-01-01 不在' "$out/cover-err" || fail "after cover: $(cat "$out/cover-err")"
 grep -q '^S2025000001,P371500000002,error' "$out/cover-r.csv" || fail "error row: $(cat "$out/cover-r.csv")"
 
+# ids that need quoting come out quoted; ids longer than 32 bytes whole
+{
+  echo "setl_id,psn_no,insutype,med_type,setl_time,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,fund_pay_sumamt,psn_part_amt"
+  echo '"S1,x",P1,390,11,2024-03-01 10:00:00,100.00,0.00,0.00,0.00,100.00,0.00,100.00'
+  echo 'S2,"P""2",390,11,2024-03-01 10:00:00,100.00,0.00,0.00,0.00,100.00,0.00,100.00'
+  echo 'S0123456789012345678901234567890123,P3,390,21,2024-03-01 10:00:00,100.00,0.00,0.00,0.00,100.00,0.00,100.00'
+} >"$out/quote.csv"
+"$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements "$out/quote.csv" \
+  --out "$out/quote-r.csv" 2>/dev/null >/dev/null || fail "quoted ids: exit status"
+[ "$(sed -n '2,4p' "$out/quote-r.csv" | tr '\n' '|')" = \
+  '"S1,x",P1,ok,0.00,0.00,0.00,0.00,0.00,0.00|S2,"P""2",ok,0.00,0.00,0.00,0.00,0.00,0.00|S0123456789012345678901234567890123,P3,ok,100.00,0.00,0.00,0.00,0.00,0.00|' ] ||
+  fail "quoted ids: $(cat "$out/quote-r.csv")"
+
 echo "1 passed, 0 failed"
