@@ -6,6 +6,7 @@
  * leave the reader on the next row.
  */
 #include "compat.h"
+#include "buf.h"
 #include "setl_reader.h"
 
 #include <pthread.h>
@@ -355,6 +356,72 @@ static void test_setl_reader__csv_amounts_exact(void **state)
   assert_int_equal(s.psn_part_amt, -5); /* parsed; settlement_validate() refuses it */
   expect_eof(r);
   setl_reader_free(r);
+}
+
+/* Amounts in every usual form ("d{1,4}.dd", read from one word at fixed
+ * places) and in forms the word does not take, in every money column, read
+ * row by row and in two steps: each equals its value in fen. */
+static void test_setl_reader__csv_amounts_every_form(void **state)
+{
+  static const char *const odd[] = {"5", "5.5", "12345.67", "0.05", "100000000.00", "7.10"};
+  static const int64_t odd_fen[] = {500, 550, 1234567, 5, 10000000000, 710};
+  struct buf csv;
+  int64_t want[2000][7];
+  size_t nrows = 0, i, pass;
+  (void)state;
+  buf_init(&csv, 1u << 24);
+  assert_int_equal(buf_addstr(&csv, H), HMB_OK);
+  for (i = 0; nrows < ARRAY_SIZE(want); i++) {
+    char f[7][32];
+    int k;
+    for (k = 0; k < 7; k++) {
+      size_t j = i * 7 + (size_t)k;
+      if (j % 11 == 10) {
+        snprintf(f[k], sizeof(f[k]), "%s", odd[j / 11 % ARRAY_SIZE(odd)]);
+        want[nrows][k] = odd_fen[j / 11 % ARRAY_SIZE(odd)];
+      } else {
+        /* 1 to 4 digits before the point, leading zeros included */
+        int digits = 1 + (int)(j % 4), lim = digits == 1   ? 10
+                                             : digits == 2 ? 100
+                                             : digits == 3 ? 1000
+                                                           : 10000;
+        int ip = (int)((j * 7919) % (size_t)lim), dec = (int)((j * 31) % 100);
+        snprintf(f[k], sizeof(f[k]), "%0*d.%02d", digits, ip, dec);
+        want[nrows][k] = (int64_t)ip * 100 + dec;
+      }
+    }
+    assert_int_equal(buf_addf(&csv, "S%zu,P%zu,2024-01-01 00:00:00,21,%s,%s,%s,%s,%s,%s,%s\n", i, i,
+                              f[0], f[1], f[2], f[3], f[4], f[5], f[6]),
+                     HMB_OK);
+    nrows++;
+  }
+  for (pass = 0; pass < 2; pass++) {
+    struct setl_reader *r = open_mem(csv.ptr, NULL);
+    struct setl_conv *cv = NULL;
+    uint32_t ends[64];
+    struct settlement st;
+    struct hmb_err err;
+    bool eof = false;
+    if (pass)
+      assert_int_equal(setl_conv_new(r, &cv), HMB_OK);
+    for (i = 0; i < nrows; i++) {
+      const int64_t *w = want[i];
+      hmb_err_init(&err);
+      if (pass ? next2(r, cv, ends, &st, &eof, &err) : setl_reader_next(r, &st, &eof, &err))
+        fail_msg("row %zu: %s: %s", i, err.field, err.message);
+      assert_false(eof);
+      assert_int_equal(st.medfee_sumamt, w[0]);
+      assert_int_equal(st.fulamt_ownpay_amt, w[1]);
+      assert_int_equal(st.overlmt_selfpay, w[2]);
+      assert_int_equal(st.preselfpay_amt, w[3]);
+      assert_int_equal(st.inscp_scp_amt, w[4]);
+      assert_int_equal(st.fund_pay_sumamt, w[5]);
+      assert_int_equal(st.psn_part_amt, w[6]);
+    }
+    setl_conv_free(cv);
+    setl_reader_free(r);
+  }
+  buf_release(&csv);
 }
 
 static void test_setl_reader__csv_field_too_long(void **state)
@@ -945,6 +1012,7 @@ int main(void)
       cmocka_unit_test(test_setl_reader__csv_bad_rows),
       cmocka_unit_test(test_setl_reader__csv_split_convert),
       cmocka_unit_test(test_setl_reader__csv_amounts_exact),
+      cmocka_unit_test(test_setl_reader__csv_amounts_every_form),
       cmocka_unit_test(test_setl_reader__csv_field_too_long),
       cmocka_unit_test(test_setl_reader__csv_row_too_long),
       cmocka_unit_test(test_setl_reader__csv_header_errors),
