@@ -331,10 +331,18 @@ struct setl_rec {
   char id[];     /* len bytes, no terminator, or with SR_IDREF a pointer */
 };
 
-/* SR_OWN (year runs only): what the person bore, 8 bytes after the
- * contribution, for a reversal to take back. */
-enum { SR_REVERSED = 1, SR_CONTRIB = 2, SR_OWN = 4, SR_IDREF = 8 };
+/* SR_OWN, SR_OWN16 (year runs only): what the person bore, after the
+ * contribution, added up once the run ends (year_own) unless reversed. */
+enum { SR_REVERSED = 1, SR_CONTRIB = 2, SR_OWN = 4, SR_IDREF = 8, SR_OWN16 = 16 };
 #define SREC_HDR offsetof(struct setl_rec, id)
+
+/* Bytes of the own cost at the record's end: SR_OWN16 keeps one below
+ * 65536 fen (most visits) in 2 bytes, so such a year-run record still
+ * takes 16 bytes. */
+static inline size_t setl_rec_ownbytes(uint8_t flags)
+{
+  return flags & SR_OWN16 ? sizeof(uint16_t) : flags & SR_OWN ? sizeof(hmb_fen) : 0;
+}
 
 /* Bytes of the record after the header before its contribution. */
 static inline size_t setl_rec_idbytes(uint8_t flags, size_t len)
@@ -366,8 +374,7 @@ static size_t setl_rec_size(const struct setl_rec *r)
   const uint8_t *packed;
   size_t n = setl_rec_contrib(r, &packed);
   return (SREC_HDR + setl_rec_idbytes(r->flags, r->len) +
-          (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) +
-          (r->flags & SR_OWN ? sizeof(hmb_fen) : 0) + 7) &
+          (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) + setl_rec_ownbytes(r->flags) + 7) &
          ~(size_t)7;
 }
 
@@ -380,8 +387,13 @@ static hmb_fen setl_rec_own(const struct setl_rec *r)
     memcpy(&n, tail, sizeof(n));
     tail += sizeof(n) + n;
   }
-  if (r->flags & SR_OWN)
+  if (r->flags & SR_OWN16) {
+    uint16_t small;
+    memcpy(&small, tail, sizeof(small));
+    v = small;
+  } else if (r->flags & SR_OWN) {
     memcpy(&v, tail, sizeof(v));
+  }
   return v;
 }
 
@@ -849,11 +861,14 @@ static enum hmb_status setl_add(struct run *run, const char *id, const char *id_
                                 uint64_t h, uint32_t person, const uint8_t *contrib,
                                 size_t contrib_len, hmb_fen own, struct hmb_err *err)
 {
-  const uint8_t flags = (uint8_t)((id_in && len > sizeof(id_in) ? SR_IDREF : 0) |
-                                  (contrib_len ? SR_CONTRIB : 0) | (own ? SR_OWN : 0));
+  const uint8_t flags =
+      (uint8_t)((id_in && len > sizeof(id_in) ? SR_IDREF : 0) | (contrib_len ? SR_CONTRIB : 0) |
+                (own > 0 && own <= UINT16_MAX ? SR_OWN16
+                 : own                        ? SR_OWN
+                                              : 0));
   const size_t idbytes = setl_rec_idbytes(flags, len);
   size_t need = (SREC_HDR + idbytes + (contrib_len ? sizeof(uint16_t) + contrib_len : 0) +
-                 (own ? sizeof(own) : 0) + 7) &
+                 setl_rec_ownbytes(flags) + 7) &
                 ~(size_t)7;
   size_t ref;
   struct setl_rec *r;
@@ -889,8 +904,12 @@ static enum hmb_status setl_add(struct run *run, const char *id, const char *id_
     memcpy(tail + sizeof(n), contrib, contrib_len);
     tail += sizeof(n) + contrib_len;
   }
-  if (own)
+  if (flags & SR_OWN16) {
+    uint16_t small = (uint16_t)own;
+    memcpy(tail, &small, sizeof(small));
+  } else if (own) {
     memcpy(tail, &own, sizeof(own));
+  }
   run->sused += need;
   tidx_put(&run->setls, h, (uint32_t)ref);
   return HMB_OK;
@@ -2214,7 +2233,7 @@ done:
 
 /*
  * What each person bore in a year run: the psn_part_amt kept with their
- * settlements (SR_OWN), less the reversed ones, added up from the records
+ * settlements (SR_OWN, SR_OWN16), less the reversed ones, added up from the records
  * in one pass after the run rather than row by row (a random access per row
  * into the persons' entries, which perf showed as a third of the worker's
  * row loop). own has run->npersons zeroes.
@@ -2228,7 +2247,7 @@ static void year_own(const struct run *run, hmb_fen *own)
       const struct setl_rec *r = (const struct setl_rec *)(void *)(run->schunks[c] + off);
       if (!r->len)
         break; /* the unused (zeroed) tail of a chunk */
-      if ((r->flags & (SR_OWN | SR_REVERSED)) == SR_OWN)
+      if (!(r->flags & SR_REVERSED))
         own[r->person] += setl_rec_own(r);
       off += setl_rec_size(r);
     }

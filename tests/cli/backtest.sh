@@ -72,10 +72,16 @@ cmp -s "$out/bc.json" "$out/bc-eager.json" || fail "backtest judged the long way
 "$hmb" adjudicate --plan plans/liaocheng-2024.json --settlements $c/settlements.csv \
   --details $c/details.csv --people $c/people.csv --out "$out/rc.csv" \
   --summary-json "$out/sc.json" >/dev/null 2>&1 || fail "adjudicate on the generated city"
-python3 - "$out/bc.json" "$out/sc.json" <<'PY' || fail "generated city: backtest and adjudicate disagree"
-import json, sys
+python3 - "$out/bc.json" "$out/sc.json" "$c/settlements.csv" "$c/people.csv" <<'PY' || fail "generated city: backtest and adjudicate disagree"
+import csv, json, sys
+from decimal import Decimal
 p = json.load(open(sys.argv[1]))["plans"][0]
 s = json.load(open(sys.argv[2]))
+# what the enrolled bore, added up here from the file: the backtest's own cost
+enrolled = {r["psn_no"] for r in csv.DictReader(open(sys.argv[4]))}
+own = sum(Decimal(r["psn_part_amt"]) for r in csv.DictReader(open(sys.argv[3]))
+          if r["psn_no"] in enrolled)
+assert Decimal(p["own_cost"]) == own, (p["own_cost"], own)
 assert (p["paid"], p["eligible"], p["beneficiaries"], p["settlements"]) == \
     (s["paid"], s["eligible"], s["people_paid"], s["settlements"]), (p, s)
 assert p["beneficiaries"] > 0
