@@ -582,23 +582,40 @@ static bool persons_grow(struct run *run)
   return true;
 }
 
+/* The settlement records in order: *pos (bytes into the chunks) starts at
+ * 0; each call gives the next record and its reference (ref may be NULL),
+ * or NULL after the last. A record never spans two chunks; the unused
+ * tail of a chunk is zeroed. */
+static const struct setl_rec *setl_rec_next(const struct run *run, size_t *pos, uint32_t *ref)
+{
+  while ((*pos >> SCHUNK_SHIFT) < run->nschunks) {
+    size_t c = *pos >> SCHUNK_SHIFT, off = *pos & (SCHUNK - 1);
+    size_t end = c + 1 == run->nschunks ? run->sused : SCHUNK;
+    if (off < end) {
+      const struct setl_rec *r = (const struct setl_rec *)(void *)(run->schunks[c] + off);
+      if (r->len) {
+        if (ref)
+          *ref = (uint32_t)(*pos / 8);
+        *pos += setl_rec_size(r);
+        return r;
+      }
+    }
+    *pos = (c + 1) << SCHUNK_SHIFT;
+  }
+  return NULL;
+}
+
 /* Double the settlement index, walking the records in order. */
 static bool setls_grow(struct run *run)
 {
   struct tidx nt;
-  size_t c;
+  const struct setl_rec *r;
+  size_t pos = 0;
+  uint32_t ref;
   if (!tidx_init(&nt, run->setls.cap * 2))
     return false;
-  for (c = 0; c < run->nschunks; c++) {
-    size_t end = c + 1 == run->nschunks ? run->sused : SCHUNK, off = 0;
-    while (off < end) {
-      const struct setl_rec *r = (const struct setl_rec *)(run->schunks[c] + off);
-      if (!r->len)
-        break; /* the unused (zeroed) tail of a chunk */
-      tidx_put(&nt, nonzero_hash(setl_rec_id(r), r->len), (uint32_t)((c * SCHUNK + off) / 8));
-      off += setl_rec_size(r);
-    }
-  }
+  while ((r = setl_rec_next(run, &pos, &ref)))
+    tidx_put(&nt, nonzero_hash(setl_rec_id(r), r->len), ref);
   table_retire(run, run->setls.s, run->setls.bytes);
   run->setls = nt;
   return true;
@@ -2240,18 +2257,11 @@ done:
  */
 static void year_own(const struct run *run, hmb_fen *own)
 {
-  size_t c;
-  for (c = 0; c < run->nschunks; c++) {
-    size_t end = c + 1 == run->nschunks ? run->sused : SCHUNK, off = 0;
-    while (off < end) {
-      const struct setl_rec *r = (const struct setl_rec *)(void *)(run->schunks[c] + off);
-      if (!r->len)
-        break; /* the unused (zeroed) tail of a chunk */
-      if (!(r->flags & SR_REVERSED))
-        own[r->person] += setl_rec_own(r);
-      off += setl_rec_size(r);
-    }
-  }
+  const struct setl_rec *r;
+  size_t pos = 0;
+  while ((r = setl_rec_next(run, &pos, NULL)))
+    if (!(r->flags & SR_REVERSED))
+      own[r->person] += setl_rec_own(r);
 }
 
 enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
