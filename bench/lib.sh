@@ -7,6 +7,9 @@ best() { # best CURRENT NEW -> the smaller
   if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi
 }
 
+# Read files once so that the timed runs find them in the page cache.
+warm_files() { cat "$@" >/dev/null; }
+
 # DuckDB's Node.js package (its native library inside), installed into
 # bench/node_modules when missing.
 need_duckdb() {
