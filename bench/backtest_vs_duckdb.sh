@@ -14,7 +14,7 @@
 # stamp file bench/out/city-N-SEED/stamp), install @duckdb/node-api into
 # bench/node_modules if missing, read the input files once (so both tools find
 # them in the page cache), then time with the wall clock (date +%s%N), the two
-# alternating run by run:
+# alternating run by run, each after a sync:
 #   hmb backtest --plan PLAN --settlements S --details D --people P --json J
 #   node bench/duckdb_backtest.mjs (same plan, same files)
 # and check that these are identical: enrolled people, settlements counted,
@@ -131,10 +131,14 @@ run_duckdb() {
   say "backtest_vs_duckdb: duckdb run $k: $(secs "$t0" "$t1") s"
 }
 # Both read the files from the page cache; the runs alternate, so that a
-# busy moment of the machine falls on both alike.
+# busy moment of the machine falls on both alike; neither runs while the
+# other's result is still being written to disk.
 warm_files "$S" "$D" "$P"
 for ((k = 1; k <= RUNS; k++)); do
+  # the previous run's output is written out first, not during the next
+  sync
   [ -z "$hmb" ] || run_hmb
+  sync
   run_duckdb
 done
 

@@ -12,7 +12,7 @@
 # bench/out/ (kept and reused for the same N, seed and generator sources),
 # install @duckdb/node-api into bench/node_modules if missing, read the input
 # files once (so both tools find them in the page cache), then time with the
-# wall clock (date +%s%N), the two alternating run by run:
+# wall clock (date +%s%N), the two alternating run by run, each after a sync:
 #   hmb adjudicate --plan plans/liaocheng-2024.json --settlements S --details D
 #                  --out R --summary-json J
 #   node bench/duckdb_liaocheng.mjs (same plan, same files)
@@ -124,10 +124,14 @@ run_duckdb() {
   say "cli_vs_duckdb: duckdb run $k: $(secs "$t0" "$t1") s"
 }
 # Both read the files from the page cache; the runs alternate, so that a
-# busy moment of the machine falls on both alike.
+# busy moment of the machine falls on both alike; neither runs while the
+# other's result is still being written to disk.
 warm_files "$S" "$D"
 for ((k = 1; k <= RUNS; k++)); do
+  # the previous run's output is written out first, not during the next
+  sync
   [ -z "$hmb" ] || run_hmb
+  sync
   run_duckdb
 done
 
