@@ -104,43 +104,33 @@ duck_json=$out/backtest-duckdb.json
 hmb_ns=
 duck_ns=
 status=0
+# shellcheck disable=SC2317 # called through alternate_runs
 run_hmb() {
   rm -f "$hmb_json"
-  t0=$(now_ns)
   rc=0
-  "$hmb" backtest --plan "$plan" --settlements "$S" --details "$D" --people "$P" \
+  timed "$hmb" backtest --plan "$plan" --settlements "$S" --details "$D" --people "$P" \
     --json "$hmb_json" >"$out/backtest-hmb.txt" || rc=$?
-  t1=$(now_ns)
   if [ "$rc" -ne 0 ]; then
     say "backtest_vs_duckdb: hmb backtest exited with $rc"
     status=1
   fi
-  hmb_ns=$(best "$hmb_ns" $((t1 - t0)))
-  say "backtest_vs_duckdb: hmb run $k: $(secs "$t0" "$t1") s"
+  hmb_ns=$(best "$hmb_ns" "$last_ns")
+  say "backtest_vs_duckdb: hmb run $k: $(secs 0 "$last_ns") s"
 }
+# shellcheck disable=SC2317 # called through alternate_runs
 run_duckdb() {
   rm -f "$duck_json"
-  t0=$(now_ns)
-  if ! node bench/duckdb_backtest.mjs --plan "$plan" --settlements "$S" --details "$D" \
+  if ! timed node bench/duckdb_backtest.mjs --plan "$plan" --settlements "$S" --details "$D" \
     --people "$P" --summary-json "$duck_json" >&2; then
     say "backtest_vs_duckdb: duckdb_backtest.mjs failed"
     exit 2
   fi
-  t1=$(now_ns)
-  duck_ns=$(best "$duck_ns" $((t1 - t0)))
-  say "backtest_vs_duckdb: duckdb run $k: $(secs "$t0" "$t1") s"
+  duck_ns=$(best "$duck_ns" "$last_ns")
+  say "backtest_vs_duckdb: duckdb run $k: $(secs 0 "$last_ns") s"
 }
-# Both read the files from the page cache; the runs alternate, so that a
-# busy moment of the machine falls on both alike; neither runs while the
-# other's result is still being written to disk.
+# both read the files from the page cache
 warm_files "$S" "$D" "$P"
-for ((k = 1; k <= RUNS; k++)); do
-  # the previous run's output is written out first, not during the next
-  sync
-  [ -z "$hmb" ] || run_hmb
-  sync
-  run_duckdb
-done
+alternate_runs "$RUNS" "${hmb:+run_hmb}" run_duckdb
 
 # ---- checks ----------------------------------------------------------------------
 # totals_line hmb|duckdb FILE WHAT -> one line of integers (amounts in fen).

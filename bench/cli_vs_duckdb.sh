@@ -101,39 +101,29 @@ plan=plans/liaocheng-2024.json
 hmb_ns=
 duck_ns=
 status=0
+# shellcheck disable=SC2317 # called through alternate_runs
 run_hmb() {
   rm -f "$out/hmb-result.csv" "$out/hmb-summary.json"
-  t0=$(now_ns)
   rc=0
-  "$hmb" adjudicate --plan "$plan" --settlements "$S" --details "$D" \
+  timed "$hmb" adjudicate --plan "$plan" --settlements "$S" --details "$D" \
     --out "$out/hmb-result.csv" --summary-json "$out/hmb-summary.json" >&2 || rc=$?
-  t1=$(now_ns)
   if [ "$rc" -ne 0 ]; then
     say "cli_vs_duckdb: hmb adjudicate exited with $rc"
     status=1
   fi
-  hmb_ns=$(best "$hmb_ns" $((t1 - t0)))
-  say "cli_vs_duckdb: hmb run $k: $(secs "$t0" "$t1") s"
+  hmb_ns=$(best "$hmb_ns" "$last_ns")
+  say "cli_vs_duckdb: hmb run $k: $(secs 0 "$last_ns") s"
 }
+# shellcheck disable=SC2317 # called through alternate_runs
 run_duckdb() {
-  t0=$(now_ns)
-  node bench/duckdb_liaocheng.mjs --plan "$plan" --settlements "$S" --details "$D" \
+  timed node bench/duckdb_liaocheng.mjs --plan "$plan" --settlements "$S" --details "$D" \
     --out "$out/duckdb-result.csv" --summary-json "$out/duckdb-summary.json" >&2
-  t1=$(now_ns)
-  duck_ns=$(best "$duck_ns" $((t1 - t0)))
-  say "cli_vs_duckdb: duckdb run $k: $(secs "$t0" "$t1") s"
+  duck_ns=$(best "$duck_ns" "$last_ns")
+  say "cli_vs_duckdb: duckdb run $k: $(secs 0 "$last_ns") s"
 }
-# Both read the files from the page cache; the runs alternate, so that a
-# busy moment of the machine falls on both alike; neither runs while the
-# other's result is still being written to disk.
+# both read the files from the page cache
 warm_files "$S" "$D"
-for ((k = 1; k <= RUNS; k++)); do
-  # the previous run's output is written out first, not during the next
-  sync
-  [ -z "$hmb" ] || run_hmb
-  sync
-  run_duckdb
-done
+alternate_runs "$RUNS" "${hmb:+run_hmb}" run_duckdb
 
 # ---- checks ----------------------------------------------------------------------
 # The four totals of a summary JSON as one line (amounts must be strings).
