@@ -55,12 +55,24 @@ struct year_totals {
 };
 typedef enum hmb_status (*year_person_fn)(void *ctx, const struct year_person *yp,
                                           struct hmb_err *err);
-/* who names the command in messages. HMB_OK, or the error that stopped the
- * run (printed already). */
+/*
+ * A year run of setl_path (and details, NULL for none) begun ahead, on a
+ * thread of its own, of what the caller does first (loading the people):
+ * the file opened and faulted in, the settlement index made. The paths are
+ * borrowed until the prep is freed. NULL when no thread could be started
+ * or a path is "-" (the run then does it all itself). year_prep_free() frees one that is
+ * not passed to adjudicate_year(); NULL is a no-op.
+ */
+struct year_prep;
+struct year_prep *adjudicate_year_prepare(const char *setl_path, const char *details);
+void year_prep_free(struct year_prep *prep);
+/* who names the command in messages. prep: from adjudicate_year_prepare()
+ * with the same setl_path and details, or NULL; freed by the call. HMB_OK,
+ * or the error that stopped the run (printed already). */
 enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
                                 const struct people *people, const char *setl_path,
-                                const char *details, year_person_fn fn, void *ctx,
-                                struct year_totals *out);
+                                const char *details, struct year_prep *prep, year_person_fn fn,
+                                void *ctx, struct year_totals *out);
 
 /* Directory holding data/, profiles/ and plans/: $HMB_HOME, else the source tree. */
 const char *cli_home(void);

@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -2058,15 +2059,138 @@ static int batch_write(struct batch *b, struct out *o, const struct plan *plan, 
   return rc;
 }
 
+/* ---- a year run prepared ahead ----
+ *
+ * What a year run needs before its first row that depends on neither the
+ * plan nor the people: the reader (the file mapped, the details loaded),
+ * the settlement index sized for the file, the first chunk of records, and
+ * their pages faulted in (the index alone is 128 MiB for 10 M rows, and a
+ * fresh page is slow on this kind of VM: see warm_fault()). hmb backtest
+ * and hmb price start it on a thread of its own before they load the
+ * people, which keeps the main thread about as long; it then faults in the
+ * file's mapping from the start until the run begins. */
+
+#define PREP_MAP_STEP ((size_t)2 << 20) /* the file touched between looks at stop */
+
+struct year_prep {
+  pthread_t th;
+  const char *setl_path, *details; /* borrowed; details may be NULL */
+  /* the thread's results, taken by run_file() once it has joined */
+  enum hmb_status status; /* of opening the reader; err says why */
+  struct hmb_err err;
+  struct setl_reader *rd;
+  size_t rows;       /* estimate_rows() */
+  struct tidx setls; /* s NULL when it could not be made */
+  size_t warmed;     /* bytes of setls faulted in from its start */
+  char *sspare;      /* a chunk of records, faulted in when warmed_spare */
+  bool warmed_spare;
+  atomic_bool stop; /* the run is starting: leave the rest of the file */
+  bool joined;
+};
+
+/* Touch a page in every 4 KiB of [p, p + len): by faults, which take only
+ * the mapping's own lock, where MADV_POPULATE_* holds the whole address
+ * space's and stalled the main thread's allocations (perf: the people load
+ * took three times as long). */
+static void touch_write(char *p, size_t len)
+{
+  size_t off;
+  for (off = 0; off < len; off += 4096)
+    *(volatile char *)(p + off) = 0;
+}
+
+static void touch_read(const char *p, size_t len, const atomic_bool *stop)
+{
+  size_t off;
+  for (off = 0; off < len; off += 4096) {
+    if (!(off & (PREP_MAP_STEP - 1)) && atomic_load_explicit(stop, memory_order_relaxed))
+      return;
+    (void)*(const volatile char *)(p + off);
+  }
+}
+
+static void *prep_main(void *arg)
+{
+  struct year_prep *yp = arg;
+  const char *data;
+  size_t len;
+  pthread_setname_np(pthread_self(), "hmb-prepare"); /* for top and perf */
+  yp->status = setl_reader_open(&yp->rd, yp->setl_path, SETL_FMT_AUTO, yp->details, &yp->err);
+  if (yp->status)
+    return NULL;
+  yp->rows = estimate_rows(yp->setl_path);
+  if (!tidx_init(&yp->setls, tidx_cap_for(yp->rows)))
+    yp->setls.s = NULL; /* the run tries again and says so */
+  yp->sspare = huge_alloc(SCHUNK, false);
+  /* the index (zeroes: writing 0 changes nothing), the first chunk of
+   * records, then the file from its start until the run begins */
+  if (yp->setls.s) {
+    touch_write((char *)yp->setls.s, yp->setls.bytes);
+    yp->warmed = yp->setls.bytes;
+  }
+  if (yp->sspare) {
+    touch_write(yp->sspare, SCHUNK);
+    yp->warmed_spare = true;
+  }
+  if (setl_reader_mapping(yp->rd, &data, &len))
+    touch_read(data, len, &yp->stop);
+  return NULL;
+}
+
+struct year_prep *adjudicate_year_prepare(const char *setl_path, const char *details)
+{
+  struct year_prep *yp;
+  /* standard input is read in the order the command asks for it */
+  if (!strcmp(setl_path, "-") || (details && !strcmp(details, "-")))
+    return NULL;
+  yp = hmb_calloc(1, sizeof(*yp));
+  if (!yp)
+    return NULL;
+  hmb_err_init(&yp->err);
+  atomic_init(&yp->stop, false);
+  yp->setl_path = setl_path;
+  yp->details = details;
+  if (pthread_create(&yp->th, NULL, prep_main, yp)) {
+    free(yp);
+    return NULL; /* the run does it all itself */
+  }
+  return yp;
+}
+
+/* Wait for the thread, telling it to stop mapping the file in. */
+static void prep_join(struct year_prep *yp)
+{
+  if (yp->joined)
+    return;
+  atomic_store(&yp->stop, true);
+  pthread_join(yp->th, NULL);
+  yp->joined = true;
+}
+
+void year_prep_free(struct year_prep *yp)
+{
+  if (!yp)
+    return;
+  prep_join(yp);
+  setl_reader_free(yp->rd);
+  if (yp->setls.s)
+    tidx_release(&yp->setls);
+  huge_free(yp->sspare, SCHUNK);
+  free(yp);
+}
+
 /*
  * Judge every row of setl_path (with details) into run, whose plan and
  * people are set: the main thread reads and parses batches and writes the
  * results of finished ones to o (NULL: no output), a worker thread judges
- * them in order. Returns 0, or 2 after printing why the run stopped.
+ * them in order. prep (NULL: none) was started for the same setl_path and
+ * details; what it made is taken from it. Returns 0, or 2 after printing
+ * why the run stopped.
  */
 static int run_file(struct run *run, struct out *o, const char *who, const char *setl_path,
-                    const char *details, bool explain)
+                    const char *details, bool explain, struct year_prep *prep)
 {
+  size_t index_warmed = 0; /* bytes of run->setls faulted in by prep */
   struct setl_reader *rd = NULL;
   struct setl_conv *mcv = NULL; /* the main thread's */
   struct hmb_err err;
@@ -2085,19 +2209,35 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   run->eager = run->settle_all;
   run->last_time = INT64_MIN;
   run->max_time = INT64_MIN;
-  if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
+  if (prep) {
+    prep_join(prep);
+    if (prep->status) {
+      cli_print_err(who, &prep->err);
+      return 2;
+    }
+    rd = prep->rd;
+    prep->rd = NULL;
+  } else if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
     cli_print_err(who, &err);
     return 2;
   }
   {
     /* Size both indexes for the whole file now: growing a table of tens
      * of millions of slots by doubling costs more than the probes. */
-    size_t rows = estimate_rows(setl_path);
+    size_t rows = prep ? prep->rows : estimate_rows(setl_path);
     size_t persons = run->people ? people_count(run->people) : rows / 8;
     run->pstride = (PREC_HDR + adj_state_size(run->plan) + 63) & ~(size_t)63;
     run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
-    if (!tidx_init(&run->setls, tidx_cap_for(rows)) ||
-        !ptab_init(&run->persons, tidx_cap_for(persons))) {
+    if (prep && prep->setls.s) {
+      run->setls = prep->setls;
+      index_warmed = prep->warmed;
+      memset(&prep->setls, 0, sizeof(prep->setls));
+    } else if (!tidx_init(&run->setls, tidx_cap_for(rows))) {
+      fprintf(stderr, "%s: 内存不足\n", who);
+      rc = 2;
+      goto done;
+    }
+    if (!ptab_init(&run->persons, tidx_cap_for(persons))) {
       fprintf(stderr, "%s: 内存不足\n", who);
       rc = 2;
       goto done;
@@ -2138,13 +2278,21 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   /* the first chunks and the index tables are warmed first, from while
    * the worker waits for its first batch */
   run->pspare = huge_alloc(run->pchunk_bytes, true);
-  run->sspare = huge_alloc(SCHUNK, false);
+  if (prep && prep->sspare) {
+    run->sspare = prep->sspare;
+    prep->sspare = NULL;
+  } else {
+    run->sspare = huge_alloc(SCHUNK, false);
+  }
   if (run->pspare)
     warm_add(run->fresh, &run->nfresh, run->pspare, run->pchunk_bytes);
-  if (run->sspare)
+  if (run->sspare && !(prep && prep->warmed_spare))
     warm_add(run->fresh, &run->nfresh, run->sspare, SCHUNK);
   warm_add(run->fresh, &run->nfresh, (char *)run->persons.s, run->persons.bytes);
-  warm_add(run->fresh, &run->nfresh, (char *)run->setls.s, run->setls.bytes);
+  /* what the preparing thread did not fault in of the index */
+  if (run->setls.bytes > index_warmed)
+    warm_add(run->fresh, &run->nfresh, (char *)run->setls.s + index_warmed,
+             run->setls.bytes - index_warmed);
   pipeline_note_fresh(&pl);
   if (pthread_create(&worker, NULL, worker_main, &pl)) {
     fprintf(stderr, "%s: 无法创建线程\n", who);
@@ -2264,10 +2412,11 @@ static void year_own(const struct run *run, hmb_fen *own)
       own[r->person] += setl_rec_own(r);
 }
 
-enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
+/* adjudicate_year() but for freeing prep. */
+static enum hmb_status year_run(const char *who, const struct plan *plan,
                                 const struct people *people, const char *setl_path,
-                                const char *details, year_person_fn fn, void *ctx,
-                                struct year_totals *out)
+                                const char *details, struct year_prep *prep, year_person_fn fn,
+                                void *ctx, struct year_totals *out)
 {
   static const int64_t zero[PLAN_MAX_RESP];
   hmb_fen *own;
@@ -2286,7 +2435,7 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
   run.plan = plan;
   run.people = people;
   run.year = true;
-  if (run_file(&run, NULL, who, setl_path, details, false)) {
+  if (run_file(&run, NULL, who, setl_path, details, false, prep)) {
     run_release(&run);
     return HMB_IO;
   }
@@ -2333,6 +2482,16 @@ enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
   }
   free(own);
   run_release(&run);
+  return result;
+}
+
+enum hmb_status adjudicate_year(const char *who, const struct plan *plan,
+                                const struct people *people, const char *setl_path,
+                                const char *details, struct year_prep *prep, year_person_fn fn,
+                                void *ctx, struct year_totals *out)
+{
+  enum hmb_status result = year_run(who, plan, people, setl_path, details, prep, fn, ctx, out);
+  year_prep_free(prep);
   return result;
 }
 
@@ -2453,7 +2612,7 @@ int cmd_adjudicate(int argc, char **argv)
     goto done;
   }
   out_header(&o, &plan);
-  rc = run_file(&run, &o, "hmb adjudicate", setl_path, details, explain);
+  rc = run_file(&run, &o, "hmb adjudicate", setl_path, details, explain, NULL);
   if (!rc && (out_flush(&o, true, &err) || fflush(o.f))) {
     cli_print_err("hmb adjudicate", &err);
     rc = 2;

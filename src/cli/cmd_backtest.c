@@ -200,6 +200,7 @@ int cmd_backtest(int argc, char **argv)
   size_t nplans = 0, nparams = 0, npeople = 0;
   struct bt_plan *bp = NULL;
   struct people *pp = NULL;
+  struct year_prep *prep = NULL;
   struct hmb_err err;
   struct buf json = BUF_INIT((size_t)64 << 20);
   struct year_totals tot;
@@ -255,6 +256,8 @@ int cmd_backtest(int argc, char **argv)
   }
   for (size_t k = 0; k < nplans; k++)
     plan_init(&bp[k].plan);
+  /* the settlements' file is opened and mapped in meanwhile */
+  prep = adjudicate_year_prepare(setl_path, details);
   if (people_load(&pp, people_path, cli_report, NULL, &err)) {
     cli_print_err(people_path, &err);
     rc = 2;
@@ -304,7 +307,9 @@ int cmd_backtest(int argc, char **argv)
 
   for (size_t k = 0; k < nplans; k++) {
     struct year_totals yt;
-    if (adjudicate_year("hmb backtest", &bp[k].plan, pp, setl_path, details, take_year, &bp[k],
+    struct year_prep *yp = prep;
+    prep = NULL; /* the first run takes it */
+    if (adjudicate_year("hmb backtest", &bp[k].plan, pp, setl_path, details, yp, take_year, &bp[k],
                         &yt)) {
       rc = 2;
       goto done;
@@ -351,6 +356,7 @@ int cmd_backtest(int argc, char **argv)
   }
   rc = tot.rejected ? 1 : 0;
 done:
+  year_prep_free(prep);
   if (bp)
     for (size_t k = 0; k < nplans; k++)
       bt_plan_release(&bp[k]);

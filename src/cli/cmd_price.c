@@ -264,6 +264,7 @@ int cmd_price(int argc, char **argv)
   struct plan plan;
   struct profile profile;
   struct people *pp = NULL;
+  struct year_prep *prep = NULL;
   static struct price_space sp;
   struct price_table table;
   struct year_totals yt;
@@ -359,6 +360,8 @@ int cmd_price(int argc, char **argv)
     }
     have_profile = true;
   }
+  /* the settlements' file is opened and mapped in meanwhile */
+  prep = adjudicate_year_prepare(setl_path, details);
   if (people_load(&pp, people_path, cli_report, NULL, &err)) {
     cli_print_err(people_path, &err);
     rc = 2;
@@ -384,7 +387,9 @@ int cmd_price(int argc, char **argv)
   }
   {
     struct fill f = {&table, cls};
-    if (adjudicate_year("hmb price", &plan, pp, setl_path, details, take_year, &f, &yt)) {
+    struct year_prep *yp = prep;
+    prep = NULL; /* the run takes it */
+    if (adjudicate_year("hmb price", &plan, pp, setl_path, details, yp, take_year, &f, &yt)) {
       rc = 2;
       goto done;
     }
@@ -530,6 +535,7 @@ int cmd_price(int argc, char **argv)
   }
   rc = yt.rejected ? 1 : 0;
 done:
+  year_prep_free(prep);
   free(vs);
   free(feasible);
   free(cls);

@@ -788,6 +788,11 @@ void csvr_locate(const struct csvr *c, struct hmb_err *err)
   locate(err, c->src.name, c->row_line);
 }
 
+void csvr_locate_line(const struct csvr *c, unsigned long line, struct hmb_err *err)
+{
+  locate(err, c->src.name, line);
+}
+
 void csvr_free(struct csvr *c)
 {
   if (!c)
@@ -2861,6 +2866,16 @@ enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_con
 size_t setl_reader_ncols(const struct setl_reader *r)
 {
   return r->fmt == SETL_FMT_CSV ? r->csv->ncols : 0;
+}
+
+bool setl_reader_mapping(const struct setl_reader *r, const char **data, size_t *len)
+{
+  const struct src *sr = r->fmt == SETL_FMT_CSV ? &r->csv->src : &r->js;
+  if (!sr->map)
+    return false;
+  *data = sr->map;
+  *len = sr->map_len;
+  return true;
 }
 
 enum hmb_status setl_conv_new(const struct setl_reader *r, struct setl_conv **out)

@@ -182,6 +182,10 @@ void setl_conv_free(struct setl_conv *cv);
 const struct setl_keys *setl_conv_keys(const struct setl_conv *cv);
 /* Ends per deferred row: the CSV header's columns; 0 for JSON lines. */
 size_t setl_reader_ncols(const struct setl_reader *r);
+/* The whole input when it is a regular file read through a mapping: *data
+ * (valid until setl_reader_free()) and *len; false otherwise. Lets a caller
+ * fault the mapping in ahead of the reading (madvise), nothing else. */
+bool setl_reader_mapping(const struct setl_reader *r, const char **data, size_t *len);
 enum hmb_status setl_reader_split(struct setl_reader *r, struct settlement *s, const char **row,
                                   uint32_t *ends, bool *deferred, bool *eof, struct hmb_err *err);
 enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_conv *cv,
@@ -262,6 +266,8 @@ unsigned long csvr_line(const struct csvr *c);
  * "PATH:LINE:psn_no" for the last row.
  */
 void csvr_locate(const struct csvr *c, struct hmb_err *err);
+/* csvr_locate() for an earlier row, starting at `line`. */
+void csvr_locate_line(const struct csvr *c, unsigned long line, struct hmb_err *err);
 void csvr_free(struct csvr *c);
 
 /* true when s[0..n) is valid UTF-8 without C0 controls or DEL. */

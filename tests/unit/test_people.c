@@ -208,6 +208,84 @@ static void test_people__many_and_families(void **state)
   free(csv);
 }
 
+/* Reports in file order, by line and code, across the loader's chunks. */
+struct lines {
+  size_t n;
+  unsigned long line[256];
+  char code[256][HMB_ERR_CODE_MAX];
+};
+
+static void collect_line(void *ctx, const struct hmb_err *err)
+{
+  struct lines *l = ctx;
+  const char *colon = strchr(err->field, ':');
+  assert_non_null(colon);
+  assert_true(l->n < ARRAY_SIZE(l->line));
+  l->line[l->n] = strtoul(colon + 1, NULL, 10);
+  snprintf(l->code[l->n], HMB_ERR_CODE_MAX, "%s", err->code);
+  l->n++;
+}
+
+static void test_people__bad_rows_in_order(void **state)
+{
+  /* 3000 rows: every 97th repeats the psn_no of a row far back (in an
+   * earlier chunk of the loader) or just before (the same chunk), every
+   * 101st has a bad date; the reports must come in line order and name
+   * each bad row */
+  size_t n = 3000, i, cap = n * 48 + 64, want = 0, dups = 0;
+  char *csv = malloc(cap), *p = csv;
+  struct people *pp = NULL;
+  struct lines got;
+  struct hmb_err err;
+  enum hmb_status st;
+  (void)state;
+  assert_non_null(csv);
+  memset(&got, 0, sizeof(got));
+  p += snprintf(p, 64, "psn_no,brdy,family_id\n");
+  for (i = 0; i < n; i++) {
+    size_t id = i;
+    const char *brdy = "1990-01-01";
+    if (i % 97 == 96) {
+      id = i % 2 ? i - 1 : i / 2; /* just before, or far back */
+      dups++;
+    }
+    if (i % 101 == 100)
+      brdy = "1990-02-30";
+    p += snprintf(p, 48, "P%zu,%s,F%zu\n", id, brdy, id / 4);
+  }
+  st = people_load_mem(&pp, "mem", csv, (size_t)(p - csv), collect_line, &got, &err);
+  assert_int_equal(st, HMB_OK);
+  for (i = 0; i < n; i++) {
+    bool dup = i % 97 == 96, bad_date = i % 101 == 100;
+    if (!dup && !bad_date)
+      continue;
+    assert_true(want < got.n);
+    assert_int_equal(got.line[want], i + 2);
+    /* a bad date is found while parsing, before the psn_no is looked up */
+    assert_string_equal(got.code[want], bad_date ? "date.invalid" : "people.duplicate");
+    want++;
+  }
+  assert_int_equal(got.n, want);
+  assert_int_equal(people_skipped(pp), want);
+  assert_int_equal(people_count(pp), n - want);
+  assert_true(dups > 20);
+  people_free(pp);
+
+  /* without a report the first bad row in file order fails the load, a
+   * repeated psn_no before a bad date of the same chunk */
+  p = csv;
+  p += snprintf(p, 64, "psn_no,brdy\n");
+  for (i = 0; i < 600; i++)
+    p += snprintf(p, 48, "P%zu,%s\n", i == 300 ? (size_t)5 : i, i == 301 ? "x" : "1990-01-01");
+  hmb_err_init(&err);
+  st = people_load_mem(&pp, "mem", csv, (size_t)(p - csv), NULL, NULL, &err);
+  assert_int_equal(st, HMB_INVALID);
+  assert_string_equal(err.code, "people.duplicate");
+  assert_true(ends_with(err.field, "mem:302:psn_no"));
+  assert_null(pp);
+  free(csv);
+}
+
 static void test_people__alloc_failures(void **state)
 {
   const char *csv = "psn_no,groups,family_id\nP1,a;b,F1\nP2,,F1\nP3,c,\nP1,,\n";
@@ -237,6 +315,7 @@ int main(void)
       cmocka_unit_test(test_people__load_sample),
       cmocka_unit_test(test_people__load_errors),
       cmocka_unit_test(test_people__many_and_families),
+      cmocka_unit_test(test_people__bad_rows_in_order),
       cmocka_unit_test(test_people__alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
