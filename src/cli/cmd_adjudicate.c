@@ -445,6 +445,9 @@ struct run {
   /* year runs (adjudicate_year): rows of people not enrolled are counted
    * apart */
   bool year;
+  /* a year run's reader, left by run_file() for year_run() to free while
+   * it adds up the persons: unmapping a file of gigabytes takes a while */
+  struct setl_reader *rd_left;
   unsigned long not_enrolled, repeated;
   hmb_time max_time;
 };
@@ -2392,7 +2395,10 @@ done:
     }
   setl_conv_free(mcv);
   setl_conv_free(pl.wcv);
-  setl_reader_free(rd);
+  if (run->year && !rc)
+    run->rd_left = rd;
+  else
+    setl_reader_free(rd);
   return rc;
 }
 
@@ -2412,6 +2418,13 @@ static void year_own(const struct run *run, hmb_fen *own)
       own[r->person] += setl_rec_own(r);
 }
 
+static void *reader_free_main(void *arg)
+{
+  pthread_setname_np(pthread_self(), "hmb-unmap"); /* for top and perf */
+  setl_reader_free(arg);
+  return NULL;
+}
+
 /* adjudicate_year() but for freeing prep. */
 static enum hmb_status year_run(const char *who, const struct plan *plan,
                                 const struct people *people, const char *setl_path,
@@ -2420,10 +2433,13 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
 {
   static const int64_t zero[PLAN_MAX_RESP];
   hmb_fen *own;
+  uint32_t *recs = NULL, *byp = NULL;
   struct run run;
   struct hmb_err err;
   enum hmb_status result = HMB_OK;
-  size_t k;
+  pthread_t reaper;
+  bool reaping = false;
+  size_t k, npeople;
 
   memset(out, 0, sizeof(*out));
   out->last_day = INT32_MIN;
@@ -2439,6 +2455,12 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
     run_release(&run);
     return HMB_IO;
   }
+  /* the reader is freed meanwhile (joined below) */
+  if (run.rd_left && !pthread_create(&reaper, NULL, reader_free_main, run.rd_left))
+    reaping = true;
+  else
+    setl_reader_free(run.rd_left);
+  run.rd_left = NULL;
   out->settled = (int64_t)run.settled;
   out->reversals = (int64_t)run.reversals;
   out->rejected = (int64_t)run.rejected;
@@ -2453,20 +2475,37 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
   own = hmb_calloc(run.npersons ? run.npersons : 1, sizeof(*own));
   if (!own) {
     fprintf(stderr, "%s: 内存不足\n", who);
-    run_release(&run);
-    return HMB_NOMEM;
+    result = HMB_NOMEM;
+    goto out;
   }
   year_own(&run, own);
-  for (k = 0; k < run.persons.cap && !result; k++) {
+  /* each person's record by number, then the persons in the people's
+   * order: the callback's tables are indexed by it, and visited in order
+   * they stream instead of missing the cache person by person */
+  recs = hmb_reallocarray(NULL, run.npersons ? run.npersons : 1, sizeof(*recs));
+  npeople = people_count(people);
+  byp = hmb_reallocarray(NULL, npeople ? npeople : 1, sizeof(*byp));
+  if (!recs || !byp) {
+    fprintf(stderr, "%s: 内存不足\n", who);
+    result = HMB_NOMEM;
+    goto out;
+  }
+  for (k = 0; k < run.persons.cap; k++) {
     const struct pslot *ps = &run.persons.s[k];
-    const struct pinfo *pi;
+    if (ps->len && !ps->unknown)
+      recs[ps->num] = ps->rec;
+  }
+  memset(byp, 0xff, (npeople ? npeople : 1) * sizeof(*byp));
+  for (k = 0; k < run.npersons; k++)
+    byp[run.pinfo[k].pidx] = (uint32_t)k;
+  for (k = 0; k < npeople && !result; k++) {
+    const uint32_t num = byp[k];
     struct year_person yp;
-    if (!ps->len || ps->unknown)
-      continue;
-    pi = &run.pinfo[ps->num];
-    yp.people_index = pi->pidx;
-    if (ps->rec) {
-      struct adj_state *st = person_state(rec_at(&run, ps->rec - 1));
+    if (num == NO_PERSON)
+      continue; /* no settlement */
+    yp.people_index = k;
+    if (recs[num]) {
+      struct adj_state *st = person_state(rec_at(&run, recs[num] - 1));
       yp.acc = adj_acc(st);
       yp.paid = adj_paid(plan, st);
     } else {
@@ -2474,13 +2513,18 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
       yp.acc = zero;
       yp.paid = zero;
     }
-    yp.own_cost = own[ps->num];
+    yp.own_cost = own[num];
     hmb_err_init(&err);
     result = fn(ctx, &yp, &err);
     if (result)
       cli_print_err(who, &err);
   }
+out:
+  free(recs);
+  free(byp);
   free(own);
+  if (reaping)
+    pthread_join(reaper, NULL);
   run_release(&run);
   return result;
 }
