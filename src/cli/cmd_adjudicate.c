@@ -173,23 +173,30 @@ static void arena_release(struct arena *a)
   memset(a, 0, sizeof(*a));
 }
 
-/* ---- hash index: 8-byte slots, 32-bit hash tag + 32-bit reference ----
+/* ---- hash index: 8-byte slots, 24-bit hash tag + 40-bit reference ----
  *
- * A slot holds the high half of the key's hash (never 0: 0 is an empty
- * slot) and where the record is; the low bits of the hash choose the home
- * slot. A tag match is only a candidate: the caller compares the id and
- * goes on probing when it differs. Small slots keep a year's settlement
- * index at about 128 MiB. Nothing is ever deleted. */
+ * A slot holds the top 24 bits of the key's hash (never 0: 0 is an empty
+ * slot) and where the key is: a record (SLOT_FILE clear), or with
+ * SLOT_FILE the offset of a settlement's setl_id in the mapped input (the
+ * settlements that added nothing, see setl_add_ref()); the low bits of the
+ * hash choose the home slot. A tag match is only a candidate: the caller
+ * compares the id and goes on probing when it differs. Small slots keep a
+ * year's settlement index at about 128 MiB. Nothing is ever deleted. */
+
+#define SLOT_TAG_SHIFT 40
+#define SLOT_FILE      ((uint64_t)1 << 39)
+#define SLOT_REF       (SLOT_FILE - 1) /* a record's reference or a file offset */
+#define SLOT_FILE_MAX  SLOT_REF        /* bytes of input a slot can point into */
 
 struct tidx {
   uint64_t *s;
   size_t cap, n, bytes;
 };
 
-static inline uint32_t tag_of(uint64_t h)
+static inline uint64_t tag_of(uint64_t h)
 {
-  uint32_t t = (uint32_t)(h >> 32);
-  return t ? t : 1;
+  uint64_t t = h >> SLOT_TAG_SHIFT;
+  return (t ? t : 1) << SLOT_TAG_SHIFT;
 }
 
 /* sz bytes of zeroes: small tables come from the heap (*bytes = 0), large
@@ -245,13 +252,14 @@ static inline void tidx_prefetch(const struct tidx *t, uint64_t h)
     __builtin_prefetch(&t->s[j + 8]);
 }
 
-/* Put a reference known to be absent at the end of h's probe sequence. */
-static void tidx_put(struct tidx *t, uint64_t h, uint32_t ref)
+/* Put a key known to be absent at the end of h's probe sequence: where
+ * it is (ref, with SLOT_FILE or without). */
+static void tidx_put(struct tidx *t, uint64_t h, uint64_t ref)
 {
   size_t j = h & (t->cap - 1);
   while (t->s[j])
     j = (j + 1) & (t->cap - 1);
-  t->s[j] = (uint64_t)tag_of(h) << 32 | ref;
+  t->s[j] = tag_of(h) | ref;
   t->n++;
 }
 
@@ -295,6 +303,7 @@ struct ptab {
 struct pinfo {
   const struct adj_terms *terms; /* resolved when first seen (terms_of) */
   size_t pidx;                   /* index in run->people, when given */
+  hmb_fen own;                   /* year runs: psn_part_amt of their settlements not reversed */
 };
 
 #define PREC_HDR 16
@@ -317,7 +326,12 @@ struct account_rec {
 /*
  * What a settlement leaves behind for idempotency and reversal: its
  * person's number, its id and what it added, only when not empty (after
- * the id: a 16-bit length, then adj_contrib_pack()'s bytes). The id is kept
+ * the id: a 16-bit length, then adj_contrib_pack()'s bytes). A settlement
+ * that added nothing and was read from a mapped file has none: its index
+ * slot points at its setl_id in the file, and its reversal reads the row
+ * again (setl_reader_reread()). That is 90% of a year's rows under an
+ * inpatient product, whose records were 160 MiB of fresh memory, slow to
+ * come by on this kind of VM (see warm_fault()). The id is kept
  * inline, or with SR_IDREF as a pointer to its bytes in the input
  * (setl_keys.setl_id_in, valid until the reader is freed: ids are read only
  * while it runs), which halves a year's records. Records are appended
@@ -333,7 +347,7 @@ struct setl_rec {
 };
 
 /* SR_OWN, SR_OWN16 (year runs only): what the person bore, after the
- * contribution, added up once the run ends (year_own) unless reversed. */
+ * contribution, taken back from their pinfo's own if it is reversed. */
 enum { SR_REVERSED = 1, SR_CONTRIB = 2, SR_OWN = 4, SR_IDREF = 8, SR_OWN16 = 16 };
 #define SREC_HDR offsetof(struct setl_rec, id)
 
@@ -368,15 +382,6 @@ static size_t setl_rec_contrib(const struct setl_rec *r, const uint8_t **packed)
     memcpy(&n, tail, sizeof(n));
   *packed = (const uint8_t *)tail + sizeof(n);
   return n;
-}
-
-static size_t setl_rec_size(const struct setl_rec *r)
-{
-  const uint8_t *packed;
-  size_t n = setl_rec_contrib(r, &packed);
-  return (SREC_HDR + setl_rec_idbytes(r->flags, r->len) +
-          (r->flags & SR_CONTRIB ? sizeof(uint16_t) + n : 0) + setl_rec_ownbytes(r->flags) + 7) &
-         ~(size_t)7;
 }
 
 static hmb_fen setl_rec_own(const struct setl_rec *r)
@@ -422,6 +427,12 @@ struct run {
   size_t nterms;
   bool eager;      /* records made when a person is first seen */
   bool settle_all; /* inert rows through adj_settle() too */
+  /* the mapped input (NULL when not mapped: every settlement then gets a
+   * record), and the reader and a converter of its own to read a row again */
+  const char *file;
+  size_t file_len;
+  const struct setl_reader *rd;
+  struct setl_conv *rcv;
   /* persons: numbers 0..npersons-1 */
   struct pinfo *pinfo;
   size_t npersons, apinfo, pinfo_bytes; /* pinfo_bytes: as table_alloc() */
@@ -586,40 +597,40 @@ static bool persons_grow(struct run *run)
   return true;
 }
 
-/* The settlement records in order: *pos (bytes into the chunks) starts at
- * 0; each call gives the next record and its reference (ref may be NULL),
- * or NULL after the last. A record never spans two chunks; the unused
- * tail of a chunk is zeroed. */
-static const struct setl_rec *setl_rec_next(const struct run *run, size_t *pos, uint32_t *ref)
+/* The setl_id a slot's value points at (*len its bytes). */
+static const char *slot_id(const struct run *run, uint64_t v, size_t *len)
 {
-  while ((*pos >> SCHUNK_SHIFT) < run->nschunks) {
-    size_t c = *pos >> SCHUNK_SHIFT, off = *pos & (SCHUNK - 1);
-    size_t end = c + 1 == run->nschunks ? run->sused : SCHUNK;
-    if (off < end) {
-      const struct setl_rec *r = (const struct setl_rec *)(void *)(run->schunks[c] + off);
-      if (r->len) {
-        if (ref)
-          *ref = (uint32_t)(*pos / 8);
-        *pos += setl_rec_size(r);
-        return r;
-      }
-    }
-    *pos = (c + 1) << SCHUNK_SHIFT;
+  const char *id;
+  if (v & SLOT_FILE) {
+    /* an unquoted field of the fast path: it ends at a ',' or the '\n' */
+    id = run->file + (v & SLOT_REF);
+    for (*len = 0; id[*len] != ',' && id[*len] != '\n'; ++*len)
+      ;
+    return id;
   }
-  return NULL;
+  {
+    const struct setl_rec *r = setl_at(run, (uint32_t)(v & SLOT_REF));
+    *len = r->len;
+    return setl_rec_id(r);
+  }
 }
 
-/* Double the settlement index, walking the records in order. */
+/* Double the settlement index, its keys hashed again. */
 static bool setls_grow(struct run *run)
 {
   struct tidx nt;
-  const struct setl_rec *r;
-  size_t pos = 0;
-  uint32_t ref;
+  size_t k;
   if (!tidx_init(&nt, run->setls.cap * 2))
     return false;
-  while ((r = setl_rec_next(run, &pos, &ref)))
-    tidx_put(&nt, nonzero_hash(setl_rec_id(r), r->len), ref);
+  for (k = 0; k < run->setls.cap; k++) {
+    const uint64_t v = run->setls.s[k];
+    const char *id;
+    size_t len;
+    if (!v)
+      continue;
+    id = slot_id(run, v, &len);
+    tidx_put(&nt, nonzero_hash(id, len), v & (SLOT_FILE | SLOT_REF));
+  }
   table_retire(run, run->setls.s, run->setls.bytes);
   run->setls = nt;
   return true;
@@ -785,6 +796,7 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
   pi = &run->pinfo[run->npersons];
   pi->terms = ti;
   pi->pidx = pe ? people_index(run->people, pe) : 0;
+  pi->own = 0;
   ps = ptab_put(&run->persons, h);
   if (!pslot_fill(run, ps, psn_no, len)) {
     run->persons.n--;
@@ -861,32 +873,49 @@ static enum hmb_status get_person(struct run *run, const struct settlement *s, s
   return make_person(run, s->psn_no, len, h, s->insutype, out, err);
 }
 
-/* The record of settlement id, or NULL. */
-static struct setl_rec *setl_find(const struct run *run, const char *id, size_t len, uint64_t h)
+/* The index slot of settlement id (hash h), or NULL. */
+static uint64_t *setl_find(const struct run *run, const char *id, size_t len, uint64_t h)
 {
   const struct tidx *t = &run->setls;
-  const uint64_t want = (uint64_t)tag_of(h) << 32;
+  const uint64_t want = tag_of(h);
   size_t j = h & (t->cap - 1);
   for (; t->s[j]; j = (j + 1) & (t->cap - 1))
-    if ((t->s[j] & ~(uint64_t)UINT32_MAX) == want) {
-      struct setl_rec *r = setl_at(run, (uint32_t)t->s[j]);
-      if (r->len == len && !memcmp(setl_rec_id(r), id, len))
-        return r;
+    if ((t->s[j] & ~(SLOT_FILE | SLOT_REF)) == want) {
+      size_t n;
+      const char *p = slot_id(run, t->s[j], &n);
+      if (n == len && !memcmp(p, id, len))
+        return &t->s[j];
     }
   return NULL;
 }
 
-/* Append the record of a settlement just made; room in the index was
+/* Settlement id that added nothing: its slot points at id_in, its setl_id
+ * in the mapped input, when there is one (true); room in the index was
  * reserved for the batch. */
-static enum hmb_status setl_add(struct run *run, const char *id, const char *id_in, size_t len,
-                                uint64_t h, uint32_t person, const uint8_t *contrib,
-                                size_t contrib_len, hmb_fen own, struct hmb_err *err)
+static bool setl_add_ref(struct run *run, const char *id_in, uint64_t h)
+{
+  size_t off;
+  if (!run->file || !id_in || id_in < run->file || id_in >= run->file + run->file_len)
+    return false;
+  off = (size_t)(id_in - run->file);
+  if (off > SLOT_FILE_MAX)
+    return false;
+  tidx_put(&run->setls, h, SLOT_FILE | off);
+  return true;
+}
+
+/* Append the record of a settlement (*ref: its reference), not indexed. */
+static enum hmb_status setl_append(struct run *run, const char *id, const char *id_in, size_t len,
+                                   uint32_t person, const uint8_t *contrib, size_t contrib_len,
+                                   hmb_fen own, uint8_t more_flags, uint32_t *out_ref,
+                                   struct hmb_err *err)
 {
   const uint8_t flags =
       (uint8_t)((id_in && len > sizeof(id_in) ? SR_IDREF : 0) | (contrib_len ? SR_CONTRIB : 0) |
                 (own > 0 && own <= UINT16_MAX ? SR_OWN16
                  : own                        ? SR_OWN
-                                              : 0));
+                                              : 0) |
+                more_flags);
   const size_t idbytes = setl_rec_idbytes(flags, len);
   size_t need = (SREC_HDR + idbytes + (contrib_len ? sizeof(uint16_t) + contrib_len : 0) +
                  setl_rec_ownbytes(flags) + 7) &
@@ -932,8 +961,22 @@ static enum hmb_status setl_add(struct run *run, const char *id, const char *id_
     memcpy(tail, &own, sizeof(own));
   }
   run->sused += need;
-  tidx_put(&run->setls, h, (uint32_t)ref);
+  *out_ref = (uint32_t)ref;
   return HMB_OK;
+}
+
+/* Append and index the record of a settlement just made; room in the index
+ * was reserved for the batch. */
+static enum hmb_status setl_add(struct run *run, const char *id, const char *id_in, size_t len,
+                                uint64_t h, uint32_t person, const uint8_t *contrib,
+                                size_t contrib_len, hmb_fen own, struct hmb_err *err)
+{
+  uint32_t ref;
+  enum hmb_status result =
+      setl_append(run, id, id_in, len, person, contrib, contrib_len, own, 0, &ref, err);
+  if (!result)
+    tidx_put(&run->setls, h, ref);
+  return result;
 }
 
 /* ---- output ---- */
@@ -1314,6 +1357,40 @@ static void keep_nothing(const struct plan *p, struct row_out *ro, enum row_stat
 }
 
 /*
+ * The reversal s of a settlement that added nothing and left no record,
+ * only its slot in the index (SLOT_FILE): its row is read again for its
+ * person and own cost, then it gets a record marked reversed, so that it
+ * is not reversed twice.
+ */
+static enum hmb_status reverse_unrecorded(struct run *run, const struct settlement *s, size_t plen,
+                                          uint64_t hp, uint64_t *slot, struct row_out *ro,
+                                          struct buf *text, struct hmb_err *err)
+{
+  struct settlement orig;
+  const struct pslot *ps;
+  const char *id_in = run->file + (*slot & SLOT_REF);
+  uint32_t ref;
+  enum hmb_status result;
+  result = setl_reader_reread(run->rd, run->rcv, id_in, &orig, err);
+  if (result)
+    return result;
+  ps = ptab_find(&run->persons, s->psn_no, plen, hp);
+  if (!ps || ps->unknown || strlen(orig.psn_no) != plen || memcmp(orig.psn_no, s->psn_no, plen))
+    return hmb_err_set(err, HMB_INVALID, "reversal.person", "psn_no",
+                       "冲销请求的人员编号与原结算不一致");
+  result = setl_append(run, orig.setl_id, id_in, strlen(orig.setl_id), ps->num, NULL, 0, 0,
+                       SR_REVERSED, &ref, err);
+  if (result)
+    return result;
+  *slot = (*slot & ~(SLOT_FILE | SLOT_REF)) | ref;
+  if (run->year)
+    run->pinfo[ps->num].own -= orig.psn_part_amt;
+  keep_nothing(run->plan, ro, ROW_REVERSAL, text);
+  run->reversals++;
+  return HMB_OK;
+}
+
+/*
  * One row. num: its person's number when the batch found them already
  * (NO_PERSON when not: see batch_process); inert: adj_settle_inert() of the
  * row (batch_convert).
@@ -1327,22 +1404,27 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
   struct adj_result res;
   struct person_rec *pr = NULL;
   struct adj_state *st;
-  struct setl_rec *rec;
+  struct setl_rec *rec = NULL;
+  uint64_t *slot;
   enum hmb_status result;
 
-  rec = setl_find(run, s->setl_id, idlen, h);
+  slot = setl_find(run, s->setl_id, idlen, h);
+  if (slot && !(*slot & SLOT_FILE))
+    rec = setl_at(run, (uint32_t)(*slot & SLOT_REF));
 
   if (s->kind == SETL_REVERSAL) {
     struct adj_contrib c;
     const uint8_t *packed;
     const struct pslot *ps;
     size_t clen;
-    if (!rec && run->year && !people_find(run->people, s->psn_no, plen))
+    if (!slot && run->year && !people_find(run->people, s->psn_no, plen))
       return hmb_err_set(err, HMB_NOT_FOUND, "person.unknown", "psn_no",
                          "人员不在参保名单（--people）中");
-    if (!rec)
+    if (!slot)
       return hmb_err_set(err, HMB_NOT_FOUND, "reversal.unknown", "setl_id",
                          "冲销的结算不存在（setl_id 未曾结算）");
+    if (!rec)
+      return reverse_unrecorded(run, s, plen, hp, slot, ro, text, err);
     if (rec->flags & SR_REVERSED)
       return hmb_err_set(err, HMB_CONFLICT, "reversal.repeated", "setl_id", "该结算已冲销");
     ps = ptab_find(&run->persons, s->psn_no, plen, hp);
@@ -1369,11 +1451,13 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
         BUG("settlement %s added to a person without a record", s->setl_id);
       keep_nothing(p, ro, ROW_REVERSAL, text);
     }
-    rec->flags |= SR_REVERSED; /* and its own cost no longer counts */
+    rec->flags |= SR_REVERSED;
+    if (run->year)
+      run->pinfo[rec->person].own -= setl_rec_own(rec); /* no longer counts */
     run->reversals++;
     return HMB_OK;
   }
-  if (rec) {
+  if (slot) {
     run->repeated++;
     return hmb_err_set(err, HMB_CONFLICT, "setl.duplicate", "setl_id",
                        "结算ID重复：同一结算只赔付一次");
@@ -1407,11 +1491,14 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     num = ps->num;
   }
   if (inert) {
-    /* nothing for the person's state: it is left alone, even unmade */
-    result = setl_add(run, s->setl_id, id_in, idlen, h, num, NULL, 0,
-                      run->year ? s->psn_part_amt : 0, err);
-    if (result)
-      return result;
+    /* nothing for the person's state: it is left alone, even unmade; the
+     * settlement leaves a record only when the input is not mapped */
+    if (!setl_add_ref(run, id_in, h)) {
+      result = setl_add(run, s->setl_id, id_in, idlen, h, num, NULL, 0,
+                        run->year ? s->psn_part_amt : 0, err);
+      if (result)
+        return result;
+    }
     keep_nothing(p, ro, ROW_OK, text);
   } else {
     st = person_state(pr);
@@ -1438,6 +1525,8 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     run->eligible += res.eligible;
     keep_result(p, ro, ROW_OK, &res, st, text, explain);
   }
+  if (run->year)
+    run->pinfo[num].own += s->psn_part_amt;
   if (run->year && s->setl_time > run->max_time)
     run->max_time = s->setl_time;
   run->settled++;
@@ -1743,6 +1832,8 @@ static inline uint32_t person_ahead(const struct run *run, const struct batch *b
   } else if (!b->inert[i]) {
     __builtin_prefetch(&run->pinfo[ps->num]); /* their terms, for the record */
   }
+  if (run->year)
+    prefetch_write(&run->pinfo[ps->num].own); /* every row adds to it */
   return ps->num;
 }
 
@@ -2258,7 +2349,10 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   }
   pl.rd = rd;
   pl.ncols = setl_reader_ncols(rd);
-  if (setl_conv_new(rd, &mcv) || setl_conv_new(rd, &pl.wcv)) {
+  run->rd = rd;
+  if (!setl_reader_mapping(rd, &run->file, &run->file_len) || !pl.ncols)
+    run->file = NULL; /* JSON lines are not read again: records for all */
+  if (setl_conv_new(rd, &mcv) || setl_conv_new(rd, &pl.wcv) || setl_conv_new(rd, &run->rcv)) {
     fprintf(stderr, "%s: 内存不足\n", who);
     rc = 2;
     goto done;
@@ -2395,27 +2489,15 @@ done:
     }
   setl_conv_free(mcv);
   setl_conv_free(pl.wcv);
+  setl_conv_free(run->rcv);
+  run->rcv = NULL;
+  run->rd = NULL; /* it may be left to the caller, never used again */
+  run->file = NULL;
   if (run->year && !rc)
     run->rd_left = rd;
   else
     setl_reader_free(rd);
   return rc;
-}
-
-/*
- * What each person bore in a year run: the psn_part_amt kept with their
- * settlements (SR_OWN, SR_OWN16), less the reversed ones, added up from the records
- * in one pass after the run rather than row by row (a random access per row
- * into the persons' entries, which perf showed as a third of the worker's
- * row loop). own has run->npersons zeroes.
- */
-static void year_own(const struct run *run, hmb_fen *own)
-{
-  const struct setl_rec *r;
-  size_t pos = 0;
-  while ((r = setl_rec_next(run, &pos, NULL)))
-    if (!(r->flags & SR_REVERSED))
-      own[r->person] += setl_rec_own(r);
 }
 
 static void *reader_free_main(void *arg)
@@ -2432,7 +2514,6 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
                                 void *ctx, struct year_totals *out)
 {
   static const int64_t zero[PLAN_MAX_RESP];
-  hmb_fen *own;
   uint32_t *recs = NULL, *byp = NULL;
   struct run run;
   struct hmb_err err;
@@ -2472,13 +2553,6 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
   out->paid = run.paid;
   if (run.max_time != INT64_MIN)
     out->last_day = time_date(run.max_time);
-  own = hmb_calloc(run.npersons ? run.npersons : 1, sizeof(*own));
-  if (!own) {
-    fprintf(stderr, "%s: 内存不足\n", who);
-    result = HMB_NOMEM;
-    goto out;
-  }
-  year_own(&run, own);
   /* each person's record by number, then the persons in the people's
    * order: the callback's tables are indexed by it, and visited in order
    * they stream instead of missing the cache person by person */
@@ -2513,7 +2587,7 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
       yp.acc = zero;
       yp.paid = zero;
     }
-    yp.own_cost = own[num];
+    yp.own_cost = run.pinfo[num].own;
     hmb_err_init(&err);
     result = fn(ctx, &yp, &err);
     if (result)
@@ -2522,7 +2596,6 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
 out:
   free(recs);
   free(byp);
-  free(own);
   if (reaping)
     pthread_join(reaper, NULL);
   run_release(&run);

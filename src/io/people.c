@@ -374,11 +374,13 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
   return HMB_OK;
 }
 
-/* Reorder by family, turn offsets into pointers, rebuild the index. */
+/* Reorder by family, turn offsets into pointers, point the index at the
+ * entries' new places (in one pass over it, not built again). */
 static enum hmb_status finish(struct people *pp)
 {
   struct people_entry *ord;
   uint64_t *ord_hash;
+  uint32_t *moved;
   size_t i, f, rest = 0;
   uint32_t run = 0;
 
@@ -393,9 +395,11 @@ static enum hmb_status finish(struct people *pp)
   }
   ord = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord));
   ord_hash = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord_hash));
-  if (!ord || !ord_hash) {
+  moved = hmb_reallocarray(NULL, pp->n ? pp->n : 1, sizeof(*moved));
+  if (!ord || !ord_hash || !moved) {
     free(ord);
     free(ord_hash);
+    free(moved);
     return HMB_NOMEM;
   }
   for (i = 0; i < pp->n; i++) {
@@ -412,7 +416,13 @@ static enum hmb_status finish(struct people *pp)
     e->family_id = pd->family_off == NO_OFF ? NULL : arena_str(pp, pd->family_off);
     ord[to] = *e;
     ord_hash[to] = pp->hash[i];
+    moved[i] = (uint32_t)to;
   }
+  /* every entry is in the index (load() made it, at most half full) */
+  for (i = 0; i < pp->nslots; i++)
+    if (pp->slots[i])
+      pp->slots[i] = slot_of(pp->slots[i], moved[(uint32_t)pp->slots[i] - 1]);
+  free(moved);
   free(pp->e);
   pp->e = ord;
   free(pp->hash);
@@ -423,7 +433,7 @@ static enum hmb_status finish(struct people *pp)
   free(pp->fslots);
   pp->fslots = NULL;
   pp->nfslots = 0;
-  return index_build(pp, pow2_at_least(pp->n * 2 + 1));
+  return HMB_OK;
 }
 
 static enum hmb_status map_columns(struct csvr *c, size_t *col, struct hmb_err *err)
@@ -565,6 +575,17 @@ static enum hmb_status load(struct people **out, struct csvr *c, people_report_f
   }
   l->n = l->nerrs = 0;
   buf_init(&pp->arena, ARENA_LIMIT);
+  {
+    /* the index at its final size from the start when the file's size
+     * tells (see finish()): a table of megabytes built again at each
+     * doubling is random writes all over it */
+    size_t expect = csvr_estimate_rows(c);
+    if (expect && expect < UINT32_MAX / 4 && index_build(pp, pow2_at_least(expect * 2 + 1))) {
+      free(l);
+      people_free(pp);
+      return hmb_err_set(err, HMB_NOMEM, "io.nomem", "", "内存不足");
+    }
+  }
   while (!eof) {
     /* a chunk parsed; a read error ends it, to be returned once the rows
      * before it are in (and reported) */

@@ -783,6 +783,18 @@ unsigned long csvr_line(const struct csvr *c)
   return c->row_line;
 }
 
+size_t csvr_estimate_rows(const struct csvr *c)
+{
+  const struct src *s = &c->src;
+  size_t rest, n, nl;
+  if (!s->at_eof || s->pos >= s->len)
+    return 0; /* a stream (or nothing left) */
+  rest = s->len - s->pos;
+  n = rest < ((size_t)64 << 10) ? rest : (size_t)64 << 10;
+  nl = count_nl(s->data + s->pos, n);
+  return (size_t)((uint64_t)nl * rest / n) + 1;
+}
+
 void csvr_locate(const struct csvr *c, struct hmb_err *err)
 {
   locate(err, c->src.name, c->row_line);
@@ -2861,6 +2873,33 @@ enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_con
     return result;
   }
   return attach_details(r, cv, s, sr->name, line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL, err);
+}
+
+enum hmb_status setl_reader_reread(const struct setl_reader *r, struct setl_conv *cv,
+                                   const char *at, struct settlement *s, struct hmb_err *err)
+{
+  const size_t ncols = setl_reader_ncols(r);
+  const struct src *sr;
+  const char *row;
+  uint32_t *ends;
+  enum hmb_status result;
+  if (!ncols || !r->csv->src.map)
+    BUG("setl_reader_reread() on a reader without a mapped CSV file");
+  sr = &r->csv->src;
+  if (at < sr->data || at >= sr->data + sr->len)
+    BUG("setl_reader_reread() outside the file");
+  for (row = at; row > sr->data && row[-1] != '\n'; row--)
+    ;
+  ends = hmb_reallocarray(NULL, ncols, sizeof(*ends));
+  if (!ends)
+    return nomem(err, sr->name);
+  if (row_split(row, sr->data + sr->len, ends, ncols) != ncols)
+    BUG("setl_reader_reread(): the row at byte %zu was not split before", (size_t)(row - sr->data));
+  result = setl_reader_convert(r, cv, row, ends, 0, s, err);
+  free(ends);
+  s->lines = NULL;
+  s->nlines = 0;
+  return result;
 }
 
 size_t setl_reader_ncols(const struct setl_reader *r)

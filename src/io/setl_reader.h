@@ -192,6 +192,18 @@ enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_con
                                     const char *row, const uint32_t *ends, unsigned long line,
                                     struct settlement *s, struct hmb_err *err);
 
+/*
+ * The settlement of the CSV row of r's mapping (setl_reader_mapping()) that
+ * holds the byte at `at`, converted again into *s as setl_reader_convert()
+ * did (with cv, without its detail lines: s->lines is NULL). For a caller
+ * that kept only where a row's setl_id is (hmb adjudicate's records of
+ * settlements that added nothing) and needs the row back, rarely: for its
+ * reversal. The row must be one that was split for conversion before
+ * (setl_reader_split()); anything else is a bug.
+ */
+enum hmb_status setl_reader_reread(const struct setl_reader *r, struct setl_conv *cv,
+                                   const char *at, struct settlement *s, struct hmb_err *err);
+
 /* The (first) line number of the row last returned or rejected; 0 before any. */
 unsigned long setl_reader_line(const struct setl_reader *r);
 
@@ -261,6 +273,9 @@ enum hmb_status csvr_next(struct csvr *c, const struct csvr_field **fields, bool
                           struct hmb_err *err);
 /* Line number where the last returned (or rejected) row starts. */
 unsigned long csvr_line(const struct csvr *c);
+/* Rows left, guessed from the lines of the next 64 KiB and the bytes left,
+ * for sizing tables; 0 when unknown (a stream). */
+size_t csvr_estimate_rows(const struct csvr *c);
 /*
  * Rewrite err->field ("psn_no", or "" for the whole row) as
  * "PATH:LINE:psn_no" for the last row.
