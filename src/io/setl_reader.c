@@ -2082,13 +2082,21 @@ struct setl_reader {
   size_t nmap;
   struct colmap_ent req[F__COUNT]; /* required columns; fid of REQ_SETTLE ones */
   size_t nreq;
-  size_t fcol[F__COUNT];   /* column of each field, SIZE_MAX when absent */
-  uint8_t *colfid;         /* CSV: field of each column, COL_IGNORED when none */
-  uint32_t *fends;         /* CSV: the fused path's field ends, one per column */
-  uint32_t req_always;     /* bits of the fields required in every row */
-  uint32_t req_settle;     /* bits of the fields required in a settle row */
-  struct setl_conv own;    /* setl_reader_next()'s */
-  bool avx2;               /* row_split_avx2() may be used */
+  size_t fcol[F__COUNT]; /* column of each field, SIZE_MAX when absent */
+  uint8_t *colfid;       /* CSV: field of each column, COL_IGNORED when none */
+  uint32_t *fends;       /* CSV: the fused path's field ends, one per column */
+  uint32_t req_always;   /* bits of the fields required in every row */
+  uint32_t req_settle;   /* bits of the fields required in a settle row */
+  struct setl_conv own;  /* setl_reader_next()'s */
+  bool avx2;             /* row_split_avx2() may be used */
+  /* What converting a deferred row reads of the CSV scanner, copied once
+   * the header is read: the scanner's position and line, on the same cache
+   * lines, change with every row the splitting thread passes, and reading
+   * them on the converting thread made each row's line travel between the
+   * cores both ways (perf: a third of the split's time in two stores). */
+  size_t ncols;            /* the header's columns */
+  const char *lim;         /* the end of the input (mapped or borrowed) */
+  const char *name;        /* its name, for messages */
   struct src js;           /* JSON lines */
   struct setl_line *lines; /* JSON lines: SETL_MAX_LINES */
   unsigned long line;
@@ -2156,6 +2164,9 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
   if (!r->map || !r->colfid || !r->fends)
     return nomem(err, c->src.name);
   memset(r->colfid, COL_IGNORED, ncols);
+  r->ncols = ncols;
+  r->lim = c->src.data + c->src.len; /* used only for a mapped or borrowed input */
+  r->name = c->src.name;
 #if defined(HAVE_AVX2_SPLIT)
   /* HMB_TEST_SCALAR set: the SSE2 split only, for tests of both paths */
   r->avx2 = !getenv("HMB_TEST_SCALAR") && __builtin_cpu_supports("avx2");
@@ -2693,7 +2704,7 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
              const uint32_t *ends, const char *lim, bool id_in_place, struct settlement *s,
              size_t *idlen, size_t *psnlen, uint64_t *hash, uint64_t *psnhash, const char **id_in)
 {
-  size_t k, ncols = r->csv->ncols, start = 0;
+  size_t k, ncols = r->ncols, start = 0;
   uint32_t present = 0;
 
   setl_clear(s);
@@ -2853,26 +2864,26 @@ enum hmb_status setl_reader_convert(const struct setl_reader *r, struct setl_con
                                     const char *row, const uint32_t *ends, unsigned long line,
                                     struct settlement *s, struct hmb_err *err)
 {
-  const struct src *sr = &r->csv->src;
   enum hmb_status result;
   size_t k, idlen = 0, psnlen = 0, start = 0;
   uint64_t h = 0, hp = 0;
   const char *id_in = NULL;
 
-  if (fast_convert(r, cv, row, ends, sr->data + sr->len, true, s, &idlen, &psnlen, &h, &hp, &id_in))
-    return attach_details(r, cv, s, sr->name, line, idlen, psnlen, &h, &hp, id_in, err);
+  /* r->csv is the splitting thread's: see setl_reader.ncols */
+  if (fast_convert(r, cv, row, ends, r->lim, true, s, &idlen, &psnlen, &h, &hp, &id_in))
+    return attach_details(r, cv, s, r->name, line, idlen, psnlen, &h, &hp, id_in, err);
   /* what the general path would make of it: an unquoted row's fields are
    * the spans between its commas */
-  for (k = 0; k < r->csv->ncols; start = ends[k++] + 1) {
+  for (k = 0; k < r->ncols; start = ends[k++] + 1) {
     cv->spans[k].p = row + start;
     cv->spans[k].len = ends[k] - start;
   }
   result = convert_fields(r, cv->spans, s, err);
   if (result) {
-    locate(err, sr->name, line);
+    locate(err, r->name, line);
     return result;
   }
-  return attach_details(r, cv, s, sr->name, line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL, err);
+  return attach_details(r, cv, s, r->name, line, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL, err);
 }
 
 enum hmb_status setl_reader_reread(const struct setl_reader *r, struct setl_conv *cv,
