@@ -303,7 +303,7 @@ struct ptab {
 struct pinfo {
   const struct adj_terms *terms; /* resolved when first seen (terms_of) */
   size_t pidx;                   /* index in run->people, when given */
-  hmb_fen own;                   /* year runs: psn_part_amt of their settlements not reversed */
+  hmb_fen own; /* year runs: what own_add() did not keep in own32, and reversals */
 };
 
 #define PREC_HDR 16
@@ -436,6 +436,11 @@ struct run {
   /* persons: numbers 0..npersons-1 */
   struct pinfo *pinfo;
   size_t npersons, apinfo, pinfo_bytes; /* pinfo_bytes: as table_alloc() */
+  /* year runs: the psn_part_amt of each person's settlements not reversed
+   * is own32[num] + pinfo[num].own; every row adds to it, and 4 bytes a
+   * person keep the array dense enough to stay in the cache (own_add()) */
+  uint32_t *own32;
+  size_t own32_bytes;
   /* person records: numbers 0..nrecs-1 */
   char **pchunks;
   size_t nrecs, npchunks, pstride, pchunk_bytes;
@@ -462,6 +467,16 @@ struct run {
   unsigned long not_enrolled, repeated;
   hmb_time max_time;
 };
+
+/* Add v to what person num bore in a year run: to own32 while it fits. */
+static inline void own_add(struct run *run, uint32_t num, hmb_fen v)
+{
+  uint32_t *o = &run->own32[num];
+  if (v >= 0 && (uint64_t)v <= UINT32_MAX - *o)
+    *o += (uint32_t)v;
+  else
+    run->pinfo[num].own += v;
+}
 
 static inline struct person_rec *rec_at(const struct run *run, size_t i)
 {
@@ -791,12 +806,26 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     table_free(run->pinfo, run->pinfo_bytes);
     run->pinfo = np;
     run->pinfo_bytes = bytes;
+    if (run->year) {
+      uint32_t *no = table_alloc(n * sizeof(*no), &bytes);
+      if (!no) {
+        run->apinfo = run->npersons; /* pinfo is larger: nothing lost */
+        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
+      }
+      if (run->npersons)
+        memcpy(no, run->own32, run->npersons * sizeof(*no));
+      table_free(run->own32, run->own32_bytes);
+      run->own32 = no;
+      run->own32_bytes = bytes;
+    }
     run->apinfo = n;
   }
   pi = &run->pinfo[run->npersons];
   pi->terms = ti;
   pi->pidx = pe ? people_index(run->people, pe) : 0;
   pi->own = 0;
+  if (run->year)
+    run->own32[run->npersons] = 0;
   ps = ptab_put(&run->persons, h);
   if (!pslot_fill(run, ps, psn_no, len)) {
     run->persons.n--;
@@ -1526,7 +1555,7 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     keep_result(p, ro, ROW_OK, &res, st, text, explain);
   }
   if (run->year)
-    run->pinfo[num].own += s->psn_part_amt;
+    own_add(run, num, s->psn_part_amt);
   if (run->year && s->setl_time > run->max_time)
     run->max_time = s->setl_time;
   run->settled++;
@@ -1833,7 +1862,7 @@ static inline uint32_t person_ahead(const struct run *run, const struct batch *b
     __builtin_prefetch(&run->pinfo[ps->num]); /* their terms, for the record */
   }
   if (run->year)
-    prefetch_write(&run->pinfo[ps->num].own); /* every row adds to it */
+    prefetch_write(&run->own32[ps->num]); /* every row adds to it (own_add()) */
   return ps->num;
 }
 
@@ -2087,6 +2116,7 @@ static void run_release(struct run *run)
   for (k = 0; k < run->nrecs; k++)
     adj_state_release(person_state(rec_at(run, k)));
   table_free(run->pinfo, run->pinfo_bytes);
+  table_free(run->own32, run->own32_bytes);
   for (k = 0; k < run->npchunks; k++)
     huge_free(run->pchunks[k], run->pchunk_bytes);
   free(run->pchunks);
@@ -2587,7 +2617,7 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
       yp.acc = zero;
       yp.paid = zero;
     }
-    yp.own_cost = run.pinfo[num].own;
+    yp.own_cost = run.pinfo[num].own + run.own32[num];
     hmb_err_init(&err);
     result = fn(ctx, &yp, &err);
     if (result)
