@@ -87,6 +87,30 @@ assert (p["paid"], p["eligible"], p["beneficiaries"], p["settlements"]) == \
 assert p["beneficiaries"] > 0
 PY
 
+# what a person bore past 2^32 fen (42,949,672.96 yuan: where the run's
+# 4-byte per-person sums overflow into 8 bytes), with reversals of a
+# settlement that added nothing (no record kept) and of one that did
+{
+  head -1 $ex-settlements.csv
+  for i in 1 2 3 4 5 6 7; do
+    printf 'SBIG%d,MBIG%d,P371500000001,390,11,2024-03-0%d 10:00:00,9000000.00,0.00,0.00,0.00,9000000.00,0.00,0.00,0.00,0.00,0.00,0.00,9000000.00,0.00,9000000.00,2207\n' "$i" "$i" "$i"
+  done
+  echo 'SBIG8,MBIG8,P371500000001,390,21,2024-04-01 10:00:00,9000000.00,0.00,0.00,0.00,9000000.00,0.00,0.00,0.00,0.00,0.00,0.00,9000000.00,0.00,9000000.00,2207'
+  echo 'SBIG3,,P371500000001,,,,,,,,,,,,,,,,,,2208'
+  echo 'SBIG8,,P371500000001,,,,,,,,,,,,,,,,,,2208'
+} >"$out/big.csv"
+for eager in "" 1; do
+  HMB_TEST_EAGER=$eager "$hmb" backtest --plan plans/liaocheng-2024.json --settlements "$out/big.csv" \
+    --people $ex-people.csv --json "$out/big.json" >/dev/null 2>&1 || fail "backtest of big.csv"
+  python3 - "$out/big.json" <<'PY' || fail "own cost past 2^32 fen (eager: $eager)"
+import json, sys
+b = json.load(open(sys.argv[1]))
+p = b["plans"][0]
+assert b["reversals"] == 2 and b["rejected"] == 0, b
+assert p["own_cost"] == "54000000.00", p["own_cost"]
+PY
+done
+
 # refusals
 "$hmb" backtest --plan plans/liaocheng-2024.json --settlements $ex-settlements.csv 2>/dev/null
 [ $? -eq 2 ] || fail "missing --people accepted"
