@@ -66,6 +66,13 @@ typedef enum hmb_status (*year_person_fn)(void *ctx, const struct year_person *y
 struct year_prep;
 struct year_prep *adjudicate_year_prepare(const char *setl_path, const char *details);
 void year_prep_free(struct year_prep *prep);
+/*
+ * Give the preparing thread job(ctx) to run once its own work is done: the
+ * run starts meanwhile, and adjudicate_year() waits for the job before it
+ * hands out the persons. With prep NULL, or a thread already finished, the
+ * job runs now, on the caller's thread.
+ */
+void year_prep_then(struct year_prep *prep, void (*job)(void *), void *ctx);
 /* who names the command in messages. prep: from adjudicate_year_prepare()
  * with the same setl_path and details, or NULL; freed by the call. HMB_OK,
  * or the error that stopped the run (printed already). */

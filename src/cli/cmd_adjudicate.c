@@ -1912,6 +1912,10 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
       size_t off;
       for (off = 0; off < SETL_HOT_BYTES; off += 64)
         __builtin_prefetch(ns + off);
+      /* what the person bore, added to by every row (own_add()): fetched
+       * by the first pass too, but a batch later it has left the L1 */
+      if (run->year && b->num[i + 8] != NO_PERSON)
+        prefetch_write(&run->own32[b->num[i + 8]]);
     }
     if (b->invalid[i])
       continue; /* refused by settlement_validate() (batch_convert) */
@@ -2210,6 +2214,14 @@ struct year_prep {
   bool warmed_spare;
   atomic_bool stop; /* the run is starting: leave the rest of the file */
   bool joined;
+  /* under mu: made, once the results above are (run_file() waits for it,
+   * not for the thread's end); a job given by year_prep_then(), run by
+   * the thread after its own work unless it had ended (closed) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool made, closed;
+  void (*job)(void *);
+  void *job_ctx;
 };
 
 /* Touch a page in every 4 KiB of [p, p + len): by faults, which take only
@@ -2233,15 +2245,24 @@ static void touch_read(const char *p, size_t len, const atomic_bool *stop)
   }
 }
 
-static void *prep_main(void *arg)
+/* Tell run_file() that the reader and the index are there (or not). */
+static void prep_made(struct year_prep *yp)
 {
-  struct year_prep *yp = arg;
+  pthread_mutex_lock(&yp->mu);
+  yp->made = true;
+  pthread_cond_broadcast(&yp->cv);
+  pthread_mutex_unlock(&yp->mu);
+}
+
+static void prep_main(struct year_prep *yp)
+{
+  bool mapped;
   const char *data;
   size_t len;
   pthread_setname_np(pthread_self(), "hmb-prepare"); /* for top and perf */
   yp->status = setl_reader_open(&yp->rd, yp->setl_path, SETL_FMT_AUTO, yp->details, &yp->err);
   if (yp->status)
-    return NULL;
+    return;
   yp->rows = estimate_rows(yp->setl_path);
   if (!tidx_init(&yp->setls, tidx_cap_for(yp->rows)))
     yp->setls.s = NULL; /* the run tries again and says so */
@@ -2256,8 +2277,26 @@ static void *prep_main(void *arg)
     touch_write(yp->sspare, SCHUNK);
     yp->warmed_spare = true;
   }
-  if (setl_reader_mapping(yp->rd, &data, &len))
+  /* the reader is the run's once made: its mapping is asked for first */
+  mapped = setl_reader_mapping(yp->rd, &data, &len);
+  prep_made(yp);
+  if (mapped)
     touch_read(data, len, &yp->stop);
+}
+
+/* The thread: its work, then the job it may have been given. */
+static void *prep_thread(void *arg)
+{
+  struct year_prep *yp = arg;
+  void (*job)(void *);
+  prep_main(yp);
+  prep_made(yp); /* again when prep_main() returned early */
+  pthread_mutex_lock(&yp->mu);
+  yp->closed = true;
+  job = yp->job;
+  pthread_mutex_unlock(&yp->mu);
+  if (job)
+    job(yp->job_ctx);
   return NULL;
 }
 
@@ -2274,11 +2313,43 @@ struct year_prep *adjudicate_year_prepare(const char *setl_path, const char *det
   atomic_init(&yp->stop, false);
   yp->setl_path = setl_path;
   yp->details = details;
-  if (pthread_create(&yp->th, NULL, prep_main, yp)) {
+  pthread_mutex_init(&yp->mu, NULL);
+  pthread_cond_init(&yp->cv, NULL);
+  if (pthread_create(&yp->th, NULL, prep_thread, yp)) {
+    pthread_mutex_destroy(&yp->mu);
+    pthread_cond_destroy(&yp->cv);
     free(yp);
     return NULL; /* the run does it all itself */
   }
   return yp;
+}
+
+void year_prep_then(struct year_prep *yp, void (*job)(void *), void *ctx)
+{
+  bool now = !yp;
+  if (yp) {
+    pthread_mutex_lock(&yp->mu);
+    if (yp->closed || yp->job)
+      now = true;
+    else {
+      yp->job = job;
+      yp->job_ctx = ctx;
+    }
+    pthread_mutex_unlock(&yp->mu);
+  }
+  if (now)
+    job(ctx);
+}
+
+/* Wait until the thread has made the reader and the index, then tell it
+ * to leave the rest of the file: the run is starting. */
+static void prep_wait_made(struct year_prep *yp)
+{
+  pthread_mutex_lock(&yp->mu);
+  while (!yp->made)
+    pthread_cond_wait(&yp->cv, &yp->mu);
+  pthread_mutex_unlock(&yp->mu);
+  atomic_store(&yp->stop, true);
 }
 
 /* Wait for the thread, telling it to stop mapping the file in. */
@@ -2296,6 +2367,8 @@ void year_prep_free(struct year_prep *yp)
   if (!yp)
     return;
   prep_join(yp);
+  pthread_mutex_destroy(&yp->mu);
+  pthread_cond_destroy(&yp->cv);
   setl_reader_free(yp->rd);
   if (yp->setls.s)
     tidx_release(&yp->setls);
@@ -2334,7 +2407,8 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   run->last_time = INT64_MIN;
   run->max_time = INT64_MIN;
   if (prep) {
-    prep_join(prep);
+    /* its job (year_prep_then()) may still run: year_run() joins it */
+    prep_wait_made(prep);
     if (prep->status) {
       cli_print_err(who, &prep->err);
       return 2;
@@ -2523,10 +2597,13 @@ done:
   run->rcv = NULL;
   run->rd = NULL; /* it may be left to the caller, never used again */
   run->file = NULL;
-  if (run->year && !rc)
+  if (run->year && !rc) {
     run->rd_left = rd;
-  else
+  } else {
+    if (prep)
+      prep_join(prep); /* it may still be reading the file */
     setl_reader_free(rd);
+  }
   return rc;
 }
 
@@ -2566,6 +2643,10 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
     run_release(&run);
     return HMB_IO;
   }
+  /* what the caller gave the preparing thread to do (year_prep_then())
+   * is done before the persons are handed out */
+  if (prep)
+    prep_join(prep);
   /* the reader is freed meanwhile (joined below) */
   if (run.rd_left && !pthread_create(&reaper, NULL, reader_free_main, run.rd_left))
     reaping = true;
@@ -2605,6 +2686,12 @@ static enum hmb_status year_run(const char *who, const struct plan *plan,
   for (k = 0; k < npeople && !result; k++) {
     const uint32_t num = byp[k];
     struct year_person yp;
+    if (k + 16 < npeople && byp[k + 16] != NO_PERSON) {
+      /* a person's numbers are at random places: fetched a few ahead */
+      __builtin_prefetch(&recs[byp[k + 16]]);
+      __builtin_prefetch(&run.own32[byp[k + 16]]);
+      __builtin_prefetch(&run.pinfo[byp[k + 16]].own);
+    }
     if (num == NO_PERSON)
       continue; /* no settlement */
     yp.people_index = k;

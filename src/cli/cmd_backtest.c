@@ -31,16 +31,61 @@ static const char backtest_usage[] =
     "  以一年的结算记录回测产品方案：赔付率（按保费收入与已赚保费）、受益人数及占比、\n"
     "  各责任、年龄段、险种的赔付，赔付额与剩余自付的分布，以及最大的赔付。\n";
 
+struct premiums;
+
 /* One plan's run: the plan and its aggregation. */
 struct bt_plan {
   struct plan plan;
   struct bt agg;
+  const struct premiums *pj;
 };
 
-/* adjudicate_year()'s callback: a person's year into the plan's report. */
+/* Every enrolled person's premium under each plan (bt_person()), given to
+ * the thread that prepared the year (year_prep_then()): it runs while the
+ * year is read. status and err: the first failure, for psn_no. */
+struct premiums {
+  struct bt_plan *bp;
+  size_t nplans;
+  const struct people *pp;
+  enum hmb_status status;
+  struct hmb_err err;
+  const char *psn_no;
+};
+
+static void premiums_job(void *ctx)
+{
+  struct premiums *pj = ctx;
+  size_t npeople = people_count(pj->pp);
+  hmb_err_init(&pj->err);
+  for (size_t k = 0; k < pj->nplans; k++) {
+    const struct plan *p = &pj->bp[k].plan;
+    for (size_t i = 0; i < npeople; i++) {
+      const struct people_entry *e = people_at(pj->pp, i);
+      hmb_fen premium = 0;
+      struct adj_person who;
+      people_adj_person(p, e, &who);
+      /* the first premium group of the plan the person is in, else the
+       * age band: the file does not say which group a person paid in */
+      if (plan_premium(p, who.age < 0 ? 0 : who.age, e->groups, &premium, &pj->err) ||
+          bt_person(&pj->bp[k].agg, i, who.age, e->insutype, premium, &pj->err)) {
+        pj->status = pj->err.status;
+        pj->psn_no = e->psn_no;
+        return;
+      }
+    }
+  }
+}
+
+/* adjudicate_year()'s callback: a person's year into the plan's report
+ * (the premiums are in: adjudicate_year() waited for them). */
 static enum hmb_status take_year(void *ctx, const struct year_person *yp, struct hmb_err *err)
 {
   struct bt_plan *bp = ctx;
+  if (bp->pj->status) {
+    /* a person without a premium: said by cmd_backtest() */
+    *err = bp->pj->err;
+    return bp->pj->status;
+  }
   return bt_person_year(&bp->agg, yp->people_index, yp->paid, yp->own_cost, err);
 }
 
@@ -197,10 +242,11 @@ int cmd_backtest(int argc, char **argv)
 {
   const char *plan_path[BT_PLANS_MAX], *setl_path = NULL, *details = NULL, *people_path = NULL;
   const char *json_path = NULL, *params[64];
-  size_t nplans = 0, nparams = 0, npeople = 0;
+  size_t nplans = 0, nparams = 0;
   struct bt_plan *bp = NULL;
   struct people *pp = NULL;
   struct year_prep *prep = NULL;
+  struct premiums pj;
   struct hmb_err err;
   struct buf json = BUF_INIT((size_t)64 << 20);
   struct year_totals tot;
@@ -263,7 +309,6 @@ int cmd_backtest(int argc, char **argv)
     rc = 2;
     goto done;
   }
-  npeople = people_count(pp);
   for (size_t k = 0; k < nplans; k++) {
     struct plan *p = &bp[k].plan;
     if (plan_load(p, plan_path[k], cli_report_path, &plan_path[k], &err)) {
@@ -289,28 +334,27 @@ int cmd_backtest(int argc, char **argv)
         goto done;
       }
     bt_init(&bp[k].agg, p);
-    for (size_t i = 0; i < npeople; i++) {
-      const struct people_entry *e = people_at(pp, i);
-      hmb_fen premium = 0;
-      struct adj_person who;
-      people_adj_person(p, e, &who);
-      /* the first premium group of the plan the person is in, else the
-       * age band: the file does not say which group a person paid in */
-      if (plan_premium(p, who.age < 0 ? 0 : who.age, e->groups, &premium, &err) ||
-          bt_person(&bp[k].agg, i, who.age, e->insutype, premium, &err)) {
-        cli_print_err(e->psn_no, &err);
-        rc = 2;
-        goto done;
-      }
-    }
+    bp[k].pj = &pj;
   }
+  memset(&pj, 0, sizeof(pj));
+  pj.bp = bp;
+  pj.nplans = nplans;
+  pj.pp = pp;
+  year_prep_then(prep, premiums_job, &pj);
 
   for (size_t k = 0; k < nplans; k++) {
     struct year_totals yt;
     struct year_prep *yp = prep;
     prep = NULL; /* the first run takes it */
-    if (adjudicate_year("hmb backtest", &bp[k].plan, pp, setl_path, details, yp, take_year, &bp[k],
-                        &yt)) {
+    enum hmb_status result = adjudicate_year("hmb backtest", &bp[k].plan, pp, setl_path, details,
+                                             yp, take_year, &bp[k], &yt);
+    if (pj.status) {
+      /* adjudicate_year() has waited for the premiums */
+      cli_print_err(pj.psn_no, &pj.err);
+      rc = 2;
+      goto done;
+    }
+    if (result) {
       rc = 2;
       goto done;
     }
