@@ -31,6 +31,19 @@ void *hmb_calloc(size_t n, size_t size)
   return calloc(n ? n : 1, size ? size : 1);
 }
 
+void *hmb_calloc_lines(size_t n)
+{
+  size_t sz = (n ? n : 1) + HMB_CACHE_LINE - 1;
+  void *p;
+  if (sz < n || should_fail())
+    return NULL;
+  sz -= sz % HMB_CACHE_LINE;
+  p = aligned_alloc(HMB_CACHE_LINE, sz);
+  if (p)
+    memset(p, 0, sz);
+  return p;
+}
+
 void *hmb_realloc(void *p, size_t n)
 {
   if (should_fail())

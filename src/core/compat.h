@@ -61,6 +61,14 @@ __extension__ typedef __int128 hmb_i128;
  */
 void *hmb_malloc(size_t n);
 void *hmb_calloc(size_t n, size_t size);
+/*
+ * n zeroed bytes on whole cache lines of their own (freed with free()):
+ * for an object one thread writes all the time while another thread
+ * writes its neighbour, which would otherwise share a line with it and
+ * make it travel between the cores at every write.
+ */
+#define HMB_CACHE_LINE 64
+void *hmb_calloc_lines(size_t n);
 void *hmb_realloc(void *p, size_t n);
 /* Like hmb_realloc for an array of nmemb elements; NULL on overflow too. */
 void *hmb_reallocarray(void *p, size_t nmemb, size_t size);

@@ -2930,7 +2930,9 @@ bool setl_reader_mapping(const struct setl_reader *r, const char **data, size_t 
 
 enum hmb_status setl_conv_new(const struct setl_reader *r, struct setl_conv **out)
 {
-  struct setl_conv *cv = hmb_calloc(1, sizeof(*cv));
+  /* on lines of its own: each converting thread writes its own with every
+   * row (keys, the day), and two made one after the other shared a line */
+  struct setl_conv *cv = hmb_calloc_lines(sizeof(*cv));
   size_t n = setl_reader_ncols(r);
   *out = NULL;
   if (!cv)
