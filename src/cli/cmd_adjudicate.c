@@ -2260,15 +2260,13 @@ static void prep_main(struct year_prep *yp)
   const char *data;
   size_t len;
   pthread_setname_np(pthread_self(), "hmb-prepare"); /* for top and perf */
-  yp->status = setl_reader_open(&yp->rd, yp->setl_path, SETL_FMT_AUTO, yp->details, &yp->err);
-  if (yp->status)
-    return;
+  /* the index first (zeroes: writing 0 changes nothing), the slowest part
+   * when the host has to find the huge pages, then the first chunk of
+   * records, the reader, and the file from its start until the run begins */
   yp->rows = estimate_rows(yp->setl_path);
   if (!tidx_init(&yp->setls, tidx_cap_for(yp->rows)))
     yp->setls.s = NULL; /* the run tries again and says so */
   yp->sspare = huge_alloc(SCHUNK, false);
-  /* the index (zeroes: writing 0 changes nothing), the first chunk of
-   * records, then the file from its start until the run begins */
   if (yp->setls.s) {
     touch_write((char *)yp->setls.s, yp->setls.bytes);
     yp->warmed = yp->setls.bytes;
@@ -2277,6 +2275,9 @@ static void prep_main(struct year_prep *yp)
     touch_write(yp->sspare, SCHUNK);
     yp->warmed_spare = true;
   }
+  yp->status = setl_reader_open(&yp->rd, yp->setl_path, SETL_FMT_AUTO, yp->details, &yp->err);
+  if (yp->status)
+    return;
   /* the reader is the run's once made: its mapping is asked for first */
   mapped = setl_reader_mapping(yp->rd, &data, &len);
   prep_made(yp);
@@ -2329,7 +2330,9 @@ void year_prep_then(struct year_prep *yp, void (*job)(void *), void *ctx)
   bool now = !yp;
   if (yp) {
     pthread_mutex_lock(&yp->mu);
-    if (yp->closed || yp->job)
+    /* the caller would wait for the thread anyway while it is not done:
+     * the job is then the caller's */
+    if (!yp->made || yp->closed || yp->job)
       now = true;
     else {
       yp->job = job;
