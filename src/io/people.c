@@ -374,12 +374,11 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
   return HMB_OK;
 }
 
-/* Reorder by family, turn offsets into pointers, point the index at the
- * entries' new places (in one pass over it, not built again). */
+/* Reorder by family (in place: a copy was tens of megabytes of fresh
+ * memory), turn offsets into pointers, point the index at the entries'
+ * new places (in one pass over it, not built again). */
 static enum hmb_status finish(struct people *pp)
 {
-  struct people_entry *ord;
-  uint64_t *ord_hash;
   uint32_t *moved;
   size_t i, f, rest = 0;
   uint32_t run = 0;
@@ -393,15 +392,9 @@ static enum hmb_status finish(struct people *pp)
     run += pp->fam[f].count;
     pp->fam[f].count = 0;
   }
-  ord = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord));
-  ord_hash = hmb_calloc(pp->n ? pp->n : 1, sizeof(*ord_hash));
   moved = hmb_reallocarray(NULL, pp->n ? pp->n : 1, sizeof(*moved));
-  if (!ord || !ord_hash || !moved) {
-    free(ord);
-    free(ord_hash);
-    free(moved);
+  if (!moved)
     return HMB_NOMEM;
-  }
   for (i = 0; i < pp->n; i++) {
     struct people_entry *e = &pp->e[i];
     const struct pending *pd = &pp->pend[i];
@@ -414,20 +407,27 @@ static enum hmb_status finish(struct people *pp)
     }
     e->groups = pd->groups_off == NO_OFF ? "" : arena_str(pp, pd->groups_off);
     e->family_id = pd->family_off == NO_OFF ? NULL : arena_str(pp, pd->family_off);
-    ord[to] = *e;
-    ord_hash[to] = pp->hash[i];
     moved[i] = (uint32_t)to;
   }
   /* every entry is in the index (load() made it, at most half full) */
   for (i = 0; i < pp->nslots; i++)
     if (pp->slots[i])
       pp->slots[i] = slot_of(pp->slots[i], moved[(uint32_t)pp->slots[i] - 1]);
+  /* each entry to its place, cycle by cycle: moved[i] says where the
+   * entry now at i goes */
+  for (i = 0; i < pp->n; i++)
+    while (moved[i] != i) {
+      const uint32_t to = moved[i];
+      struct people_entry te = pp->e[to];
+      uint64_t th = pp->hash[to];
+      pp->e[to] = pp->e[i];
+      pp->hash[to] = pp->hash[i];
+      pp->e[i] = te;
+      pp->hash[i] = th;
+      moved[i] = moved[to];
+      moved[to] = to;
+    }
   free(moved);
-  free(pp->e);
-  pp->e = ord;
-  free(pp->hash);
-  pp->hash = ord_hash;
-  pp->alloc = pp->n;
   free(pp->pend);
   pp->pend = NULL;
   free(pp->fslots);
