@@ -1359,6 +1359,8 @@ static void keep_result(const struct plan *p, struct row_out *ro, enum row_statu
                         struct buf *text, bool explain)
 {
   int r;
+  if (!ro)
+    return; /* a year run writes no result rows */
   ro->status = (uint8_t)st;
   ro->eligible = res->eligible;
   ro->payout = res->payout;
@@ -1379,6 +1381,8 @@ static void keep_nothing(const struct plan *p, struct row_out *ro, enum row_stat
                          const struct buf *text)
 {
   int r;
+  if (!ro)
+    return; /* a year run writes no result rows */
   ro->status = (uint8_t)st;
   ro->eligible = ro->payout = ro->family_adjust = 0;
   for (r = 0; r < p->nresp; r++)
@@ -1922,8 +1926,9 @@ static enum hmb_status batch_process(struct run *run, struct batch *b, bool expl
     if (b->invalid[i])
       continue; /* refused by settlement_validate() (batch_convert) */
     hmb_err_init(&err);
+    /* a year run writes no result rows: nothing is kept for them (NULL) */
     result = process(run, &b->s[i], b->idin[i], b->ls[i], b->hs[i], b->lp[i], b->hp[i], b->num[i],
-                     b->inert[i], &b->out[i], &b->text, explain, &err);
+                     b->inert[i], run->year ? NULL : &b->out[i], &b->text, explain, &err);
     if (result == HMB_NOMEM || result == HMB_IO) {
       cli_print_err(path, &err);
       return result;
