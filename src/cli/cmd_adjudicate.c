@@ -2197,20 +2197,21 @@ static int batch_write(struct batch *b, struct out *o, const struct plan *plan, 
 /* ---- a year run prepared ahead ----
  *
  * What a year run needs before its first row that depends on neither the
- * plan nor the people: the reader (the file mapped, the details loaded),
- * the settlement index sized for the file, the first chunk of records, and
- * their pages faulted in (the index alone is 128 MiB for 10 M rows, and a
- * fresh page is slow on this kind of VM: see warm_fault()). hmb backtest
- * and hmb price start it on a thread of its own before they load the
- * people, which keeps the main thread about as long; it then faults in the
- * file's mapping from the start until the run begins. */
+ * plan nor the people: the settlement index sized for the file and the
+ * first chunk of records, their pages faulted in (the index alone is 128
+ * MiB for 10 M rows, and a fresh page is slow on this kind of VM: see
+ * warm_fault()), and the reader (the file mapped, the details loaded).
+ * hmb backtest and hmb price start it on a thread of its own before they
+ * load the people, which keeps the main thread about as long; the thread
+ * then faults in the file's mapping from the start until the run begins,
+ * and runs the job it may have been given (year_prep_then()). */
 
 #define PREP_MAP_STEP ((size_t)2 << 20) /* the file touched between looks at stop */
 
 struct year_prep {
   pthread_t th;
   const char *setl_path, *details; /* borrowed; details may be NULL */
-  /* the thread's results, taken by run_file() once it has joined */
+  /* the thread's results, taken by run_file() once made (below) */
   enum hmb_status status; /* of opening the reader; err says why */
   struct hmb_err err;
   struct setl_reader *rd;
