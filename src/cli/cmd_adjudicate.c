@@ -222,6 +222,22 @@ static void table_free(void *s, size_t bytes)
     free(s);
 }
 
+/* A table_alloc() of n entries of size bytes holding the first keep of
+ * old (freed, *bytes its table_alloc() size, then the new one's); NULL
+ * when out of memory, old untouched. */
+static void *table_regrow(void *old, size_t *bytes, size_t keep, size_t n, size_t size)
+{
+  size_t nb;
+  void *p = n <= SIZE_MAX / size ? table_alloc(n * size, &nb) : NULL;
+  if (!p)
+    return NULL;
+  if (keep)
+    memcpy(p, old, keep * size);
+  table_free(old, *bytes);
+  *bytes = nb;
+  return p;
+}
+
 static bool tidx_init(struct tidx *t, size_t cap)
 {
   t->s = table_alloc(cap * sizeof(uint64_t), &t->bytes);
@@ -798,27 +814,19 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
   if (run->npersons >= UINT32_MAX)
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   if (run->npersons == run->apinfo) {
-    /* doubled as persons come; from table_alloc() as it may grow large */
-    size_t n = run->apinfo ? run->apinfo * 2 : run->persons.cap, bytes;
-    struct pinfo *np = n <= SIZE_MAX / sizeof(*np) ? table_alloc(n * sizeof(*np), &bytes) : NULL;
+    /* doubled as persons come; from table_alloc() as they may grow large
+     * (pinfo may be left larger than apinfo says: nothing is lost) */
+    size_t n = run->apinfo ? run->apinfo * 2 : run->persons.cap;
+    struct pinfo *np = table_regrow(run->pinfo, &run->pinfo_bytes, run->npersons, n, sizeof(*np));
+    uint32_t *no;
     if (!np)
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-    if (run->npersons)
-      memcpy(np, run->pinfo, run->npersons * sizeof(*np));
-    table_free(run->pinfo, run->pinfo_bytes);
     run->pinfo = np;
-    run->pinfo_bytes = bytes;
     if (run->year) {
-      uint32_t *no = table_alloc(n * sizeof(*no), &bytes);
-      if (!no) {
-        run->apinfo = run->npersons; /* pinfo is larger: nothing lost */
+      no = table_regrow(run->own32, &run->own32_bytes, run->npersons, n, sizeof(*no));
+      if (!no)
         return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-      }
-      if (run->npersons)
-        memcpy(no, run->own32, run->npersons * sizeof(*no));
-      table_free(run->own32, run->own32_bytes);
       run->own32 = no;
-      run->own32_bytes = bytes;
     }
     run->apinfo = n;
   }
