@@ -186,7 +186,6 @@ static void arena_release(struct arena *a)
 #define SLOT_TAG_SHIFT 40
 #define SLOT_FILE      ((uint64_t)1 << 39)
 #define SLOT_REF       (SLOT_FILE - 1) /* a record's reference or a file offset */
-#define SLOT_FILE_MAX  SLOT_REF        /* bytes of input a slot can point into */
 
 struct tidx {
   uint64_t *s;
@@ -937,8 +936,8 @@ static bool setl_add_ref(struct run *run, const char *id_in, uint64_t h)
   if (!run->file || !id_in || id_in < run->file || id_in >= run->file + run->file_len)
     return false;
   off = (size_t)(id_in - run->file);
-  if (off > SLOT_FILE_MAX)
-    return false;
+  if (off > SLOT_REF)
+    return false; /* beyond what a slot can point into */
   tidx_put(&run->setls, h, SLOT_FILE | off);
   return true;
 }
@@ -1568,10 +1567,11 @@ static enum hmb_status process(struct run *run, struct settlement *s, const char
     run->eligible += res.eligible;
     keep_result(p, ro, ROW_OK, &res, st, text, explain);
   }
-  if (run->year)
+  if (run->year) {
     own_add(run, num, s->psn_part_amt);
-  if (run->year && s->setl_time > run->max_time)
-    run->max_time = s->setl_time;
+    if (s->setl_time > run->max_time)
+      run->max_time = s->setl_time;
+  }
   run->settled++;
   return HMB_OK;
 }
@@ -2224,11 +2224,9 @@ struct year_prep {
   struct hmb_err err;
   struct setl_reader *rd;
   size_t rows;       /* estimate_rows() */
-  struct tidx setls; /* s NULL when it could not be made */
-  size_t warmed;     /* bytes of setls faulted in from its start */
-  char *sspare;      /* a chunk of records, faulted in when warmed_spare */
-  bool warmed_spare;
-  atomic_bool stop; /* the run is starting: leave the rest of the file */
+  struct tidx setls; /* faulted in; s NULL when it could not be made */
+  char *sspare;      /* a chunk of records, faulted in; NULL when none */
+  atomic_bool stop;  /* the run is starting: leave the rest of the file */
   bool joined;
   /* under mu: made, once the results above are (run_file() waits for it,
    * not for the thread's end); a job given by year_prep_then(), run by
@@ -2270,11 +2268,10 @@ static void prep_made(struct year_prep *yp)
   pthread_mutex_unlock(&yp->mu);
 }
 
-static void prep_main(struct year_prep *yp)
+/* The thread's own work but for the file's pages: true when there is a
+ * mapping to touch, [*data, *data + *len). */
+static bool prep_main(struct year_prep *yp, const char **data, size_t *len)
 {
-  bool mapped;
-  const char *data;
-  size_t len;
   pthread_setname_np(pthread_self(), "hmb-prepare"); /* for top and perf */
   /* the index first (zeroes: writing 0 changes nothing), the slowest part
    * when the host has to find the huge pages, then the first chunk of
@@ -2283,22 +2280,13 @@ static void prep_main(struct year_prep *yp)
   if (!tidx_init(&yp->setls, tidx_cap_for(yp->rows)))
     yp->setls.s = NULL; /* the run tries again and says so */
   yp->sspare = huge_alloc(SCHUNK, false);
-  if (yp->setls.s) {
+  if (yp->setls.s)
     touch_write((char *)yp->setls.s, yp->setls.bytes);
-    yp->warmed = yp->setls.bytes;
-  }
-  if (yp->sspare) {
+  if (yp->sspare)
     touch_write(yp->sspare, SCHUNK);
-    yp->warmed_spare = true;
-  }
   yp->status = setl_reader_open(&yp->rd, yp->setl_path, SETL_FMT_AUTO, yp->details, &yp->err);
-  if (yp->status)
-    return;
   /* the reader is the run's once made: its mapping is asked for first */
-  mapped = setl_reader_mapping(yp->rd, &data, &len);
-  prep_made(yp);
-  if (mapped)
-    touch_read(data, len, &yp->stop);
+  return !yp->status && setl_reader_mapping(yp->rd, data, len);
 }
 
 /* The thread: its work, then the job it may have been given. */
@@ -2306,8 +2294,12 @@ static void *prep_thread(void *arg)
 {
   struct year_prep *yp = arg;
   void (*job)(void *);
-  prep_main(yp);
-  prep_made(yp); /* again when prep_main() returned early */
+  const char *data;
+  size_t len;
+  bool mapped = prep_main(yp, &data, &len);
+  prep_made(yp);
+  if (mapped)
+    touch_read(data, len, &yp->stop);
   pthread_mutex_lock(&yp->mu);
   yp->closed = true;
   job = yp->job;
@@ -2406,7 +2398,7 @@ void year_prep_free(struct year_prep *yp)
 static int run_file(struct run *run, struct out *o, const char *who, const char *setl_path,
                     const char *details, bool explain, struct year_prep *prep)
 {
-  size_t index_warmed = 0; /* bytes of run->setls faulted in by prep */
+  bool prep_index = false; /* run->setls made (and faulted in) by prep */
   struct setl_reader *rd = NULL;
   struct setl_conv *mcv = NULL; /* the main thread's */
   struct hmb_err err;
@@ -2447,7 +2439,7 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
     run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
     if (prep && prep->setls.s) {
       run->setls = prep->setls;
-      index_warmed = prep->warmed;
+      prep_index = true;
       memset(&prep->setls, 0, sizeof(prep->setls));
     } else if (!tidx_init(&run->setls, tidx_cap_for(rows))) {
       fprintf(stderr, "%s: 内存不足\n", who);
@@ -2497,22 +2489,21 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   pl.o = o;
   /* the first chunks and the index tables are warmed first, from while
    * the worker waits for its first batch */
+  /* what the preparing thread made is faulted in already */
   run->pspare = huge_alloc(run->pchunk_bytes, true);
+  if (run->pspare)
+    warm_add(run->fresh, &run->nfresh, run->pspare, run->pchunk_bytes);
   if (prep && prep->sspare) {
     run->sspare = prep->sspare;
     prep->sspare = NULL;
   } else {
     run->sspare = huge_alloc(SCHUNK, false);
+    if (run->sspare)
+      warm_add(run->fresh, &run->nfresh, run->sspare, SCHUNK);
   }
-  if (run->pspare)
-    warm_add(run->fresh, &run->nfresh, run->pspare, run->pchunk_bytes);
-  if (run->sspare && !(prep && prep->warmed_spare))
-    warm_add(run->fresh, &run->nfresh, run->sspare, SCHUNK);
   warm_add(run->fresh, &run->nfresh, (char *)run->persons.s, run->persons.bytes);
-  /* what the preparing thread did not fault in of the index */
-  if (run->setls.bytes > index_warmed)
-    warm_add(run->fresh, &run->nfresh, (char *)run->setls.s + index_warmed,
-             run->setls.bytes - index_warmed);
+  if (!prep_index)
+    warm_add(run->fresh, &run->nfresh, (char *)run->setls.s, run->setls.bytes);
   pipeline_note_fresh(&pl);
   if (pthread_create(&worker, NULL, worker_main, &pl)) {
     fprintf(stderr, "%s: 无法创建线程\n", who);
