@@ -3,9 +3,10 @@
  *
  * Reads a settlements file (and its details file) through setl_reader_next()
  * to the end, REPS times each, in the same process: the reader as it runs
- * (the AVX2 row split when the CPU has it), the reader with its portable
- * SSE2 split (HMB_TEST_SCALAR=1), and the peer, the cheapest pass over the
- * same bytes (counting lines with memchr on the same mapping). Prints rows
+ * (the AVX2 row split and the AVX-512 amounts when the CPU has them), the
+ * reader with its portable code only (HMB_TEST_SCALAR=1: the SSE2 split,
+ * the amounts one by one), and the peer, the cheapest pass over the same
+ * bytes (counting lines with memchr on the same mapping). Prints rows
  * and bytes per second by the thread's CPU time (page cache faults
  * included), the fastest pass of each, and the ratios. Both readers must
  * read the same rows and the same sum of psn_part_amt, or the run fails.
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
     return 2;
   }
   for (k = 0; k < 3 * reps; k++) {
-    int v = k % 3; /* 0: the reader, 1: its SSE2 split, 2: the peer */
+    int v = k % 3; /* 0: the reader, 1: its portable code, 2: the peer */
     double secs;
     if (v == 2) {
       if (peer_pass(path, &lines, &secs)) {
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
          rows[0], (double)st.st_size / 1e6, reps);
   printf("reader            %.3f s  %5.2f M rows/s  %5.0f MB/s\n", best[0],
          (double)rows[0] / best[0] / 1e6, (double)st.st_size / best[0] / 1e6);
-  printf("reader, SSE2 split %.3f s  %5.2f M rows/s  %5.0f MB/s  (%.2fx the reader's time)\n",
+  printf("reader, portable  %.3f s  %5.2f M rows/s  %5.0f MB/s  (%.2fx the reader's time)\n",
          best[1], (double)rows[1] / best[1] / 1e6, (double)st.st_size / best[1] / 1e6,
          best[1] / best[0]);
   printf("peer (count lines) %.3f s  %5.2f M lines/s %5.0f MB/s\n", best[2],

@@ -2066,6 +2066,15 @@ struct colmap_ent {
 };
 
 #define COL_IGNORED 0xff
+#define COL_VEC     0xfe /* vcolfid: an amount money_runs_vec() converts */
+
+/* Consecutive amount columns col..col+len-1 into fields fid..fid+len-1,
+ * which lie one after the other in struct settlement (col >= 1). */
+struct money_run {
+  uint16_t col;
+  uint8_t len;
+  uint8_t fid;
+};
 _Static_assert(F__COUNT <= 32, "field bits must fit a uint32_t");
 
 /* What converting rows changes: one per thread converting (see
@@ -2086,13 +2095,17 @@ struct setl_reader {
   size_t nmap;
   struct colmap_ent req[F__COUNT]; /* required columns; fid of REQ_SETTLE ones */
   size_t nreq;
-  size_t fcol[F__COUNT]; /* column of each field, SIZE_MAX when absent */
-  uint8_t *colfid;       /* CSV: field of each column, COL_IGNORED when none */
-  uint32_t *fends;       /* CSV: the fused path's field ends, one per column */
-  uint32_t req_always;   /* bits of the fields required in every row */
-  uint32_t req_settle;   /* bits of the fields required in a settle row */
-  struct setl_conv own;  /* setl_reader_next()'s */
-  bool avx2;             /* row_split_avx2() may be used */
+  size_t fcol[F__COUNT];           /* column of each field, SIZE_MAX when absent */
+  uint8_t *colfid;                 /* CSV: field of each column, COL_IGNORED when none */
+  uint8_t *vcolfid;                /* CSV with vec: colfid, but COL_VEC for the runs' columns */
+  struct money_run runs[F__COUNT]; /* CSV with vec: what money_runs_vec() converts */
+  size_t nruns;
+  uint32_t *fends;      /* CSV: the fused path's field ends, one per column */
+  uint32_t req_always;  /* bits of the fields required in every row */
+  uint32_t req_settle;  /* bits of the fields required in a settle row */
+  struct setl_conv own; /* setl_reader_next()'s */
+  bool avx2;            /* row_split_avx2() may be used */
+  bool vec;             /* money_runs_vec() converts the amounts of the fused path */
   /* What converting a deferred row reads of the CSV scanner, copied once
    * the header is read: the scanner's position and line, on the same cache
    * lines, change with every row the splitting thread passes, and reading
@@ -2129,6 +2142,7 @@ void setl_reader_free(struct setl_reader *r)
   csvr_free(r->csv);
   free(r->map);
   free(r->colfid);
+  free(r->vcolfid);
   free(r->fends);
   src_release(&r->js);
   free(r->lines);
@@ -2153,6 +2167,37 @@ static enum setl_format sniff(const struct src *s)
   }
   return SETL_FMT_CSV;
 }
+
+#if defined(HAVE_AVX2_SPLIT)
+/* The runs of amount columns of a header whose colfid is set, and vcolfid:
+ * every column after the first holding an amount is in a run. */
+static enum hmb_status money_runs_plan(struct setl_reader *r, size_t ncols)
+{
+  size_t i;
+  r->vcolfid = hmb_malloc(ncols ? ncols : 1);
+  if (!r->vcolfid)
+    return HMB_NOMEM;
+  memcpy(r->vcolfid, r->colfid, ncols);
+  for (i = 1; i < ncols; i++) {
+    const unsigned f = r->colfid[i];
+    struct money_run *mr = r->nruns ? &r->runs[r->nruns - 1] : NULL;
+    if (f == COL_IGNORED || setl_fields[f].kind != FK_MONEY)
+      continue;
+    if (mr && mr->col + mr->len == i && mr->fid + mr->len == f &&
+        setl_fields[f].off == setl_fields[f - 1].off + sizeof(hmb_fen)) {
+      mr->len++;
+    } else {
+      ASSERT(r->nruns < ARRAY_SIZE(r->runs));
+      mr = &r->runs[r->nruns++];
+      mr->col = (uint16_t)i;
+      mr->len = 1;
+      mr->fid = (uint8_t)f;
+    }
+    r->vcolfid[i] = COL_VEC;
+  }
+  return HMB_OK;
+}
+#endif
 
 static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
 {
@@ -2192,6 +2237,13 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
       r->map[r->nmap++].fid = (uint8_t)k;
     }
   }
+#if defined(HAVE_AVX2_SPLIT)
+  r->vec = !getenv("HMB_TEST_SCALAR") && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi");
+  if (r->vec && money_runs_plan(r, ncols))
+    return nomem(err, c->src.name);
+#endif
   for (i = 0; i < F__COUNT; i++) {
     if (setl_fields[i].req == REQ_NO)
       continue;
@@ -2652,6 +2704,98 @@ static inline void setl_clear(struct settlement *s)
 #endif
 }
 
+#if defined(HAVE_AVX2_SPLIT)
+/*
+ * The fused path's amounts of r's runs (r->vec), eight at a time in the
+ * lanes of a vector, money_tail()'s steps in each: a quarter of the
+ * instructions of the scalar steps, which were a quarter of the reader's
+ * time (bench_reader: 1.37 s -> 1.23 s). The 8 bytes that end each field
+ * are picked out of a 128-byte window of the row in one permute. A lane
+ * not of money_tail()'s usual form (or outside the window, or too near
+ * lim) is converted the scalar way, so every amount comes out as the
+ * scalar path has it. Sets the fields' bits in *present; false when one
+ * cannot be converted here (the general path then reads the row).
+ */
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi"))) static bool
+money_runs_vec(const struct setl_reader *r, const char *row, const uint32_t *ends, const char *lim,
+               struct settlement *s, uint32_t *present)
+{
+  const __m512i one = _mm512_set1_epi64(1), four = _mm512_set1_epi64(4);
+  const __m512i three = _mm512_set1_epi64(3), ff = _mm512_set1_epi64(0xff);
+  const __m512i dot = _mm512_set1_epi64('.');
+  const __m512i low6 = _mm512_set1_epi64(INT64_C(0x0000ffffffffffff));
+  const __m512i top2 = _mm512_set1_epi64((int64_t)UINT64_C(0xffff000000000000));
+  const __m512i zeros = _mm512_set1_epi64(INT64_C(0x3030303030303030));
+  const __m512i x76 = _mm512_set1_epi64(INT64_C(0x7676767676767676));
+  const __m512i highs = _mm512_set1_epi64((int64_t)UINT64_C(0x8080808080808080));
+  const __m512i bytes = _mm512_set1_epi64(INT64_C(0x0101010101010101));
+  const __m512i seq = _mm512_set1_epi64(INT64_C(0x0706050403020100));
+  size_t q, c;
+  for (q = 0; q < r->nruns; q++) {
+    const size_t col = r->runs[q].col, m = r->runs[q].len;
+    const unsigned fid = r->runs[q].fid;
+    hmb_fen *out = (hmb_fen *)(void *)((char *)s + setl_fields[fid].off);
+    for (c = 0; c < m; c += 8) {
+      const size_t k = col + c, lanes_n = m - c < 8 ? m - c : 8;
+      const __mmask8 lanes = (__mmask8)((1u << lanes_n) - 1);
+      /* each lane's field: its end, and its length from the end before */
+      const __m512i e = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, ends + k));
+      const __m512i n = _mm512_sub_epi64(
+          _mm512_sub_epi64(e, _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, ends + k - 1))),
+          one);
+      const __mmask8 full = _mm512_mask_cmpneq_epu64_mask(lanes, n, _mm512_setzero_si512());
+      /* money_tail()'s lengths, 4 to 7 */
+      __mmask8 ok = _mm512_mask_cmple_epu64_mask(full, _mm512_sub_epi64(n, four), three);
+      const uint32_t w0 = ends[k - 1] >= 8 ? ends[k - 1] - 8 : 0;
+      __m512i w = _mm512_setzero_si512(), x;
+      uint32_t slow;
+      if (lim - row >= 128 && (size_t)(lim - row) - 128 >= w0) {
+        /* byte i of lane j: row[w0 + rel_j + i], rel_j = e_j - 8 - w0 */
+        const __m512i rel = _mm512_sub_epi64(e, _mm512_set1_epi64((int64_t)w0 + 8));
+        const __m512i idx = _mm512_add_epi64(_mm512_mullo_epi64(rel, bytes), seq);
+        ok = _mm512_mask_cmple_epu64_mask(ok, rel, _mm512_set1_epi64(120));
+        w = _mm512_permutex2var_epi8(_mm512_loadu_si512(row + w0), idx,
+                                     _mm512_loadu_si512(row + w0 + 64));
+      } else {
+        ok = 0;
+      }
+      /* then money_tail(): the '.', its bytes moved over it, the digits */
+      ok = _mm512_mask_cmpeq_epi64_mask(ok, _mm512_and_si512(_mm512_srli_epi64(w, 40), ff), dot);
+      w = _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi64(w, 8), low6),
+                          _mm512_and_si512(w, top2));
+      x = _mm512_and_si512(
+          _mm512_xor_si512(w, zeros),
+          _mm512_sllv_epi64(_mm512_set1_epi64(-1),
+                            _mm512_sub_epi64(_mm512_set1_epi64(72), _mm512_slli_epi64(n, 3))));
+      ok = _mm512_mask_testn_epi64_mask(ok, _mm512_or_si512(_mm512_add_epi64(x, x76), x), highs);
+      x = _mm512_and_si512(
+          _mm512_add_epi64(_mm512_mullo_epi64(x, _mm512_set1_epi64(10)), _mm512_srli_epi64(x, 8)),
+          _mm512_set1_epi64(INT64_C(0x00ff00ff00ff00ff)));
+      x = _mm512_and_si512(
+          _mm512_add_epi64(_mm512_mullo_epi64(x, _mm512_set1_epi64(100)), _mm512_srli_epi64(x, 16)),
+          _mm512_set1_epi64(INT64_C(0x0000ffff0000ffff)));
+      /* x * 10000 in its low 32 bits, as the low 32 bits are all kept */
+      x = _mm512_and_si512(
+          _mm512_add_epi64(_mm512_mul_epu32(x, _mm512_set1_epi64(10000)), _mm512_srli_epi64(x, 32)),
+          _mm512_set1_epi64(INT64_C(0xffffffff)));
+      _mm512_mask_storeu_epi64(out + c, ok, x);
+      *present |= (uint32_t)full << (fid + c);
+      for (slow = (uint32_t)(full & (__mmask8)~ok); slow; slow &= slow - 1) {
+        const size_t j = c + (size_t)__builtin_ctz(slow);
+        const char *t = row + ends[col + j - 1] + 1;
+        const size_t tn = ends[col + j] - ends[col + j - 1] - 1;
+        hmb_fen v;
+        if (t - row >= 8 ? money_tail(t, tn, &v) : money_word(t, tn, lim, &v))
+          out[j] = v;
+        else if (store_field(s, &setl_fields[fid + j], t, tn, NULL))
+          return false;
+      }
+    }
+  }
+  return true;
+}
+#endif
+
 /*
  * The fused path in three steps. fast_split(): the usual row at the
  * reader's position (unquoted, without CR, the header's number of
@@ -2710,17 +2854,18 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
 {
   size_t k, ncols = r->ncols, start = 0;
   uint32_t present = 0;
+  const uint8_t *colfid = r->vec ? r->vcolfid : r->colfid;
 
   setl_clear(s);
   /* the field boundaries are known: each field converts on its own */
   for (k = 0; k < ncols; start = ends[k++] + 1) {
-    const unsigned fid = r->colfid[k];
+    const unsigned fid = colfid[k];
     const char *t = row + start;
     const size_t n = ends[k] - start;
     const struct fdesc *d;
     char *dst;
-    if (fid == COL_IGNORED || !n)
-      continue;
+    if (fid >= COL_VEC || !n)
+      continue; /* ignored, or an amount for money_runs_vec() */
     present |= UINT32_C(1) << fid;
     d = &setl_fields[fid];
     dst = (char *)s + d->off;
@@ -2780,6 +2925,10 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
       break;
     }
   }
+#if defined(HAVE_AVX2_SPLIT)
+  if (r->vec && !money_runs_vec(r, row, ends, lim, s, &present))
+    return false;
+#endif
   if ((r->req_always & ~present) || (s->kind == SETL_SETTLE && (r->req_settle & ~present)))
     return false;
   setl_defaults(s);

@@ -424,6 +424,115 @@ static void test_setl_reader__csv_amounts_every_form(void **state)
   buf_release(&csv);
 }
 
+/* The 17 amount fields in the order of struct settlement. */
+static const char *const amount_cols[17] = {
+    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",  "inscp_scp_amt",
+    "act_pay_dedc",  "hifp_pay",          "hifmi_pay",       "hifob_pay",       "maf_pay",
+    "cvlserv_pay",   "hifes_pay",         "oth_pay",         "fund_pay_sumamt", "psn_part_amt",
+    "acct_pay",      "psn_cash_pay"};
+
+static int64_t amount_of(const struct settlement *s, size_t k)
+{
+  const int64_t v[17] = {s->medfee_sumamt,  s->fulamt_ownpay_amt, s->overlmt_selfpay,
+                         s->preselfpay_amt, s->inscp_scp_amt,     s->act_pay_dedc,
+                         s->hifp_pay,       s->hifmi_pay,         s->hifob_pay,
+                         s->maf_pay,        s->cvlserv_pay,       s->hifes_pay,
+                         s->oth_pay,        s->fund_pay_sumamt,   s->psn_part_amt,
+                         s->acct_pay,       s->psn_cash_pay};
+  return v[k];
+}
+
+/*
+ * All 17 amount columns, in three headers: in the struct's order (runs
+ * longer than a vector's 8 lanes), shuffled (runs of one and two), and
+ * with an amount first. Every form: usual ones beside long ones (past the
+ * window the vector path picks bytes from), short ones, empty optional
+ * ones, and rows at the very end of the input, where the window does not
+ * fit. Row by row and in two steps, each amount equals its value in fen
+ * (test_setl_reader_portable runs the same without vectors).
+ */
+static void test_setl_reader__csv_amount_runs(void **state)
+{
+  static const char *const form[] = {"12.34", "0.00", "9999.99", "123456789012.34", "5",    "5.5",
+                                     "",      "0.05", "100.00",  "1234567.89",      "07.10"};
+  static const int64_t form_fen[] = {
+      1234, 0, 999999, INT64_C(12345678901234), 500, 550, 0, 5, 10000, 123456789, 710};
+  static const size_t order[3][17] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                                      {16, 0, 2, 1, 3, 5, 4, 6, 8, 7, 13, 9, 14, 11, 10, 12, 15},
+                                      {4, 3, 2, 1, 0, 9, 8, 7, 6, 5, 16, 15, 14, 13, 12, 11, 10}};
+  size_t h, i, k, pass;
+  (void)state;
+  for (h = 0; h < ARRAY_SIZE(order); h++) {
+    struct buf csv;
+    int64_t want[300][17];
+    const size_t nrows = ARRAY_SIZE(want);
+    buf_init(&csv, 1u << 22);
+    /* header 2 starts with an amount: no column before it to end at */
+    for (k = 0; k < 17; k++)
+      assert_int_equal(buf_addf(&csv, "%s%s", k ? "," : "", amount_cols[order[h][k]]), HMB_OK);
+    assert_int_equal(buf_addstr(&csv, ",setl_id,psn_no,setl_time,med_type\n"), HMB_OK);
+    if (h != 2) {
+      buf_reset(&csv);
+      assert_int_equal(buf_addstr(&csv, "setl_id,psn_no,setl_time,med_type"), HMB_OK);
+      for (k = 0; k < 17; k++)
+        assert_int_equal(buf_addf(&csv, ",%s", amount_cols[order[h][k]]), HMB_OK);
+      assert_int_equal(buf_addch(&csv, '\n'), HMB_OK);
+    }
+    for (i = 0; i < nrows; i++) {
+      char id[64];
+      snprintf(id, sizeof(id), "S%zu,P%zu,2024-01-01 08:00:00,21", i, i);
+      if (h != 2)
+        assert_int_equal(buf_addf(&csv, "%s,", id), HMB_OK);
+      for (k = 0; k < 17; k++) {
+        const size_t col = order[h][k];
+        /* mostly usual amounts, the others in turn; required ones never empty */
+        size_t f = (i * 17 + k) % 5 ? (i * 3 + k) % 3 : (i + k * 7) % ARRAY_SIZE(form);
+        const bool required = col <= 4 || col == 13 || col == 14;
+        if (required && !form[f][0])
+          f = 0;
+        want[i][col] = form_fen[f];
+        assert_int_equal(buf_addf(&csv, "%s%s", form[f], k < 16 ? "," : ""), HMB_OK);
+      }
+      assert_int_equal(buf_addf(&csv, "%s%s\n", h == 2 ? "," : "", h == 2 ? id : ""), HMB_OK);
+    }
+    for (pass = 0; pass < 2; pass++) {
+      /* the input in a buffer of its own size: nothing past it is read */
+      char *copy = hmb_malloc(csv.len);
+      struct setl_reader *r = NULL;
+      struct setl_conv *cv = NULL;
+      uint32_t ends[64];
+      struct settlement st;
+      struct hmb_err err;
+      bool eof = false;
+      assert_non_null(copy);
+      memcpy(copy, csv.ptr, csv.len);
+      hmb_err_init(&err);
+      assert_int_equal(
+          setl_reader_open_mem(&r, "mem", copy, csv.len, SETL_FMT_CSV, NULL, NULL, 0, &err),
+          HMB_OK);
+      if (pass)
+        assert_int_equal(setl_conv_new(r, &cv), HMB_OK);
+      for (i = 0; i < nrows; i++) {
+        hmb_err_init(&err);
+        if (pass ? next2(r, cv, ends, &st, &eof, &err) : setl_reader_next(r, &st, &eof, &err))
+          fail_msg("header %zu row %zu: %s: %s", h, i, err.field, err.message);
+        assert_false(eof);
+        for (k = 0; k < 17; k++)
+          if (amount_of(&st, k) != want[i][k])
+            fail_msg("header %zu row %zu pass %zu: %s is %" PRId64 ", not %" PRId64, h, i, pass,
+                     amount_cols[k], amount_of(&st, k), want[i][k]);
+      }
+      hmb_err_init(&err);
+      assert_int_equal(setl_reader_next(r, &st, &eof, &err), HMB_OK);
+      assert_true(eof);
+      setl_conv_free(cv);
+      setl_reader_free(r);
+      free(copy);
+    }
+    buf_release(&csv);
+  }
+}
+
 static void test_setl_reader__csv_field_too_long(void **state)
 {
   size_t big = SETL_FIELD_MAX + 10, n = strlen(H);
@@ -1013,6 +1122,7 @@ int main(void)
       cmocka_unit_test(test_setl_reader__csv_split_convert),
       cmocka_unit_test(test_setl_reader__csv_amounts_exact),
       cmocka_unit_test(test_setl_reader__csv_amounts_every_form),
+      cmocka_unit_test(test_setl_reader__csv_amount_runs),
       cmocka_unit_test(test_setl_reader__csv_field_too_long),
       cmocka_unit_test(test_setl_reader__csv_row_too_long),
       cmocka_unit_test(test_setl_reader__csv_header_errors),
