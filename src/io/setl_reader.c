@@ -2712,11 +2712,11 @@ static inline void setl_clear(struct settlement *s)
  * time (bench_reader: 1.37 s -> 1.23 s). The 8 bytes that end each field
  * are picked out of a 128-byte window of the row in one permute. A lane
  * not of money_tail()'s usual form (or outside the window, or too near
- * lim) is converted the scalar way, so every amount comes out as the
- * scalar path has it. Sets the fields' bits in *present; false when one
- * cannot be converted here (the general path then reads the row).
+ * lim) is left to the scalar way: returned as its field's bit, so that
+ * every amount comes out as the scalar path has it. Sets the fields' bits
+ * in *present. It calls nothing, so its constants stay in registers.
  */
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi"))) static bool
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi"))) static uint32_t
 money_runs_vec(const struct setl_reader *r, const char *row, const uint32_t *ends, const char *lim,
                struct settlement *s, uint32_t *present)
 {
@@ -2730,6 +2730,7 @@ money_runs_vec(const struct setl_reader *r, const char *row, const uint32_t *end
   const __m512i highs = _mm512_set1_epi64((int64_t)UINT64_C(0x8080808080808080));
   const __m512i bytes = _mm512_set1_epi64(INT64_C(0x0101010101010101));
   const __m512i seq = _mm512_set1_epi64(INT64_C(0x0706050403020100));
+  uint32_t slow = 0;
   size_t q, c;
   for (q = 0; q < r->nruns; q++) {
     const size_t col = r->runs[q].col, m = r->runs[q].len;
@@ -2748,7 +2749,6 @@ money_runs_vec(const struct setl_reader *r, const char *row, const uint32_t *end
       __mmask8 ok = _mm512_mask_cmple_epu64_mask(full, _mm512_sub_epi64(n, four), three);
       const uint32_t w0 = ends[k - 1] >= 8 ? ends[k - 1] - 8 : 0;
       __m512i w = _mm512_setzero_si512(), x;
-      uint32_t slow;
       if (lim - row >= 128 && (size_t)(lim - row) - 128 >= w0) {
         /* byte i of lane j: row[w0 + rel_j + i], rel_j = e_j - 8 - w0 */
         const __m512i rel = _mm512_sub_epi64(e, _mm512_set1_epi64((int64_t)w0 + 8));
@@ -2780,19 +2780,10 @@ money_runs_vec(const struct setl_reader *r, const char *row, const uint32_t *end
           _mm512_set1_epi64(INT64_C(0xffffffff)));
       _mm512_mask_storeu_epi64(out + c, ok, x);
       *present |= (uint32_t)full << (fid + c);
-      for (slow = (uint32_t)(full & (__mmask8)~ok); slow; slow &= slow - 1) {
-        const size_t j = c + (size_t)__builtin_ctz(slow);
-        const char *t = row + ends[col + j - 1] + 1;
-        const size_t tn = ends[col + j] - ends[col + j - 1] - 1;
-        hmb_fen v;
-        if (t - row >= 8 ? money_tail(t, tn, &v) : money_word(t, tn, lim, &v))
-          out[j] = v;
-        else if (store_field(s, &setl_fields[fid + j], t, tn, NULL))
-          return false;
-      }
+      slow |= (uint32_t)(full & (__mmask8)~ok) << (fid + c);
     }
   }
-  return true;
+  return slow;
 }
 #endif
 
@@ -2926,8 +2917,20 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
     }
   }
 #if defined(HAVE_AVX2_SPLIT)
-  if (r->vec && !money_runs_vec(r, row, ends, lim, s, &present))
-    return false;
+  if (r->vec) {
+    uint32_t slow = money_runs_vec(r, row, ends, lim, s, &present);
+    for (; slow; slow &= slow - 1) {
+      const unsigned f = (unsigned)__builtin_ctz(slow);
+      const size_t col = r->fcol[f]; /* >= 1: see money_runs_plan() */
+      const char *t = row + ends[col - 1] + 1;
+      const size_t tn = ends[col] - ends[col - 1] - 1;
+      hmb_fen v;
+      if (t - row >= 8 ? money_tail(t, tn, &v) : money_word(t, tn, lim, &v))
+        memcpy((char *)s + setl_fields[f].off, &v, sizeof(v));
+      else if (store_field(s, &setl_fields[f], t, tn, NULL))
+        return false;
+    }
+  }
 #endif
   if ((r->req_always & ~present) || (s->kind == SETL_SETTLE && (r->req_settle & ~present)))
     return false;
