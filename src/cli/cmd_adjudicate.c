@@ -778,6 +778,25 @@ static bool pslot_fill(struct run *run, struct pslot *ps, const char *psn_no, si
  * One not in --people gets a slot marked unknown, so that their other rows
  * are refused without looking again, and the error person.unknown.
  */
+/* Room for n persons in pinfo (and own32): doubled as persons come, from
+ * table_alloc() as they may grow large (pinfo may be left larger than
+ * apinfo says: nothing is lost). false when out of memory. */
+static bool pinfo_grow(struct run *run, size_t n)
+{
+  struct pinfo *np = table_regrow(run->pinfo, &run->pinfo_bytes, run->npersons, n, sizeof(*np));
+  if (!np)
+    return false;
+  run->pinfo = np;
+  if (run->year) {
+    uint32_t *no = table_regrow(run->own32, &run->own32_bytes, run->npersons, n, sizeof(*no));
+    if (!no)
+      return false;
+    run->own32 = no;
+  }
+  run->apinfo = n;
+  return true;
+}
+
 static enum hmb_status make_person(struct run *run, const char *psn_no, size_t len, uint64_t h,
                                    int32_t insutype_hint, struct pslot **out, struct hmb_err *err)
 {
@@ -812,23 +831,9 @@ static enum hmb_status make_person(struct run *run, const char *psn_no, size_t l
     return err->status; /* no slot: their next row tries again */
   if (run->npersons >= UINT32_MAX)
     return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-  if (run->npersons == run->apinfo) {
-    /* doubled as persons come; from table_alloc() as they may grow large
-     * (pinfo may be left larger than apinfo says: nothing is lost) */
-    size_t n = run->apinfo ? run->apinfo * 2 : run->persons.cap;
-    struct pinfo *np = table_regrow(run->pinfo, &run->pinfo_bytes, run->npersons, n, sizeof(*np));
-    uint32_t *no;
-    if (!np)
-      return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-    run->pinfo = np;
-    if (run->year) {
-      no = table_regrow(run->own32, &run->own32_bytes, run->npersons, n, sizeof(*no));
-      if (!no)
-        return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-      run->own32 = no;
-    }
-    run->apinfo = n;
-  }
+  if (run->npersons == run->apinfo &&
+      !pinfo_grow(run, run->apinfo ? run->apinfo * 2 : run->persons.cap))
+    return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
   pi = &run->pinfo[run->npersons];
   pi->terms = ti;
   pi->pidx = pe ? people_index(run->people, pe) : 0;
@@ -2121,16 +2126,22 @@ static void print_report(const struct report *r, const char *path, unsigned long
  * 256 KiB; 0 when unknown (not a regular file). Only sizes tables. */
 static size_t estimate_rows(const char *path)
 {
-  static char head[256u << 10];
+  enum { HEAD = 256u << 10 };
+  char *head; /* not static: the preparing thread may be here too */
   struct stat st;
   size_t n = 0, nl = 0, i;
   FILE *f;
-  if (stat(path, &st) || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb")))
+  if (stat(path, &st) || !S_ISREG(st.st_mode) || !(head = hmb_malloc(HEAD)))
     return 0;
-  n = fread(head, 1, sizeof(head), f);
+  if (!(f = fopen(path, "rb"))) {
+    free(head);
+    return 0;
+  }
+  n = fread(head, 1, HEAD, f);
   fclose(f);
   for (i = 0; i < n; i++)
     nl += head[i] == '\n';
+  free(head);
   if (!nl)
     return 0;
   return (size_t)((uint64_t)st.st_size / n * nl + (uint64_t)st.st_size / n * nl / 16);
@@ -2236,6 +2247,11 @@ struct year_prep {
   char *sspare;      /* a chunk of records, faulted in; NULL when none */
   atomic_bool stop;  /* the run is starting: leave the rest of the file */
   bool joined;
+  /* the index's pieces of WARM_UNIT bytes, faulted in by the thread and by
+   * run_file() too once the run's own tables are (prep_help()): idx is
+   * published when the index is made, next is the next piece to take */
+  _Atomic(char *) idx;
+  atomic_size_t idx_pieces, idx_next;
   /* under mu: made, once the results above are (run_file() waits for it,
    * not for the thread's end); a job given by year_prep_then(), run by
    * the thread after its own work unless it had ended (closed) */
@@ -2267,6 +2283,18 @@ static void touch_read(const char *p, size_t len, const atomic_bool *stop)
   }
 }
 
+/* Fault in the index's pieces that no thread has taken yet. */
+static void touch_pieces(struct year_prep *yp)
+{
+  char *idx = atomic_load_explicit(&yp->idx, memory_order_acquire);
+  const size_t n = atomic_load_explicit(&yp->idx_pieces, memory_order_relaxed);
+  size_t i;
+  if (!idx)
+    return;
+  while ((i = atomic_fetch_add_explicit(&yp->idx_next, 1, memory_order_relaxed)) < n)
+    touch_write(idx + i * WARM_UNIT, WARM_UNIT);
+}
+
 /* Tell run_file() that the reader and the index are there (or not). */
 static void prep_made(struct year_prep *yp)
 {
@@ -2288,8 +2316,11 @@ static bool prep_main(struct year_prep *yp, const char **data, size_t *len)
   if (!tidx_init(&yp->setls, tidx_cap_for(yp->rows)))
     yp->setls.s = NULL; /* the run tries again and says so */
   yp->sspare = huge_alloc(SCHUNK, false);
-  if (yp->setls.s)
-    touch_write((char *)yp->setls.s, yp->setls.bytes);
+  if (yp->setls.s && yp->setls.bytes) {
+    atomic_store_explicit(&yp->idx_pieces, yp->setls.bytes / WARM_UNIT, memory_order_relaxed);
+    atomic_store_explicit(&yp->idx, (char *)yp->setls.s, memory_order_release);
+    touch_pieces(yp);
+  }
   if (yp->sspare)
     touch_write(yp->sspare, SCHUNK);
   yp->status = setl_reader_open(&yp->rd, yp->setl_path, SETL_FMT_AUTO, yp->details, &yp->err);
@@ -2328,6 +2359,9 @@ struct year_prep *adjudicate_year_prepare(const char *setl_path, const char *det
     return NULL;
   hmb_err_init(&yp->err);
   atomic_init(&yp->stop, false);
+  atomic_init(&yp->idx, NULL);
+  atomic_init(&yp->idx_pieces, 0);
+  atomic_init(&yp->idx_next, 0);
   yp->setl_path = setl_path;
   yp->details = details;
   pthread_mutex_init(&yp->mu, NULL);
@@ -2358,6 +2392,16 @@ void year_prep_then(struct year_prep *yp, void (*job)(void *), void *ctx)
   }
   if (now)
     job(ctx);
+}
+
+/* Whether the thread is still making the reader and the index. */
+static bool prep_busy(struct year_prep *yp)
+{
+  bool busy;
+  pthread_mutex_lock(&yp->mu);
+  busy = !yp->made;
+  pthread_mutex_unlock(&yp->mu);
+  return busy;
 }
 
 /* Wait until the thread has made the reader and the index, then tell it
@@ -2396,6 +2440,22 @@ void year_prep_free(struct year_prep *yp)
 }
 
 /*
+ * Fault in [p, p + len) (page aligned) a piece at a time while prep is
+ * still at work: run_file() would wait for it anyway. The rest is left to
+ * the pipeline to warm, from while a thread of the run waits.
+ */
+static void fault_early(struct run *run, struct year_prep *prep, char *p, size_t len)
+{
+  size_t off = 0;
+  while (prep && off < len && prep_busy(prep)) {
+    size_t n = len - off < WARM_UNIT ? len - off : WARM_UNIT;
+    touch_write(p + off, n);
+    off += n;
+  }
+  warm_add(run->fresh, &run->nfresh, p + off, len - off);
+}
+
+/*
  * Judge every row of setl_path (with details) into run, whose plan and
  * people are set: the main thread reads and parses batches and writes the
  * results of finished ones to o (NULL: no output), a worker thread judges
@@ -2425,36 +2485,46 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   run->eager = run->settle_all;
   run->last_time = INT64_MIN;
   run->max_time = INT64_MIN;
-  if (prep) {
-    /* its job (year_prep_then()) may still run: year_run() joins it */
-    prep_wait_made(prep);
-    if (prep->status) {
-      cli_print_err(who, &prep->err);
-      return 2;
-    }
-    rd = prep->rd;
-    prep->rd = NULL;
-  } else if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
-    cli_print_err(who, &err);
-    return 2;
-  }
   {
     /* Size both indexes for the whole file now: growing a table of tens
-     * of millions of slots by doubling costs more than the probes. */
-    size_t rows = prep ? prep->rows : estimate_rows(setl_path);
+     * of millions of slots by doubling costs more than the probes. The
+     * run's own tables first: with prep, while it still faults in the
+     * settlement index (slow when the host has to find the memory), they
+     * are faulted in here rather than by the two threads of the run. */
+    size_t rows = prep && run->people ? 0 : estimate_rows(setl_path); /* prep's, once made */
     size_t persons = run->people ? people_count(run->people) : rows / 8;
     run->pstride = (PREC_HDR + adj_state_size(run->plan) + 63) & ~(size_t)63;
     run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
+    if (!ptab_init(&run->persons, tidx_cap_for(persons)) || !pinfo_grow(run, run->persons.cap)) {
+      fprintf(stderr, "%s: 内存不足\n", who);
+      return 2;
+    }
+    run->pspare = huge_alloc(run->pchunk_bytes, true);
+    fault_early(run, prep, (char *)run->persons.s, run->persons.bytes);
+    fault_early(run, prep, (char *)run->pinfo, run->pinfo_bytes);
+    fault_early(run, prep, (char *)run->own32, run->own32_bytes);
+    fault_early(run, prep, run->pspare, run->pspare ? run->pchunk_bytes : 0);
+    if (prep) {
+      /* then the index with it; its job (year_prep_then()) may still
+       * run: year_run() joins it */
+      touch_pieces(prep);
+      prep_wait_made(prep);
+      if (prep->status) {
+        cli_print_err(who, &prep->err);
+        return 2;
+      }
+      rd = prep->rd;
+      prep->rd = NULL;
+      rows = prep->rows;
+    } else if (setl_reader_open(&rd, setl_path, SETL_FMT_AUTO, details, &err)) {
+      cli_print_err(who, &err);
+      return 2;
+    }
     if (prep && prep->setls.s) {
       run->setls = prep->setls;
       prep_index = true;
       memset(&prep->setls, 0, sizeof(prep->setls));
     } else if (!tidx_init(&run->setls, tidx_cap_for(rows))) {
-      fprintf(stderr, "%s: 内存不足\n", who);
-      rc = 2;
-      goto done;
-    }
-    if (!ptab_init(&run->persons, tidx_cap_for(persons))) {
       fprintf(stderr, "%s: 内存不足\n", who);
       rc = 2;
       goto done;
@@ -2498,9 +2568,6 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   /* the first chunks and the index tables are warmed first, from while
    * the worker waits for its first batch */
   /* what the preparing thread made is faulted in already */
-  run->pspare = huge_alloc(run->pchunk_bytes, true);
-  if (run->pspare)
-    warm_add(run->fresh, &run->nfresh, run->pspare, run->pchunk_bytes);
   if (prep && prep->sspare) {
     run->sspare = prep->sspare;
     prep->sspare = NULL;
@@ -2509,7 +2576,6 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
     if (run->sspare)
       warm_add(run->fresh, &run->nfresh, run->sspare, SCHUNK);
   }
-  warm_add(run->fresh, &run->nfresh, (char *)run->persons.s, run->persons.bytes);
   if (!prep_index)
     warm_add(run->fresh, &run->nfresh, (char *)run->setls.s, run->setls.bytes);
   pipeline_note_fresh(&pl);
