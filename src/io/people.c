@@ -377,6 +377,8 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
 /* Reorder by family (in place: a copy was tens of megabytes of fresh
  * memory), turn offsets into pointers, point the index at the entries'
  * new places (in one pass over it, not built again). */
+#define CYCLE_AHEAD 8
+
 static enum hmb_status finish(struct people *pp)
 {
   uint32_t *moved;
@@ -414,8 +416,17 @@ static enum hmb_status finish(struct people *pp)
     if (pp->slots[i])
       pp->slots[i] = slot_of(pp->slots[i], moved[(uint32_t)pp->slots[i] - 1]);
   /* each entry to its place, cycle by cycle: moved[i] says where the
-   * entry now at i goes */
-  for (i = 0; i < pp->n; i++)
+   * entry now at i goes. The places are random (perf: a third of the
+   * load's own time waited for them): the cycle's next ones, still as
+   * moved[] has them, are fetched a few steps ahead. */
+  for (i = 0; i < pp->n; i++) {
+    size_t ahead = i, k;
+    if (moved[i] == i)
+      continue;
+    for (k = 0; k < CYCLE_AHEAD; k++) {
+      ahead = moved[ahead];
+      __builtin_prefetch(&pp->e[ahead]);
+    }
     while (moved[i] != i) {
       const uint32_t to = moved[i];
       struct people_entry te = pp->e[to];
@@ -426,7 +437,12 @@ static enum hmb_status finish(struct people *pp)
       pp->hash[i] = th;
       moved[i] = moved[to];
       moved[to] = to;
+      ahead = moved[ahead];
+      __builtin_prefetch(&pp->e[ahead]);
+      __builtin_prefetch(&pp->e[ahead].family);
+      __builtin_prefetch(&pp->hash[ahead]);
     }
+  }
   free(moved);
   free(pp->pend);
   pp->pend = NULL;
