@@ -341,29 +341,36 @@ static enum hmb_status parse_row(struct people *pp, const size_t *col, const str
   return HMB_OK;
 }
 
+/* Room for na entries (na > pp->alloc). */
+/* Room for na entries, na > pp->alloc (from the file's size at first:
+ * each doubling copied the table into fresh memory). */
+static enum hmb_status entries_grow(struct people *pp, size_t na)
+{
+  struct people_entry *ne = hmb_reallocarray(pp->e, na, sizeof(*ne));
+  struct pending *np;
+  uint64_t *nh;
+  if (!ne)
+    return HMB_NOMEM;
+  pp->e = ne;
+  np = hmb_reallocarray(pp->pend, na, sizeof(*np));
+  if (!np)
+    return HMB_NOMEM;
+  pp->pend = np;
+  nh = hmb_reallocarray(pp->hash, na, sizeof(*nh));
+  if (!nh)
+    return HMB_NOMEM;
+  pp->hash = nh;
+  pp->alloc = na;
+  return HMB_OK;
+}
+
 static enum hmb_status append(struct people *pp, const struct people_entry *pe,
                               const struct pending *pd)
 {
   if (pp->n >= UINT32_MAX - 1)
     return HMB_TOO_LARGE;
-  if (pp->n == pp->alloc) {
-    size_t na = pp->alloc ? pp->alloc * 2 : 1024;
-    struct people_entry *ne = hmb_reallocarray(pp->e, na, sizeof(*ne));
-    struct pending *np;
-    uint64_t *nh;
-    if (!ne)
-      return HMB_NOMEM;
-    pp->e = ne;
-    np = hmb_reallocarray(pp->pend, na, sizeof(*np));
-    if (!np)
-      return HMB_NOMEM;
-    pp->pend = np;
-    nh = hmb_reallocarray(pp->hash, na, sizeof(*nh));
-    if (!nh)
-      return HMB_NOMEM;
-    pp->hash = nh;
-    pp->alloc = na;
-  }
+  if (pp->n == pp->alloc && entries_grow(pp, pp->alloc ? pp->alloc * 2 : 1024))
+    return HMB_NOMEM;
   if ((pp->n + 1) * 2 > pp->nslots && index_build(pp, pow2_at_least((pp->n + 1) * 4)))
     return HMB_NOMEM;
   pp->e[pp->n] = *pe;
@@ -596,7 +603,9 @@ static enum hmb_status load(struct people **out, struct csvr *c, people_report_f
      * tells (see finish()): a table of megabytes built again at each
      * doubling is random writes all over it */
     size_t expect = csvr_estimate_rows(c);
-    if (expect && expect < UINT32_MAX / 4 && index_build(pp, pow2_at_least(expect * 2 + 1))) {
+    if (expect && expect < UINT32_MAX / 4 &&
+        (index_build(pp, pow2_at_least(expect * 2 + 1)) ||
+         entries_grow(pp, expect + expect / 16 + 1024))) {
       free(l);
       people_free(pp);
       return hmb_err_set(err, HMB_NOMEM, "io.nomem", "", "内存不足");
