@@ -2339,7 +2339,11 @@ static void *prep_thread(void *arg)
   prep_made(yp);
   if (mapped)
     touch_read(data, len, &yp->stop);
+  /* a job may still come (the caller is at the people): it then runs here
+   * beside the run, not before it on the caller's thread */
   pthread_mutex_lock(&yp->mu);
+  while (!yp->job && !atomic_load(&yp->stop))
+    pthread_cond_wait(&yp->cv, &yp->mu);
   yp->closed = true;
   job = yp->job;
   pthread_mutex_unlock(&yp->mu);
@@ -2387,6 +2391,7 @@ void year_prep_then(struct year_prep *yp, void (*job)(void *), void *ctx)
     else {
       yp->job = job;
       yp->job_ctx = ctx;
+      pthread_cond_broadcast(&yp->cv);
     }
     pthread_mutex_unlock(&yp->mu);
   }
@@ -2411,8 +2416,9 @@ static void prep_wait_made(struct year_prep *yp)
   pthread_mutex_lock(&yp->mu);
   while (!yp->made)
     pthread_cond_wait(&yp->cv, &yp->mu);
-  pthread_mutex_unlock(&yp->mu);
   atomic_store(&yp->stop, true);
+  pthread_cond_broadcast(&yp->cv);
+  pthread_mutex_unlock(&yp->mu);
 }
 
 /* Wait for the thread, telling it to stop mapping the file in. */
@@ -2420,7 +2426,10 @@ static void prep_join(struct year_prep *yp)
 {
   if (yp->joined)
     return;
+  pthread_mutex_lock(&yp->mu);
   atomic_store(&yp->stop, true);
+  pthread_cond_broadcast(&yp->cv);
+  pthread_mutex_unlock(&yp->mu);
   pthread_join(yp->th, NULL);
   yp->joined = true;
 }
