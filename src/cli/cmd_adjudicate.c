@@ -2504,7 +2504,9 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
     size_t persons = run->people ? people_count(run->people) : rows / 8;
     run->pstride = (PREC_HDR + adj_state_size(run->plan) + 63) & ~(size_t)63;
     run->pchunk_bytes = huge_round(PCHUNK * run->pstride);
-    if (!ptab_init(&run->persons, tidx_cap_for(persons)) || !pinfo_grow(run, run->persons.cap)) {
+    /* with --people, only they get a pinfo entry (see make_person()) */
+    if (!ptab_init(&run->persons, tidx_cap_for(persons)) ||
+        !pinfo_grow(run, run->people ? (persons ? persons : 1) : run->persons.cap)) {
       fprintf(stderr, "%s: 内存不足\n", who);
       return 2;
     }
