@@ -47,7 +47,7 @@ static size_t huge_round(size_t sz)
 }
 
 /*
- * A mapping of sz bytes (a multiple of HUGE_PAGE) aligned on a huge page;
+ * A mapping of sz bytes (a multiple of 4 KiB) aligned on a huge page;
  * fresh pages arrive zeroed. NULL on failure. With `huge` it is advised onto
  * huge pages: what is probed at random (the indexes, the persons) then
  * misses the TLB far less, which perf showed to be most of the worker's
@@ -199,7 +199,11 @@ static inline uint64_t tag_of(uint64_t h)
 }
 
 /* sz bytes of zeroes: small tables come from the heap (*bytes = 0), large
- * ones are mapped (*bytes: the mapping's size). NULL when out of memory. */
+ * ones are mapped (*bytes: the mapping's size). NULL when out of memory.
+ * A mapping ends at the page after sz, not at the next huge page: the
+ * part past the last whole huge page then takes small pages, and a table
+ * a little over a power of two (the person index and its pad) does not
+ * fault in 2 MiB more for its last bytes. */
 static void *table_alloc(size_t sz, size_t *bytes)
 {
   void *s;
@@ -207,7 +211,7 @@ static void *table_alloc(size_t sz, size_t *bytes)
     *bytes = 0;
     return hmb_calloc(1, sz);
   }
-  sz = huge_round(sz);
+  sz = (sz + 4095) & ~(size_t)4095;
   s = huge_alloc(sz, true);
   *bytes = s ? sz : 0;
   return s;

@@ -59,6 +59,13 @@ static void premiums_job(void *ctx)
   hmb_err_init(&pj->err);
   for (size_t k = 0; k < pj->nplans; k++) {
     const struct plan *p = &pj->bp[k].plan;
+    /* at their number: doubling left up to half of the tables unused,
+     * faulted in all the same */
+    if (bt_reserve(&pj->bp[k].agg, npeople)) {
+      pj->status = hmb_err_set(&pj->err, HMB_NOMEM, "nomem", "", "内存不足");
+      pj->psn_no = "hmb backtest";
+      return;
+    }
     for (size_t i = 0; i < npeople; i++) {
       const struct people_entry *e = people_at(pj->pp, i);
       hmb_fen premium = 0;

@@ -73,6 +73,30 @@ void bt_release(struct bt *b)
   memset(b, 0, sizeof(*b));
 }
 
+enum hmb_status bt_reserve(struct bt *b, size_t n)
+{
+  struct bt_person_acc *a;
+  hmb_fen *pr;
+  if (n <= b->alloc)
+    return HMB_OK;
+  if (n > SIZE_MAX / PLAN_MAX_RESP / sizeof(*pr))
+    return HMB_NOMEM;
+  pr = hmb_reallocarray(b->paid_pr, n * (size_t)(b->nresp ? b->nresp : 1), sizeof(*pr));
+  if (pr)
+    b->paid_pr = pr;
+  a = pr ? hmb_reallocarray(b->people, n, sizeof(*a)) : NULL;
+  if (!a)
+    return HMB_NOMEM;
+  memset(pr + b->alloc * (size_t)b->nresp, 0, (n - b->alloc) * (size_t)b->nresp * sizeof(*pr));
+  for (size_t i = b->alloc; i < n; i++) {
+    memset(&a[i], 0, sizeof(a[i]));
+    a[i].premium = -1;
+  }
+  b->people = a;
+  b->alloc = n;
+  return HMB_OK;
+}
+
 enum hmb_status bt_person(struct bt *b, size_t idx, int age, int32_t insutype, hmb_fen premium,
                           struct hmb_err *err)
 {
@@ -83,19 +107,8 @@ enum hmb_status bt_person(struct bt *b, size_t idx, int age, int32_t insutype, h
     size_t n = b->alloc ? b->alloc : 1024;
     while (n <= idx)
       n *= 2;
-    hmb_fen *pr = hmb_reallocarray(b->paid_pr, n * (size_t)(b->nresp ? b->nresp : 1), sizeof(*pr));
-    if (pr)
-      b->paid_pr = pr;
-    a = pr ? hmb_reallocarray(b->people, n, sizeof(*a)) : NULL;
-    if (!a)
+    if (bt_reserve(b, n))
       return hmb_err_set(err, HMB_NOMEM, "nomem", "", "内存不足");
-    memset(pr + b->alloc * (size_t)b->nresp, 0, (n - b->alloc) * (size_t)b->nresp * sizeof(*pr));
-    for (size_t i = b->alloc; i < n; i++) {
-      memset(&a[i], 0, sizeof(a[i]));
-      a[i].premium = -1;
-    }
-    b->people = a;
-    b->alloc = n;
   }
   a = &b->people[idx];
   if (a->premium >= 0)

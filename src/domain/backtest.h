@@ -108,6 +108,10 @@ struct bt {
 void bt_init(struct bt *b, const struct plan *p);
 void bt_release(struct bt *b);
 
+/* Room for persons 0..n-1 at once, when the caller knows how many it
+ * enrolls (bt_person() grows by doubling otherwise). HMB_NOMEM. */
+enum hmb_status bt_reserve(struct bt *b, size_t n);
+
 /* Enroll person `idx` (0, 1, ... as the caller numbers them; may come in
  * any order, each once). HMB_NOMEM; HMB_INVALID when idx was given before
  * or the premium is negative. */

@@ -217,6 +217,35 @@ static void test_backtest__person_year(void **state)
   bt_release(&b);
 }
 
+/* Reserved at the people's number (as hmb backtest does), grown by
+ * doubling from there, or grown from nothing: the same report; a person
+ * enrolled twice is refused either way. */
+static void test_backtest__reserve(void **state)
+{
+  static struct bt_report a, c;
+  static const size_t reserve[] = {0, 1, 4, 3000};
+  struct hmb_err err;
+  (void)state;
+  for (size_t k = 0; k < ARRAY_SIZE(reserve); k++) {
+    struct bt b;
+    hmb_err_init(&err);
+    bt_init(&b, &plan4);
+    assert_int_equal(bt_reserve(&b, reserve[k]), HMB_OK);
+    enroll_all(&b);
+    /* past what was reserved: grown on demand, holes not enrolled */
+    assert_int_equal(bt_person(&b, 2000, 30, 310, 9900, &err), HMB_OK);
+    assert_int_equal(bt_person(&b, 2, 65, 390, 9900, &err), HMB_INVALID);
+    assert_string_equal(err.code, "backtest.person_twice");
+    run_rows(&b, NULL, ARRAY_SIZE(year));
+    assert_int_equal(bt_settlement(&b, 1999, NULL, 0, &err), HMB_INVALID);
+    bt_finish(&b, date_from_ymd(2024, 1, 1), date_from_ymd(2024, 12, 31),
+              date_from_ymd(2024, 6, 30), 10, k ? &c : &a);
+    bt_release(&b);
+    if (k)
+      assert_memory_equal(&a, &c, sizeof(a));
+  }
+}
+
 static void test_backtest__earned_premium(void **state)
 {
   static const struct {
@@ -322,6 +351,7 @@ int main(void)
       cmocka_unit_test(test_backtest__figures),
       cmocka_unit_test(test_backtest__order_and_reversal),
       cmocka_unit_test(test_backtest__person_year),
+      cmocka_unit_test(test_backtest__reserve),
       cmocka_unit_test(test_backtest__earned_premium),
       cmocka_unit_test(test_backtest__top_n),
       cmocka_unit_test(test_backtest__refusals),
