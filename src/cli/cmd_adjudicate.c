@@ -776,15 +776,10 @@ static bool pslot_fill(struct run *run, struct pslot *ps, const char *psn_no, si
   return true;
 }
 
-/*
- * A person not in the index (hash h): checked against --people, their terms
- * resolved, then given a number and a slot (and a record when run->eager).
- * One not in --people gets a slot marked unknown, so that their other rows
- * are refused without looking again, and the error person.unknown.
- */
-/* Room for n persons in pinfo (and own32): doubled as persons come, from
- * table_alloc() as they may grow large (pinfo may be left larger than
- * apinfo says: nothing is lost). false when out of memory. */
+/* Room for n persons in pinfo (and own32): made at the people's number
+ * before the run, doubled as persons come beyond; from table_alloc() as
+ * they may grow large (pinfo may be left larger than apinfo says: nothing
+ * is lost). false when out of memory. */
 static bool pinfo_grow(struct run *run, size_t n)
 {
   struct pinfo *np = table_regrow(run->pinfo, &run->pinfo_bytes, run->npersons, n, sizeof(*np));
@@ -801,6 +796,12 @@ static bool pinfo_grow(struct run *run, size_t n)
   return true;
 }
 
+/*
+ * A person not in the index (hash h): checked against --people, their terms
+ * resolved, then given a number and a slot (and a record when run->eager).
+ * One not in --people gets a slot marked unknown, so that their other rows
+ * are refused without looking again, and the error person.unknown.
+ */
 static enum hmb_status make_person(struct run *run, const char *psn_no, size_t len, uint64_t h,
                                    int32_t insutype_hint, struct pslot **out, struct hmb_err *err)
 {
@@ -2252,7 +2253,7 @@ struct year_prep {
   atomic_bool stop;  /* the run is starting: leave the rest of the file */
   bool joined;
   /* the index's pieces of WARM_UNIT bytes, faulted in by the thread and by
-   * run_file() too once the run's own tables are (prep_help()): idx is
+   * run_file() too once the run's own tables are (touch_pieces()): idx is
    * published when the index is made, next is the next piece to take */
   _Atomic(char *) idx;
   atomic_size_t idx_pieces, idx_next;
@@ -2460,6 +2461,8 @@ void year_prep_free(struct year_prep *yp)
 static void fault_early(struct run *run, struct year_prep *prep, char *p, size_t len)
 {
   size_t off = 0;
+  if (!p || !len)
+    return; /* from the heap, or none */
   while (prep && off < len && prep_busy(prep)) {
     size_t n = len - off < WARM_UNIT ? len - off : WARM_UNIT;
     touch_write(p + off, n);
@@ -2518,7 +2521,7 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
     fault_early(run, prep, (char *)run->persons.s, run->persons.bytes);
     fault_early(run, prep, (char *)run->pinfo, run->pinfo_bytes);
     fault_early(run, prep, (char *)run->own32, run->own32_bytes);
-    fault_early(run, prep, run->pspare, run->pspare ? run->pchunk_bytes : 0);
+    fault_early(run, prep, run->pspare, run->pchunk_bytes);
     if (prep) {
       /* then the index with it; its job (year_prep_then()) may still
        * run: year_run() joins it */

@@ -343,7 +343,6 @@ static enum hmb_status parse_row(struct people *pp, const size_t *col, const str
   return HMB_OK;
 }
 
-/* Room for na entries (na > pp->alloc). */
 /* Room for na entries, na > pp->alloc (from the file's size at first:
  * each doubling copied the table into fresh memory). */
 static enum hmb_status entries_grow(struct people *pp, size_t na)
@@ -386,11 +385,11 @@ static enum hmb_status append(struct people *pp, const struct people_entry *pe,
   return HMB_OK;
 }
 
+#define CYCLE_AHEAD 8 /* entries of a cycle fetched ahead (finish()) */
+
 /* Reorder by family (in place: a copy was tens of megabytes of fresh
  * memory), turn offsets into pointers, point the index at the entries'
  * new places (in one pass over it, not built again). */
-#define CYCLE_AHEAD 8
-
 static enum hmb_status finish(struct people *pp)
 {
   uint32_t *moved;

@@ -700,9 +700,9 @@ static enum hmb_status csvr_from_src(struct csvr **out, struct src *s, struct hm
 {
   enum hmb_status result;
   /* on lines of its own: the splitting thread writes its position at
-   * every row, and a heap neighbour read by the converting thread made
-   * those lines travel between the cores (perf: a fifth of the split's
-   * thread in the two stores of fast_advance()) */
+   * every row, and no object the converting thread reads may share those
+   * lines (perf had found up to a fifth of the splitting thread's time in
+   * the two stores of fast_advance(); see also batch_split()) */
   struct csvr *c = hmb_calloc_lines(sizeof(*c));
   *out = NULL;
   if (!c) {
