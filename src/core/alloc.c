@@ -1,7 +1,5 @@
 #include "compat.h"
 
-#include <sys/mman.h>
-
 /* Countdown for failure injection; 0 = off. Not thread-safe by design: tests only. */
 static unsigned long fail_countdown;
 
@@ -68,18 +66,4 @@ char *hmb_strndup(const char *s, size_t n)
   memcpy(d, s, n);
   d[n] = '\0';
   return d;
-}
-
-void hmb_advise_huge(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-  const uintptr_t page = (uintptr_t)2 << 20;
-  const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-  const uintptr_t e = ((uintptr_t)p + n) & ~(page - 1);
-  if (p && n >= 2 * page && e > a)
-    (void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#else
-  (void)p;
-  (void)n;
-#endif
 }

@@ -73,14 +73,6 @@ void *hmb_realloc(void *p, size_t n);
 /* Like hmb_realloc for an array of nmemb elements; NULL on overflow too. */
 void *hmb_reallocarray(void *p, size_t nmemb, size_t size);
 char *hmb_strndup(const char *s, size_t n);
-/*
- * A hint for a large table of n bytes at p, from one of the above, about
- * to be filled: the whole 2 MiB pages inside it are advised onto huge
- * pages (Linux, transparent huge pages in "madvise" mode), so that it
- * faults in 512 times less often (a 4 KiB fault's own work was about a
- * seventh of loading 350k people). Nothing for tables under 4 MiB.
- */
-void hmb_advise_huge(void *p, size_t n);
 /* Test hook: make the n-th allocation from now on fail (0 disables). */
 void hmb_alloc_fail_after(unsigned long n);
 

@@ -88,10 +88,8 @@ static const char *arena_str(const struct people *pp, size_t off)
 static uint64_t *slots_alloc(size_t n)
 {
   uint64_t *s = hmb_reallocarray(NULL, n, sizeof(*s));
-  if (s) {
-    hmb_advise_huge(s, n * sizeof(*s));
+  if (s)
     memset(s, 0, n * sizeof(*s));
-  }
   return s;
 }
 
@@ -362,9 +360,6 @@ static enum hmb_status entries_grow(struct people *pp, size_t na)
     return HMB_NOMEM;
   pp->hash = nh;
   pp->alloc = na;
-  hmb_advise_huge(pp->e, na * sizeof(*ne));
-  hmb_advise_huge(pp->pend, na * sizeof(*np));
-  hmb_advise_huge(pp->hash, na * sizeof(*nh));
   return HMB_OK;
 }
 
