@@ -2259,7 +2259,7 @@ struct year_prep {
   atomic_size_t idx_pieces, idx_next;
   /* under mu: made, once the results above are (run_file() waits for it,
    * not for the thread's end); a job given by year_prep_then(), run by
-   * the thread after its own work unless it had ended (closed) */
+   * the thread after its own work unless the run had started (closed) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   bool made, closed;
@@ -2583,9 +2583,9 @@ static int run_file(struct run *run, struct out *o, const char *who, const char 
   pl.explain = explain;
   pl.path = setl_path;
   pl.o = o;
-  /* the first chunks and the index tables are warmed first, from while
-   * the worker waits for its first batch */
-  /* what the preparing thread made is faulted in already */
+  /* what is left to fault in (what prep made is, and the run's own tables
+   * are with fault_early()) is warmed first, from while the worker waits
+   * for its first batch */
   if (prep && prep->sspare) {
     run->sspare = prep->sspare;
     prep->sspare = NULL;

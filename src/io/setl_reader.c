@@ -2217,8 +2217,13 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
   r->lim = c->src.data + c->src.len; /* used only for a mapped or borrowed input */
   r->name = c->src.name;
 #if defined(HAVE_AVX2_SPLIT)
-  /* HMB_TEST_SCALAR set: the SSE2 split only, for tests of both paths */
-  r->avx2 = !getenv("HMB_TEST_SCALAR") && __builtin_cpu_supports("avx2");
+  /* HMB_TEST_SCALAR set: the portable code only (the SSE2 split, the
+   * amounts one by one), for tests of both paths */
+  const bool portable = getenv("HMB_TEST_SCALAR") != NULL;
+  r->avx2 = !portable && __builtin_cpu_supports("avx2");
+  r->vec = !portable && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vbmi");
 #endif
   for (i = 0; i < ncols; i++) {
     const char *name = csvr_colname(c, i);
@@ -2238,9 +2243,6 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
     }
   }
 #if defined(HAVE_AVX2_SPLIT)
-  r->vec = !getenv("HMB_TEST_SCALAR") && __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi");
   if (r->vec && money_runs_plan(r, ncols))
     return nomem(err, c->src.name);
 #endif
@@ -2704,6 +2706,25 @@ static inline void setl_clear(struct settlement *s)
 #endif
 }
 
+/*
+ * The amount field [t, t + n) of the row at row into field d of s the
+ * scalar way: money_tail() or money_word() for the usual form, else
+ * store_field(). false when the field is not an amount (the general path
+ * then reads the row and says why).
+ */
+static inline __attribute__((always_inline)) bool money_field(struct settlement *s,
+                                                              const struct fdesc *d,
+                                                              const char *row, const char *t,
+                                                              size_t n, const char *lim)
+{
+  hmb_fen v;
+  if (t - row >= 8 ? money_tail(t, n, &v) : money_word(t, n, lim, &v)) {
+    memcpy((char *)s + d->off, &v, sizeof(v));
+    return true;
+  }
+  return !store_field(s, d, t, n, NULL);
+}
+
 #if defined(HAVE_AVX2_SPLIT)
 /*
  * The fused path's amounts of r's runs (r->vec), eight at a time in the
@@ -2861,14 +2882,10 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
     d = &setl_fields[fid];
     dst = (char *)s + d->off;
     switch ((enum fkind)d->kind) {
-    case FK_MONEY: {
-      hmb_fen v;
-      if (t - row >= 8 ? money_tail(t, n, &v) : money_word(t, n, lim, &v))
-        memcpy(dst, &v, sizeof(v));
-      else if (store_field(s, d, t, n, NULL))
+    case FK_MONEY:
+      if (!money_field(s, d, row, t, n, lim))
         return false;
       break;
-    }
     case FK_CODE: {
       int32_t v = 0;
       size_t i;
@@ -2922,12 +2939,8 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
     for (; slow; slow &= slow - 1) {
       const unsigned f = (unsigned)__builtin_ctz(slow);
       const size_t col = r->fcol[f]; /* >= 1: see money_runs_plan() */
-      const char *t = row + ends[col - 1] + 1;
-      const size_t tn = ends[col] - ends[col - 1] - 1;
-      hmb_fen v;
-      if (t - row >= 8 ? money_tail(t, tn, &v) : money_word(t, tn, lim, &v))
-        memcpy((char *)s + setl_fields[f].off, &v, sizeof(v));
-      else if (store_field(s, &setl_fields[f], t, tn, NULL))
+      if (!money_field(s, &setl_fields[f], row, row + ends[col - 1] + 1,
+                       ends[col] - ends[col - 1] - 1, lim))
         return false;
     }
   }
