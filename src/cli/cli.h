@@ -69,9 +69,9 @@ void year_prep_free(struct year_prep *prep);
 /*
  * Give the preparing thread job(ctx) to run once its own work is done: the
  * run starts meanwhile, and adjudicate_year() waits for the job before it
- * hands out the persons. With prep NULL, a thread closed (its run has
- * started), or one that has not made what the run needs yet (the run would
- * wait for it), the job runs now, on the caller's thread.
+ * hands out the persons. With prep NULL, or a thread closed (its run has
+ * started) or given a job already, the job runs now, on the caller's
+ * thread.
  */
 void year_prep_then(struct year_prep *prep, void (*job)(void *), void *ctx);
 /* who names the command in messages. prep: from adjudicate_year_prepare()

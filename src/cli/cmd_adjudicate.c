@@ -2382,8 +2382,8 @@ static void *prep_thread(void *arg)
   prep_made(yp);
   if (mapped)
     touch_read(data, len, &yp->stop);
-  /* a job may still come (the caller is at the people): it then runs here
-   * beside the run, not before it on the caller's thread */
+  /* the job (year_prep_then()), given before or after, runs here beside
+   * the run, not before it on the caller's thread */
   pthread_mutex_lock(&yp->mu);
   while (!yp->job && !atomic_load(&yp->stop))
     pthread_cond_wait(&yp->cv, &yp->mu);
@@ -2427,9 +2427,10 @@ void year_prep_then(struct year_prep *yp, void (*job)(void *), void *ctx)
   bool now = !yp;
   if (yp) {
     pthread_mutex_lock(&yp->mu);
-    /* the caller would wait for the thread anyway while it is not done:
-     * the job is then the caller's */
-    if (!yp->made || yp->closed || yp->job)
+    /* queued even while the thread still makes the index: the caller then
+     * shares the index's pieces instead (run_file()), and does not wait
+     * idle at the end for the thread's last work (the details) */
+    if (yp->closed || yp->job)
       now = true;
     else {
       yp->job = job;
