@@ -2292,9 +2292,10 @@ struct year_prep {
   bool joined;
   /* the index's pieces of WARM_UNIT bytes, faulted in by the thread and by
    * run_file() too once the run's own tables are (touch_pieces()): idx is
-   * published when the index is made, next is the next piece to take */
+   * published when the index is made (idx_bytes long, the last piece
+   * maybe shorter), next is the next piece to take */
   _Atomic(char *) idx;
-  atomic_size_t idx_pieces, idx_next;
+  atomic_size_t idx_bytes, idx_next;
   /* under mu: made, once the results above are (run_file() waits for it,
    * not for the thread's end); a job given by year_prep_then(), run by
    * the thread after its own work unless the run had started (closed) */
@@ -2330,12 +2331,15 @@ static void touch_read(const char *p, size_t len, const atomic_bool *stop)
 static void touch_pieces(struct year_prep *yp)
 {
   char *idx = atomic_load_explicit(&yp->idx, memory_order_acquire);
-  const size_t n = atomic_load_explicit(&yp->idx_pieces, memory_order_relaxed);
+  const size_t bytes = atomic_load_explicit(&yp->idx_bytes, memory_order_relaxed);
+  const size_t n = (bytes + WARM_UNIT - 1) / WARM_UNIT;
   size_t i;
   if (!idx)
     return;
-  while ((i = atomic_fetch_add_explicit(&yp->idx_next, 1, memory_order_relaxed)) < n)
-    touch_write(idx + i * WARM_UNIT, WARM_UNIT);
+  while ((i = atomic_fetch_add_explicit(&yp->idx_next, 1, memory_order_relaxed)) < n) {
+    const size_t off = i * WARM_UNIT;
+    touch_write(idx + off, bytes - off < WARM_UNIT ? bytes - off : WARM_UNIT);
+  }
 }
 
 /* Tell run_file() that the reader and the index are there (or not). */
@@ -2360,7 +2364,7 @@ static bool prep_main(struct year_prep *yp, const char **data, size_t *len)
     yp->setls.s = NULL; /* the run tries again and says so */
   yp->sspare = huge_alloc(SCHUNK, false);
   if (yp->setls.s && yp->setls.bytes) {
-    atomic_store_explicit(&yp->idx_pieces, yp->setls.bytes / WARM_UNIT, memory_order_relaxed);
+    atomic_store_explicit(&yp->idx_bytes, yp->setls.bytes, memory_order_relaxed);
     atomic_store_explicit(&yp->idx, (char *)yp->setls.s, memory_order_release);
     touch_pieces(yp);
   }
@@ -2407,7 +2411,7 @@ struct year_prep *adjudicate_year_prepare(const char *setl_path, const char *det
   hmb_err_init(&yp->err);
   atomic_init(&yp->stop, false);
   atomic_init(&yp->idx, NULL);
-  atomic_init(&yp->idx_pieces, 0);
+  atomic_init(&yp->idx_bytes, 0);
   atomic_init(&yp->idx_next, 0);
   yp->setl_path = setl_path;
   yp->details = details;
