@@ -2106,6 +2106,10 @@ struct setl_reader {
   uint8_t *vcolfid;                /* CSV with vec: colfid, but COL_VEC for the runs' columns */
   struct money_run runs[F__COUNT]; /* CSV with vec: what money_runs_vec() converts */
   size_t nruns;
+  /* CSV: the columns the fused path converts one by one, in column order
+   * (with vec, all but the runs'): it loops over these, not every column */
+  struct colmap_ent conv[F__COUNT];
+  size_t nconv;
   uint32_t *fends;      /* CSV: the fused path's field ends, one per column */
   uint32_t req_always;  /* bits of the fields required in every row */
   uint32_t req_settle;  /* bits of the fields required in a settle row */
@@ -2259,6 +2263,14 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
   if (r->vec && money_runs_plan(r, ncols))
     return nomem(err, c->src.name);
 #endif
+  for (i = 0; i < ncols; i++) {
+    const uint8_t f = r->vec ? r->vcolfid[i] : r->colfid[i];
+    if (f >= COL_VEC)
+      continue;
+    ASSERT(r->nconv < ARRAY_SIZE(r->conv));
+    r->conv[r->nconv].col = (uint16_t)i;
+    r->conv[r->nconv++].fid = f;
+  }
   for (i = 0; i < F__COUNT; i++) {
     if (setl_fields[i].req == REQ_NO)
       continue;
@@ -2937,20 +2949,20 @@ fast_convert(const struct setl_reader *r, struct setl_conv *cv, const char *row,
              const uint32_t *ends, const char *lim, bool id_in_place, struct settlement *s,
              size_t *idlen, size_t *psnlen, uint64_t *hash, uint64_t *psnhash, const char **id_in)
 {
-  size_t k, ncols = r->ncols, start = 0;
+  size_t j;
   uint32_t present = 0;
-  const uint8_t *colfid = r->vec ? r->vcolfid : r->colfid;
 
   setl_clear(s);
   /* the field boundaries are known: each field converts on its own */
-  for (k = 0; k < ncols; start = ends[k++] + 1) {
-    const unsigned fid = colfid[k];
+  for (j = 0; j < r->nconv; j++) {
+    const size_t col = r->conv[j].col, start = col ? ends[col - 1] + 1 : 0;
+    const unsigned fid = r->conv[j].fid;
     const char *t = row + start;
-    const size_t n = ends[k] - start;
+    const size_t n = ends[col] - start;
     const struct fdesc *d;
     char *dst;
-    if (fid >= COL_VEC || !n)
-      continue; /* ignored, or an amount for money_runs_vec() */
+    if (!n)
+      continue; /* empty: absent */
     present |= UINT32_C(1) << fid;
     d = &setl_fields[fid];
     dst = (char *)s + d->off;

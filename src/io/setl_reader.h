@@ -106,32 +106,47 @@ enum hmb_status setl_reader_next(struct setl_reader *r, struct settlement *s, bo
                                  struct hmb_err *err);
 
 /*
- * The 64-bit hash of ids (setl_id, psn_no) used by the reader, for hash
- * tables: hmb_hash64()'s mixing, inline and without a call for the tail of
- * a short id.
+ * The 64-bit hash of ids (setl_id, psn_no) used by the reader and the
+ * tables built on its keys (not hmb_hash64(): nothing keeps these values).
+ * An id of 8 to 24 bytes, the usual, is read as three words (the last two
+ * may overlap) mixed by three 64x64->128-bit multiplies, two of them side
+ * by side: a short chain, where one multiply per word and a finalizer had
+ * been a long one (twice per row). Reads only s[0..n).
  */
+__extension__ typedef unsigned __int128 setl_u128; /* gcc and clang on 64-bit targets */
+
+static inline uint64_t setl_key_mix(uint64_t a, uint64_t b)
+{
+  const setl_u128 p = (setl_u128)a * b;
+  return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
 static inline uint64_t setl_key_hash(const char *s, size_t n)
 {
-  uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)n, w;
+  const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db),
+                 k2 = UINT64_C(0x8ebc6af09c88c6e3), k3 = UINT64_C(0x589965cc75374cc3);
+  uint64_t a = 0, b = 0, c = 0, h = k0 ^ (uint64_t)n;
   size_t i;
-  for (; n >= 8; s += 8, n -= 8) {
-    memcpy(&w, s, sizeof(w));
-    h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
-    h ^= h >> 29;
-  }
-  if (n) {
-    w = 0;
+  if (n >= 8 && n <= 24) {
+    memcpy(&a, s, sizeof(a));
+    memcpy(&c, s + n - 8, sizeof(c));
+    if (n > 16) {
+      memcpy(&b, s + 8, sizeof(b));
+    } else if (n > 8) {
+      b = c; /* two words: a, then the last 8 bytes */
+      c = 0;
+    }
+  } else {
+    /* short or long ids: all but the last < 8 bytes folded in words */
+    for (; n >= 8; s += 8, n -= 8) {
+      memcpy(&a, s, sizeof(a));
+      h = setl_key_mix(h ^ a, k1);
+    }
+    a = 0;
     for (i = 0; i < n; i++)
-      w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-    h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
-    h ^= h >> 29;
+      a |= (uint64_t)(unsigned char)s[i] << (8 * i);
   }
-  h ^= h >> 30;
-  h *= UINT64_C(0xbf58476d1ce4e5b9);
-  h ^= h >> 27;
-  h *= UINT64_C(0x94d049bb133111eb);
-  h ^= h >> 31;
-  return h;
+  return setl_key_mix(setl_key_mix(a ^ k1, b ^ h) ^ k3, setl_key_mix(c ^ k2, h ^ k3) ^ k0);
 }
 
 /*

@@ -578,6 +578,36 @@ static void test_setl_reader__csv_amount_runs(void **state)
 }
 
 /*
+ * setl_key_hash() reads the id's bytes and no others, and every one of them
+ * counts: for each length 0 to 40 (one, two or three words and the loop
+ * beyond), the bytes after the id change nothing, and changing any byte of
+ * it, or the length, changes the hash.
+ */
+static void test_setl_reader__key_hash(void **state)
+{
+  char a[64], b[64];
+  size_t n, i;
+  (void)state;
+  for (n = 0; n <= 40; n++) {
+    uint64_t h;
+    for (i = 0; i < sizeof(a); i++) {
+      a[i] = (char)(i < n ? '0' + (i * 7 + n) % 10 : 'x');
+      b[i] = i < n ? a[i] : 'y';
+    }
+    h = setl_key_hash(a, n);
+    assert_true(h == setl_key_hash(b, n));
+    if (n < 40)
+      assert_true(h != setl_key_hash(a, n + 1));
+    for (i = 0; i < n; i++) {
+      b[i] = 'P';
+      if (setl_key_hash(b, n) == h)
+        fail_msg("length %zu: byte %zu changes nothing", n, i);
+      b[i] = a[i];
+    }
+  }
+}
+
+/*
  * Rows of many short fields: 45 ignored columns, mostly empty, 17 amounts
  * of one to three bytes, then the ids. Up to 60 field ends fall in one
  * 64-byte block, where the AVX-512 split stores them sixteen at a time;
@@ -1207,6 +1237,7 @@ int main(void)
       cmocka_unit_test(test_setl_reader__csv_amounts_every_form),
       cmocka_unit_test(test_setl_reader__csv_amount_runs),
       cmocka_unit_test(test_setl_reader__csv_dense_fields),
+      cmocka_unit_test(test_setl_reader__key_hash),
       cmocka_unit_test(test_setl_reader__csv_field_too_long),
       cmocka_unit_test(test_setl_reader__csv_row_too_long),
       cmocka_unit_test(test_setl_reader__csv_header_errors),
