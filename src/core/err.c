@@ -12,14 +12,6 @@ void hmb_bug_fl(const char *file, int line, const char *fmt, ...)
   abort();
 }
 
-void hmb_err_init(struct hmb_err *err)
-{
-  /* cheap on purpose: called once per row of a batch */
-  if (!err)
-    return;
-  err->status = HMB_OK;
-  err->code[0] = err->field[0] = err->message[0] = '\0';
-}
 
 void hmb_utf8_truncate(char *s, size_t max)
 {

@@ -37,8 +37,15 @@ struct hmb_err {
   char message[HMB_ERR_MSG_MAX];
 };
 
-/* Clear an error object to "no error". */
-void hmb_err_init(struct hmb_err *err);
+/* Clear an error object to "no error". Inline: the adjudicating pipeline
+ * calls it three times per row (10M rows: 30M calls). */
+static inline void hmb_err_init(struct hmb_err *err)
+{
+  if (!err)
+    return;
+  err->status = HMB_OK;
+  err->code[0] = err->field[0] = err->message[0] = '\0';
+}
 
 /*
  * Record an error and return its status, so a caller can write
