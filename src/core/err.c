@@ -12,7 +12,6 @@ void hmb_bug_fl(const char *file, int line, const char *fmt, ...)
   abort();
 }
 
-
 void hmb_utf8_truncate(char *s, size_t max)
 {
   size_t len = strnlen(s, max);
