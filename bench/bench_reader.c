@@ -3,7 +3,8 @@
  *
  * Reads a settlements file (and its details file) through setl_reader_next()
  * to the end, REPS times each, in the same process: the reader as it runs
- * (the AVX2 row split and the AVX-512 amounts when the CPU has them), the
+ * (the AVX-512 row split and amounts when the CPU has them, else the AVX2
+ * split), the
  * reader with its portable code only (HMB_TEST_SCALAR=1: the SSE2 split,
  * the amounts one by one), and the peer, the cheapest pass over the same
  * bytes (counting lines with memchr on the same mapping). Prints rows

@@ -51,9 +51,12 @@
  * Threads: a reader is used by one thread at a time. Distinct readers are
  * independent.
  *
- * Vector code: the CSV row split uses AVX2 when the CPU has it, else SSE2;
- * both give the same rows. HMB_TEST_SCALAR set in the environment when a
- * reader is opened makes it use the SSE2 split, so tests cover both.
+ * Vector code: the CSV row split uses AVX-512 (VBMI2) when the CPU has it,
+ * else AVX2, else SSE2, and the amounts of a row AVX-512 (VBMI) when the
+ * CPU has it; every path gives the same rows. Set in the environment when a
+ * reader is opened, HMB_TEST_SCALAR makes it use the SSE2 split and scalar
+ * amounts, HMB_TEST_AVX2 the AVX2 split and scalar amounts, so that tests
+ * cover every path.
  */
 #ifndef HMB_SETL_READER_H
 #define HMB_SETL_READER_H
