@@ -2072,7 +2072,6 @@ struct colmap_ent {
 };
 
 #define COL_IGNORED 0xff
-#define COL_VEC     0xfe /* vcolfid: an amount money_runs_vec() converts */
 
 /* Consecutive amount columns col..col+len-1 into fields fid..fid+len-1,
  * which lie one after the other in struct settlement (col >= 1). */
@@ -2103,7 +2102,6 @@ struct setl_reader {
   size_t nreq;
   size_t fcol[F__COUNT];           /* column of each field, SIZE_MAX when absent */
   uint8_t *colfid;                 /* CSV: field of each column, COL_IGNORED when none */
-  uint8_t *vcolfid;                /* CSV with vec: colfid, but COL_VEC for the runs' columns */
   struct money_run runs[F__COUNT]; /* CSV with vec: what money_runs_vec() converts */
   size_t nruns;
   /* CSV: the columns the fused path converts one by one, in column order
@@ -2153,7 +2151,6 @@ void setl_reader_free(struct setl_reader *r)
   csvr_free(r->csv);
   free(r->map);
   free(r->colfid);
-  free(r->vcolfid);
   free(r->fends);
   src_release(&r->js);
   free(r->lines);
@@ -2180,15 +2177,11 @@ static enum setl_format sniff(const struct src *s)
 }
 
 #if defined(HAVE_AVX2_SPLIT)
-/* The runs of amount columns of a header whose colfid is set, and vcolfid:
- * every column after the first holding an amount is in a run. */
-static enum hmb_status money_runs_plan(struct setl_reader *r, size_t ncols)
+/* The runs of amount columns of a header whose colfid is set: every column
+ * after the first holding an amount is in a run. */
+static void money_runs_plan(struct setl_reader *r, size_t ncols)
 {
   size_t i;
-  r->vcolfid = hmb_malloc(ncols ? ncols : 1);
-  if (!r->vcolfid)
-    return HMB_NOMEM;
-  memcpy(r->vcolfid, r->colfid, ncols);
   for (i = 1; i < ncols; i++) {
     const unsigned f = r->colfid[i];
     struct money_run *mr = r->nruns ? &r->runs[r->nruns - 1] : NULL;
@@ -2204,11 +2197,19 @@ static enum hmb_status money_runs_plan(struct setl_reader *r, size_t ncols)
       mr->len = 1;
       mr->fid = (uint8_t)f;
     }
-    r->vcolfid[i] = COL_VEC;
   }
-  return HMB_OK;
 }
 #endif
+
+/* Column col is in one of r's runs (none without vec). */
+static bool in_run(const struct setl_reader *r, size_t col)
+{
+  size_t q;
+  for (q = 0; q < r->nruns; q++)
+    if (r->runs[q].col <= col && col < (size_t)r->runs[q].col + r->runs[q].len)
+      return true;
+  return false;
+}
 
 static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
 {
@@ -2260,13 +2261,13 @@ static enum hmb_status map_header(struct setl_reader *r, struct hmb_err *err)
     }
   }
 #if defined(HAVE_AVX2_SPLIT)
-  if (r->vec && money_runs_plan(r, ncols))
-    return nomem(err, c->src.name);
+  if (r->vec)
+    money_runs_plan(r, ncols);
 #endif
   for (i = 0; i < ncols; i++) {
-    const uint8_t f = r->vec ? r->vcolfid[i] : r->colfid[i];
-    if (f >= COL_VEC)
-      continue;
+    const uint8_t f = r->colfid[i];
+    if (f == COL_IGNORED || in_run(r, i))
+      continue; /* not a field, or an amount money_runs_vec() converts */
     ASSERT(r->nconv < ARRAY_SIZE(r->conv));
     r->conv[r->nconv].col = (uint16_t)i;
     r->conv[r->nconv++].fid = f;
