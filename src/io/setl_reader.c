@@ -2571,27 +2571,18 @@ row_split_512(const char *p, const char *lim, uint32_t *ends, size_t max)
     const uint64_t nl = mn & (0 - mn); /* the row's '\n', if in this block */
     const uint64_t below = nl ? nl - 1 : UINT64_MAX, sel = (mc & below) | nl;
     const size_t base = (size_t)(q - p), cnt = (size_t)__builtin_popcountll(sel);
+    size_t k;
     __m512i at, off;
     if ((mq & below) || base > SETL_ROW_MAX || cnt > max - n)
       return 0;
     at = _mm512_maskz_compress_epi8(sel, iota);
     off = _mm512_set1_epi32((int)base);
-    _mm512_mask_storeu_epi32(
-        ends + n, (__mmask16)(cnt >= 16 ? 0xffffu : (1u << cnt) - 1),
-        _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(at)), off));
-    if (cnt > 16) {
+    /* sixteen ends a store, the next sixteen offsets then shifted down */
+    for (k = 0; k < cnt; k += 16) {
       _mm512_mask_storeu_epi32(
-          ends + n + 16, (__mmask16)(cnt >= 32 ? 0xffffu : (1u << (cnt - 16)) - 1),
-          _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(at, 1)), off));
-      if (cnt > 32) {
-        _mm512_mask_storeu_epi32(
-            ends + n + 32, (__mmask16)(cnt >= 48 ? 0xffffu : (1u << (cnt - 32)) - 1),
-            _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(at, 2)), off));
-        if (cnt > 48)
-          _mm512_mask_storeu_epi32(
-              ends + n + 48, (__mmask16)(cnt >= 64 ? 0xffffu : (1u << (cnt - 48)) - 1),
-              _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(at, 3)), off));
-      }
+          ends + n + k, (__mmask16)(cnt - k >= 16 ? 0xffffu : (1u << (cnt - k)) - 1),
+          _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(at)), off));
+      at = _mm512_alignr_epi32(_mm512_setzero_si512(), at, 4);
     }
     n += cnt;
     if (nl)
